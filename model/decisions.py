@@ -1,0 +1,76 @@
+"""Adoption probabilities: the technology-organisation-environment (TOE) logit.
+
+A decision rule maps the drivers of one decision (one technology, all firms that
+face it this quarter) to quarterly adoption probabilities. The model talks to
+the rule only through ``AdoptionRule``, so a variant (a Theory of Planned
+Behaviour rule, say) can stand beside ``TOELogit`` and be chosen per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .parameters import Parameters
+
+
+@dataclass
+class DecisionInputs:
+    """Drivers of one decision, arrays over the firms that face it (or scalars).
+
+    ``base`` already holds the intercept and the firm's size, sector and
+    innovativeness shifts; ``extra`` holds decision-specific terms (cloud for AI,
+    incidents for security) in log-odds.
+    """
+
+    base: np.ndarray
+    benefit: np.ndarray | float  # perceived benefit before capability (trend included)
+    capability: np.ndarray
+    net_cost: np.ndarray  # cost after subsidy, in units of COST_REFERENCE_EUR
+    slack: np.ndarray
+    peer_share: np.ndarray | float
+    edih_served: np.ndarray | float
+    complexity: np.ndarray | float  # after test-before-invest
+    extra: np.ndarray | float = 0.0
+
+
+class AdoptionRule(Protocol):
+    """What the model needs of a decision rule."""
+
+    def probability(self, x: DecisionInputs) -> np.ndarray:
+        """Probability of adopting within the quarter, per firm."""
+        ...
+
+
+class TOELogit:
+    """logistic(base + b_benefit*benefit*capability - b_cost*net_cost/slack
+    + b_peer*peer_share + b_edih*edih - b_complexity*complexity + extra)."""
+
+    def __init__(self, params: Parameters) -> None:
+        self.b_benefit = params["benefit_weight"]
+        self.b_cost = params["cost_weight"]
+        self.b_peer = params["peer_weight"]
+        self.b_edih = params["edih_weight"]
+        self.b_complexity = params["complexity_weight"]
+
+    def logit(self, x: DecisionInputs) -> np.ndarray:
+        z = x.base + self.b_benefit * x.benefit * x.capability
+        z = z - self.b_cost * x.net_cost / x.slack
+        z = z + self.b_peer * x.peer_share + self.b_edih * x.edih_served
+        z = z - self.b_complexity * x.complexity + x.extra
+        return z
+
+    def probability(self, x: DecisionInputs) -> np.ndarray:
+        return _logistic(self.logit(x))
+
+
+def _logistic(z: np.ndarray) -> np.ndarray:
+    # Written out rather than scipy.special.expit to keep float64 and avoid overflow warnings.
+    z = np.clip(z, -40.0, 40.0)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+RULES: dict[str, type] = {"toe_logit": TOELogit}
+"""Decision rules by name; a variant registers here."""

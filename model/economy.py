@@ -1,0 +1,513 @@
+"""SMEEconomy: the Mesa model, its step order, and ``simulate``.
+
+One step is one quarter. The order within a step (DESIGN 3.2):
+
+1. environment: gigabit coverage moves on;
+2. EDIH outreach: each hub serves its quarter's places in priority order;
+3. awareness: media, tied firms, campaigns;
+4. adoption: the next basic item, then cloud, data analytics, AI, one security
+   measure; subsidies are granted while the year's budget lasts;
+5. cyber: incidents, the response to them, reporting;
+6. discontinuance: users of cloud, data analytics or AI may stop;
+7. observation: indicators per segment, Mesa's DataCollector.
+
+Every submodel works on all firms at once (numpy over the firm arrays). All
+randomness comes from the run's SeedSequence, spawned by purpose; each step
+draws one uniform per firm and decision whatever the policy, so two runs with
+the same seed differ only through the policy (common random numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from . import cyber, environment
+from .datasets import SIZE_CLASSES
+from .decisions import RULES, AdoptionRule, DecisionInputs
+from .errors import ModelInputError, check_number
+from .firm import Firm
+from .indicators import INDICATOR_NAMES, INDICATORS, Observer
+from .network import build_ties, peer_matrix
+from .parameters import Parameters, resolve_parameters
+from .policy import (
+    Policy,
+    active,
+    first_come_first_served,
+    hub_capacities,
+    parse_policy,
+)
+from .population import POPULATIONS, REGION_NAMES, SECTOR_NAMES, build_population
+from .technologies import (
+    ADVANCED,
+    BASIC_ITEMS,
+    BENEFIT,
+    COMPLEXITY,
+    COST_REFERENCE_EUR,
+    DECISIONS,
+    DII_ADVANCED,
+    DII_BASIC_MASK,
+    N_BASIC,
+    N_SECURITY_MEASURES,
+    SECURITY_THRESHOLD,
+    band_codes,
+)
+
+START_YEAR = 2021
+MAX_YEAR = 2050
+MIN_FIRMS = 500
+MAX_FIRMS = 5_000_000
+STREAMS = ("population", "network", "allocation", "awareness", "adoption", "cyber",
+           "discontinuance", "mesa")
+"""Purposes a run's SeedSequence is spawned into, in this fixed order."""
+
+HEADLINE = ("dii_at_least_basic", "dii_v4_at_least_basic", "cloud", "data_analytics", "ai",
+            "advanced_any", "security_5plus", "incident_past_year", "subsidy_spend_eur",
+            "edih_firms_served")
+"""Indicators (segment ``all``) that Mesa's DataCollector reports each step."""
+
+_ITEM_COMPLEXITY = np.array([i.complexity for i in BASIC_ITEMS] + [0.0])
+
+
+class SMEEconomy(mesa.Model):
+    """Dutch SMEs adopting digital technology, quarter by quarter from 2021.
+
+    Parameters
+    ----------
+    n_firms:
+        Simulated firms; weights scale them to the real population.
+    seed:
+        Seed of the run's ``numpy.random.SeedSequence`` (an int, a SeedSequence,
+        or None for fresh entropy, recorded in ``self.seed``).
+    policy:
+        Mapping of levers (see ``model.policy``), read as a change to current policy.
+    parameters:
+        Mapping of parameter name to value (see ``model.parameters.PARAMETERS``).
+    end_year:
+        Last simulated year; the run ends after its fourth quarter.
+    population:
+        ``"10-249"`` (the survey frame, default) or ``"2-249"`` (with firms of 2-9).
+    rule:
+        Name of the decision rule (``model.decisions.RULES``).
+    """
+
+    def __init__(
+        self,
+        n_firms: int = 10_000,
+        seed: int | np.random.SeedSequence | None = None,
+        policy: Mapping[str, Any] | Policy | None = None,
+        parameters: Mapping[str, float] | None = None,
+        end_year: int = 2030,
+        population: str = "10-249",
+        rule: str = "toe_logit",
+    ) -> None:
+        n_firms = check_number(n_firms, "n_firms", MIN_FIRMS, MAX_FIRMS, integer=True)
+        self.end_year = check_number(end_year, "end_year", START_YEAR, MAX_YEAR, integer=True)
+        if population not in POPULATIONS:
+            raise ModelInputError("population", f"unknown population {population!r}",
+                                  ", ".join(POPULATIONS))
+        if rule not in RULES:
+            raise ModelInputError("rule", f"unknown decision rule {rule!r}", ", ".join(RULES))
+        self.params: Parameters = resolve_parameters(parameters)
+        self.policy: Policy = parse_policy(policy)
+        self.population = population
+
+        if isinstance(seed, np.random.SeedSequence):
+            seq = seed
+        else:
+            if seed is not None:
+                seed = check_number(seed, "seed", 0, None, integer=True)
+            seq = np.random.SeedSequence(seed)
+        self.seed_sequence = seq
+        rngs = dict(zip(STREAMS, (np.random.default_rng(s) for s in seq.spawn(len(STREAMS))),
+                        strict=True))
+        super().__init__(rng=rngs.pop("mesa"))
+        self._rngs = rngs
+
+        p = self.params
+        self.firms = build_population(n_firms, rngs["population"], p, population)
+        f = self.firms
+        n = f.n
+        self.n_firms = n
+        i, j = build_ties(f.sector, f.region, rngs["network"],
+                          int(p["network_local_degree"]), int(p["network_supply_degree"]))
+        self.ties = (i, j)
+        self._peers = peer_matrix(i, j, n)
+
+        # Queue priority and application propensity: drawn once, whatever the policy.
+        alloc = rngs["allocation"]
+        self._by_priority = np.argsort(alloc.random(n), kind="stable")
+        self._apply_u = alloc.random(n)
+
+        # Per-firm constants of the decision rule.
+        size_effect = np.array([p["size_effect_2_9"], 0.0, p["size_effect_50_249"]])
+        sector_effect = np.array([p[f"sector_effect_{s}"] for s in SECTOR_NAMES])
+        self._shift = (size_effect[f.size_class] + sector_effect[f.sector]
+                       + p["innovativeness_effect"] * f.innovativeness)
+        self._cost_scale = np.array([p["cost_scale_2_9"], 1.0, p["cost_scale_50_249"]])[
+            f.size_class]
+        self._rule: AdoptionRule = RULES[rule](p)
+        # Number of v3 / v4 basic items among the first d rungs of each firm's ladder.
+        self._prefix = {
+            v: np.concatenate([np.zeros((n, 1), np.int8),
+                               np.cumsum(DII_BASIC_MASK[v][f.ladder], axis=1, dtype=np.int8)],
+                              axis=1)
+            for v in (3, 4)
+        }
+        # One grant per firm, technology and scheme.
+        self._granted = np.zeros((len(self.policy.subsidies), len(DECISIONS), n), dtype=bool)
+        self.subsidy_paid_by_year: dict[tuple[int, int], float] = {}
+        self.edih_served_by_year: dict[tuple[int, int], float] = {}
+        self._edih_eligible = self._edih_targets()
+
+        self.quarter_index = 0  # 0 = 2021 Q1, the state the 2021 survey saw
+        self._observer = Observer(f.size_class, f.sector, f.region, f.weight)
+        self.segments = self._observer.segments
+        self._records: list[np.ndarray] = []
+        self._labels: list[tuple[int, int]] = []
+
+        for k in range(n):
+            Firm(self, k)
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_latest, indicator=name) for name in HEADLINE}
+        )
+        self._environment()
+        self._observe()
+        self.running = self.quarter_index < self.final_quarter_index
+
+    # ------------------------------------------------------------------ time
+    @property
+    def year(self) -> int:
+        return START_YEAR + self.quarter_index // 4
+
+    @property
+    def quarter(self) -> int:
+        return self.quarter_index % 4 + 1
+
+    @property
+    def time(self) -> float:
+        """Fractional calendar year (2021.0 at the start)."""
+        return START_YEAR + self.quarter_index / 4.0
+
+    @property
+    def final_quarter_index(self) -> int:
+        return (self.end_year - START_YEAR) * 4 + 3
+
+    # ------------------------------------------------------------------ step
+    def step(self) -> None:
+        """Advance one quarter (see the module docstring for the order)."""
+        if self.quarter_index >= self.final_quarter_index:
+            raise RuntimeError(f"the run ended in {self.end_year} Q4")
+        self.quarter_index += 1
+        n = self.n_firms
+        r = self._rngs
+        u_aware = r["awareness"].random((len(ADVANCED) + 2, n), dtype=np.float32)
+        u_adopt = r["adoption"].random((len(DECISIONS), n), dtype=np.float32)
+        u_cyber = r["cyber"].random((2, n), dtype=np.float32)
+        u_stop = r["discontinuance"].random((len(ADVANCED), n), dtype=np.float32)
+
+        self._environment()
+        self._edih_outreach()
+        peers = self._peer_shares()
+        self._awareness(u_aware, peers)
+        self._adoption(u_adopt, peers)
+        self._cyber(u_cyber)
+        self._discontinue(u_stop)
+        self._observe()
+        self.running = self.quarter_index < self.final_quarter_index
+
+    def run(self) -> SMEEconomy:
+        """Step to the end of ``end_year``."""
+        while self.running:
+            self.step()
+        return self
+
+    # ------------------------------------------------------------------ submodels
+    def _environment(self) -> None:
+        f = self.firms
+        np.less(f.gigabit_threshold, environment.gigabit_coverage(self.time), out=f.gigabit)
+
+    def _edih_targets(self) -> np.ndarray:
+        e, f = self.policy.edih, self.firms
+        sizes = [SIZE_CLASSES.index(s) for s in e.size_classes]
+        sectors = [SECTOR_NAMES.index(s) for s in e.sectors]
+        return np.isin(f.size_class, sizes) & np.isin(f.sector, sectors)
+
+    def _edih_outreach(self) -> None:
+        e, f, p = self.policy.edih, self.firms, self.params
+        if not active(e, self.year) or e.capacity_per_year <= 0:
+            return
+        done = np.array([self.edih_served_by_year.get((self.year, h), 0.0)
+                         for h in range(len(REGION_NAMES))])
+        # Places accrue by quarter; those unused carry over within the year only.
+        left = hub_capacities(e) * self.quarter / 4.0 - done
+        queue = self._by_priority[(self._edih_eligible & ~f.edih_served)[self._by_priority]]
+        if len(queue) == 0:
+            return
+        hub = f.region[queue]
+        by_hub = np.argsort(hub, kind="stable")  # priority order kept within each hub
+        q, h = queue[by_hub], hub[by_hub]
+        cum = np.cumsum(f.weight[q])
+        starts = np.searchsorted(h, np.arange(len(REGION_NAMES)))
+        before = np.concatenate([[0.0], cum])[starts]
+        served = q[cum - before[h] <= left[h]]
+        if len(served) == 0:
+            return
+        f.edih_served[served] = True
+        f.edih_eur[served] += e.cost_per_firm_eur
+        if "scan" in e.services:
+            for aware in f.aware.values():
+                aware[served] = True
+        if "test_before_invest" in e.services:
+            f.test_before_invest[served] = True
+        if "training" in e.services:
+            f.capability[served] += p["training_capability_gain"]
+        per_hub = np.bincount(f.region[served], weights=f.weight[served],
+                              minlength=len(REGION_NAMES))
+        for hub_k, amount in enumerate(per_hub):
+            self.edih_served_by_year[(self.year, hub_k)] = done[hub_k] + amount
+
+    def _peer_shares(self) -> np.ndarray:
+        f = self.firms
+        x = np.column_stack([
+            f.depth / N_BASIC,
+            *(f.adopted[t] for t in ADVANCED),
+            f.measures >= SECURITY_THRESHOLD,
+        ]).astype(float)
+        return self._peers @ x  # columns follow DECISIONS
+
+    def _awareness(self, u: np.ndarray, peers: np.ndarray) -> None:
+        f, p = self.firms, self.params
+        for k, tech in enumerate(ADVANCED):
+            hazard = p["awareness_base_rate"] + p["awareness_peer_rate"] * peers[:, 1 + k]
+            f.aware[tech] |= u[k] < -np.expm1(-hazard)
+        f.aware["security"] |= u[len(ADVANCED)] < -np.expm1(-p["security_awareness_rate"])
+        c = self.policy.cyber_campaign
+        if active(c, self.year):
+            sizes = [SIZE_CLASSES.index(s) for s in c.size_classes]
+            covered = np.isin(f.size_class, sizes)
+            reached = covered & (u[len(ADVANCED) + 1] < c.reach_per_year / 4.0)
+            f.campaign_reached |= reached
+            f.aware["security"] |= reached
+            f.campaign_eur[covered] += c.cost_per_year_eur / 4.0 / f.weight[covered].sum()
+
+    def _adoption(self, u: np.ndarray, peers: np.ndarray) -> None:
+        f, p = self.firms, self.params
+        t = self.time
+        cost_index = environment.cost_index(t, p)
+        v3_count = self.dii_count(3)
+        at_least_basic = v3_count >= 4
+        rows = np.arange(self.n_firms)
+        tbi = 1.0 - p["test_before_invest_effect"] * f.test_before_invest
+
+        for d, tech in enumerate(DECISIONS):
+            benefit = BENEFIT[tech] * environment.benefit_trend(tech, t, p)
+            extra: np.ndarray | float = 0.0
+            if tech == "basic":
+                facing = f.depth < N_BASIC
+                next_item = f.ladder[rows, np.minimum(f.depth, N_BASIC - 1)]
+                complexity = np.where(facing, _ITEM_COMPLEXITY[next_item], 0.0)
+            elif tech == "security":
+                facing = f.aware["security"] & (f.measures < N_SECURITY_MEASURES)
+                benefit = benefit * environment.threat_level(t, p)
+                complexity = COMPLEXITY[tech]
+                extra = p["incident_response_weight"] * f.incident_memory
+                extra = extra + self._security_pushes()
+            else:
+                facing = f.aware[tech] & ~f.adopted[tech]
+                if tech != "cloud":  # data analytics and AI need a basic digital level
+                    facing &= at_least_basic
+                complexity = COMPLEXITY[tech] * tbi
+                if tech == "ai":
+                    extra = p["ai_cloud_complementarity"] * f.adopted["cloud"]
+                if tech == "cloud":
+                    extra = p["gigabit_effect"] * f.gigabit
+            cost_eur = p[f"cost_{tech}_eur"] * self._cost_scale * cost_index
+            inputs = DecisionInputs(
+                base=self._shift + p[f"{tech}_intercept"],
+                benefit=benefit,
+                capability=f.capability,
+                net_cost=cost_eur / COST_REFERENCE_EUR,
+                slack=f.slack,
+                peer_share=peers[:, d],
+                edih_served=f.edih_served,
+                complexity=complexity,
+                extra=extra,
+            )
+            p_plain = self._rule.probability(inputs)
+            adopt = facing & (u[d] < p_plain)
+            adopt |= self._subsidise(d, tech, facing, inputs, cost_eur, p_plain, u[d])
+
+            if tech == "basic":
+                f.depth += adopt
+                v3_count = self.dii_count(3)
+                at_least_basic = v3_count >= 4
+            elif tech == "security":
+                f.measures += adopt
+            else:
+                f.adopted[tech] |= adopt
+
+    def _security_pushes(self) -> np.ndarray | float:
+        """Campaign and obligation terms of the security decision (log-odds)."""
+        f, p = self.firms, self.params
+        push: np.ndarray | float = 0.0
+        c = self.policy.cyber_campaign
+        if active(c, self.year):
+            push = push + p["campaign_measure_effect"] * f.campaign_reached
+        o = self.policy.security_obligation
+        if active(o, self.year):
+            covered = (np.isin(f.size_class, [SIZE_CLASSES.index(s) for s in o.size_classes])
+                       & np.isin(f.sector, [SECTOR_NAMES.index(s) for s in o.sectors]))
+            push = push + p["obligation_effect"] * (covered & (f.measures < o.min_measures))
+        return push
+
+    def _subsidise(self, d: int, tech: str, facing: np.ndarray, inputs: DecisionInputs,
+                   cost_eur: np.ndarray, p_plain: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Grants for decision ``d``: who applies, who is paid, who adopts because of it.
+
+        A firm applies when it would adopt with the grant (u < p with subsidy) and
+        does not balk at the paperwork; applications are paid in priority order
+        while the scheme's budget for the year lasts. Paid firms adopt; the others
+        decide without the grant, as in the baseline.
+        """
+        f = self.firms
+        granted_any = np.zeros(self.n_firms, dtype=bool)
+        for s, scheme in enumerate(self.policy.subsidies):
+            if tech not in scheme.technologies or not active(scheme, self.year):
+                continue
+            key = (s, self.year)
+            left = scheme.yearly_budget_eur - self.subsidy_paid_by_year.get(key, 0.0)
+            grant = np.minimum(scheme.rate * cost_eur, scheme.cap_eur)
+            sizes = [SIZE_CLASSES.index(c) for c in scheme.size_classes]
+            eligible = (facing & ~self._granted[s, d] & ~granted_any
+                        & np.isin(f.size_class, sizes)
+                        & (self._apply_u >= scheme.application_friction))
+            if not eligible.any() or left <= 0:
+                continue
+            with_grant = DecisionInputs(**{**inputs.__dict__,
+                                           "net_cost": (cost_eur - grant) / COST_REFERENCE_EUR})
+            intend = eligible & (u < self._rule.probability(with_grant))
+            paid = first_come_first_served(intend, self._by_priority, grant * f.weight, left)
+            if not paid.any():
+                continue
+            self.subsidy_paid_by_year[key] = (self.subsidy_paid_by_year.get(key, 0.0)
+                                              + float(np.sum(grant[paid] * f.weight[paid])))
+            self._granted[s, d] |= paid
+            granted_any |= paid
+            f.subsidy_eur[paid] += grant[paid]
+            f.subsidised[paid] += 1
+            f.deadweight[paid & (u < p_plain)] += 1
+        return granted_any
+
+    def _cyber(self, u: np.ndarray) -> None:
+        f, p = self.firms, self.params
+        f.incident_memory *= cyber.memory_decay(p)
+        threat = environment.threat_level(self.time, p)
+        hit = u[0] < cyber.incident_probability(self.dii_count(3), f.measures, threat, p)
+        f.last_incident[hit] = self.quarter_index
+        f.incident_memory[hit] = 1.0
+        f.aware["security"] |= hit
+        report = u[1] < cyber.reporting_probability(f.measures, f.campaign_reached, p)
+        f.last_reported[hit] = report[hit]
+
+    def _discontinue(self, u: np.ndarray) -> None:
+        f, rate = self.firms, self.params["discontinuance_rate"]
+        for k, tech in enumerate(ADVANCED):
+            f.adopted[tech] &= ~(u[k] < rate)
+
+    # ------------------------------------------------------------------ observation
+    def dii_count(self, version: int = 3) -> np.ndarray:
+        """Items of the Digital Intensity Index (v3 or v4) each firm has."""
+        f = self.firms
+        count = self._prefix[version][np.arange(self.n_firms), f.depth].astype(np.int64)
+        for tech in DII_ADVANCED[version]:
+            count += f.adopted[tech]
+        return count
+
+    def _observe(self) -> None:
+        f = self.firms
+        cols: dict[str, np.ndarray] = {}
+        for version, prefix in ((3, "dii_"), (4, "dii_v4_")):
+            count = self.dii_count(version)
+            band = band_codes(count)
+            cols[f"{prefix}at_least_basic"] = count >= 4
+            for b, name in enumerate(("very_low", "low", "high", "very_high")):
+                cols[f"{prefix}{name}"] = band == b
+            if version == 3:
+                cols["dii_items_mean"] = count
+        a = f.adopted
+        cols.update(
+            cloud=a["cloud"], data_analytics=a["data_analytics"], ai=a["ai"],
+            advanced_any=a["cloud"] | a["data_analytics"] | a["ai"],
+            advanced_all=a["cloud"] & a["data_analytics"] & a["ai"],
+            security_5plus=f.measures >= SECURITY_THRESHOLD,
+            security_measures_mean=f.measures,
+            security_aware=f.aware["security"],
+            incident_past_year=(self.quarter_index - f.last_incident) < 4,
+            gigabit_available=f.gigabit,
+            edih_served=f.edih_served,
+            firms=np.ones(self.n_firms),
+            edih_firms_served=f.edih_served,
+            subsidised_adoptions=f.subsidised,
+            deadweight_adoptions=f.deadweight,
+            subsidy_spend_eur=f.subsidy_eur,
+            edih_spend_eur=f.edih_eur,
+            campaign_spend_eur=f.campaign_eur,
+        )
+        cols["incident_reported_share"] = cols["incident_past_year"] & f.last_reported
+        self._records.append(self._observer.observe(cols))
+        self._labels.append((self.year, self.quarter))
+        self.datacollector.collect(self)
+
+    def latest(self, indicator: str, segment: str = "all") -> float:
+        """The most recent value of an indicator for a segment."""
+        return float(self._records[-1][INDICATOR_NAMES.index(indicator),
+                                       self.segments.index(segment)])
+
+    def indicator_frame(self) -> pd.DataFrame:
+        """All observations so far, tidy: year, quarter, indicator, segment, value."""
+        values = np.stack(self._records)  # steps x indicators x segments
+        n_steps, n_ind, n_seg = values.shape
+        labels = np.array(self._labels)
+        return pd.DataFrame({
+            "year": np.repeat(labels[:, 0], n_ind * n_seg).astype(np.int16),
+            "quarter": np.repeat(labels[:, 1], n_ind * n_seg).astype(np.int8),
+            "indicator": pd.Categorical.from_codes(
+                np.tile(np.repeat(np.arange(n_ind), n_seg), n_steps), INDICATOR_NAMES),
+            "segment": pd.Categorical.from_codes(
+                np.tile(np.arange(n_seg), n_steps * n_ind), self.segments),
+            "value": values.ravel(),
+        })
+
+
+def _latest(model: SMEEconomy, indicator: str) -> float:
+    """DataCollector reporter (used through functools.partial, which pickles)."""
+    return model.latest(indicator)
+
+
+def simulate(
+    n_firms: int,
+    seed: int | np.random.SeedSequence | None,
+    policy: Mapping[str, Any] | Policy | None = None,
+    parameters: Mapping[str, float] | None = None,
+    end_year: int = 2030,
+    population: str = "10-249",
+) -> pd.DataFrame:
+    """Run one simulation from 2021 to the end of ``end_year``; return the tidy indicators.
+
+    Columns: ``year``, ``quarter``, ``indicator``, ``segment``, ``value``. Shares
+    are weighted by the real firms each simulated firm stands for; totals are in
+    real firms or EUR. The survey of year Y corresponds to quarter 1 of year Y.
+    """
+    model = SMEEconomy(n_firms=n_firms, seed=seed, policy=policy, parameters=parameters,
+                       end_year=end_year, population=population)
+    return model.run().indicator_frame()
+
+
+__all__ = ["INDICATORS", "SMEEconomy", "simulate"]

@@ -1,0 +1,41 @@
+"""Exogenous trends: how attractive each technology is, the threat level, gigabit coverage.
+
+All are smooth functions of fractional calendar time, so a quarterly step reads
+them without state.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .parameters import Parameters
+
+BASE_YEAR = 2021.0
+
+# NL fixed gigabit (VHCN) coverage: about 91% in the progress report's earlier
+# value (taken as 2021) and 98.75% in 2025 (DESI 2026, households). An exponential
+# approach to 100% through both points: uncovered share falls by this rate a year.
+GIGABIT_2021 = 0.91
+GIGABIT_2025 = 0.9875
+GIGABIT_RATE = math.log((1 - GIGABIT_2021) / (1 - GIGABIT_2025)) / 4.0
+
+
+def benefit_trend(tech: str, t: float, p: Parameters) -> float:
+    """Multiplier of a technology's benefit at time ``t`` (1 in 2021)."""
+    growth = p[f"{tech}_benefit_growth"]
+    return 1.0 + growth * (t - BASE_YEAR)
+
+
+def cost_index(t: float, p: Parameters) -> float:
+    """Real cost of digital technology relative to 2021 (falls each year)."""
+    return (1.0 - p["cost_decline"]) ** (t - BASE_YEAR)
+
+
+def threat_level(t: float, p: Parameters) -> float:
+    """Cyber threat relative to 2021."""
+    return (1.0 + p["threat_growth"]) ** (t - BASE_YEAR)
+
+
+def gigabit_coverage(t: float) -> float:
+    """Share of business addresses with a gigabit connection available."""
+    return 1.0 - (1.0 - GIGABIT_2021) * math.exp(-GIGABIT_RATE * (t - BASE_YEAR))

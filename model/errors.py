@@ -1,0 +1,92 @@
+"""The one error type the model raises for bad input, and small checks that build it.
+
+Every message names the offending field (as a dotted path such as
+``policy.subsidy[0].rate``) and what would have been allowed, so a researcher
+who mistypes a config sees at once what to change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+class ModelInputError(ValueError):
+    """A parameter, policy or run setting that the model cannot accept."""
+
+    def __init__(self, field: str, message: str, allowed: str | None = None) -> None:
+        self.field = field
+        self.allowed = allowed
+        text = f"{field}: {message}"
+        if allowed:
+            text += f" (allowed: {allowed})"
+        super().__init__(text)
+
+
+def check_keys(mapping: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
+    """Reject keys that are not in ``allowed``, suggesting the closest allowed key."""
+    if not isinstance(mapping, Mapping):
+        raise ModelInputError(path, f"expected a mapping (table), got {type(mapping).__name__}")
+    allowed = list(allowed)
+    for key in mapping:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ModelInputError(
+                f"{path}.{key}" if path else str(key),
+                f"unknown key{hint}",
+                ", ".join(sorted(allowed)),
+            )
+
+
+def check_number(
+    value: Any,
+    path: str,
+    low: float | None = None,
+    high: float | None = None,
+    integer: bool = False,
+) -> float:
+    """Return ``value`` as a float (or int) after checking type, finiteness and range."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "an integer" if integer else "a number"
+        raise ModelInputError(path, f"expected {kind}, got {value!r}", _range_text(low, high))
+    if not math.isfinite(value):
+        raise ModelInputError(path, f"must be finite, got {value!r}", _range_text(low, high))
+    if integer and float(value) != int(value):
+        raise ModelInputError(path, f"expected a whole number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ModelInputError(path, f"{value!r} is out of range", _range_text(low, high))
+    return int(value) if integer else float(value)
+
+
+def check_choices(values: Any, allowed: Iterable[str], path: str) -> tuple[str, ...]:
+    """Check a list of names against the allowed names; returns them as a tuple."""
+    allowed = list(allowed)
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ModelInputError(path, f"expected a list, got {values!r}", ", ".join(allowed))
+    values = tuple(values)
+    for v in values:
+        if v not in allowed:
+            raise ModelInputError(path, f"unknown value {v!r}", ", ".join(allowed))
+    if len(set(values)) != len(values):
+        raise ModelInputError(path, f"duplicate values in {list(values)!r}")
+    return values
+
+
+def check_year_span(start: int, end: int, path: str) -> None:
+    if end < start:
+        raise ModelInputError(
+            f"{path}.end_year", f"{end} is before start_year {start}", f">= {start}"
+        )
+
+
+def _range_text(low: float | None, high: float | None) -> str | None:
+    if low is None and high is None:
+        return None
+    if high is None:
+        return f">= {low:g}"
+    if low is None:
+        return f"<= {high:g}"
+    return f"{low:g} to {high:g}"

@@ -1,0 +1,96 @@
+"""The firm as a Mesa agent: a view onto one row of the model's firm arrays.
+
+A ``Firm`` holds no state of its own. Reading ``firm.cloud`` reads the model's
+cloud array at the firm's row, and assigning to it writes there, so Mesa's tools
+(AgentSet selection, agent reporters, visualisation) see exactly the state the
+vectorised submodels update.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from .datasets import SIZE_CLASSES
+from .population import REGION_NAMES, SECTOR_NAMES
+from .technologies import BASIC_NAMES
+
+if TYPE_CHECKING:
+    from .economy import SMEEconomy
+
+
+class _Column:
+    """Descriptor mapping an agent attribute to ``model.firms.<array>[index]``."""
+
+    def __init__(self, array: str, cast: Any = None, labels: tuple[str, ...] | None = None,
+                 key: str | None = None, writable: bool = True) -> None:
+        self.array, self.cast, self.labels, self.key = array, cast, labels, key
+        self.writable = writable
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def _target(self, firm: Firm) -> np.ndarray:
+        arr = getattr(firm.model.firms, self.array)
+        return arr[self.key] if self.key is not None else arr
+
+    def __get__(self, firm: Firm | None, owner: type | None = None) -> Any:
+        if firm is None:
+            return self
+        value = self._target(firm)[firm.index]
+        if self.labels is not None:
+            return self.labels[int(value)]
+        return self.cast(value) if self.cast else value
+
+    def __set__(self, firm: Firm, value: Any) -> None:
+        if not self.writable:
+            raise AttributeError(f"Firm.{self.name} is fixed at set-up")
+        self._target(firm)[firm.index] = value
+
+
+class Firm(mesa.Agent):
+    """One simulated firm, standing for ``weight`` real Dutch firms."""
+
+    size_class = _Column("size_class", labels=SIZE_CLASSES, writable=False)
+    sector = _Column("sector", labels=SECTOR_NAMES, writable=False)
+    region = _Column("region", labels=REGION_NAMES, writable=False)
+    weight = _Column("weight", float, writable=False)
+    employees = _Column("employees", int, writable=False)
+    capability = _Column("capability", float)
+    slack = _Column("slack", float)
+    innovativeness = _Column("innovativeness", float)
+    cloud = _Column("adopted", bool, key="cloud")
+    data_analytics = _Column("adopted", bool, key="data_analytics")
+    ai = _Column("adopted", bool, key="ai")
+    aware_cloud = _Column("aware", bool, key="cloud")
+    aware_data_analytics = _Column("aware", bool, key="data_analytics")
+    aware_ai = _Column("aware", bool, key="ai")
+    aware_of_cyber_risk = _Column("aware", bool, key="security")
+    security_measures = _Column("measures", int)
+    edih_served = _Column("edih_served", bool, writable=False)
+    subsidy_received_eur = _Column("subsidy_eur", float, writable=False)
+
+    def __init__(self, model: SMEEconomy, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def basic_items(self) -> tuple[str, ...]:
+        """Basic DII items the firm has, in the order it took them up."""
+        f = self.model.firms
+        return tuple(BASIC_NAMES[k] for k in f.ladder[self.index, : f.depth[self.index]])
+
+    @property
+    def dii_items(self) -> int:
+        """Number of DII v3 items (0-12)."""
+        return int(self.model.dii_count(3)[self.index])
+
+    @property
+    def at_least_basic(self) -> bool:
+        return self.dii_items >= 4
+
+    def __repr__(self) -> str:
+        return (f"Firm({self.unique_id}, {self.size_class}, {self.sector}, {self.region}, "
+                f"dii={self.dii_items}, cloud={self.cloud}, ai={self.ai})")

@@ -1,0 +1,138 @@
+"""What is observed: Eurostat-style weighted shares, means and totals per segment.
+
+Each indicator is a per-firm column (numerator) and, for shares and means, a
+denominator column; per segment both are weighted sums, computed for all
+indicators and segments in one sparse matrix product.
+
+Segments: ``all`` (every simulated firm), ``10-249`` (the official SME frame),
+each size class, each sector (``sector:<name>``) and each region
+(``region:<name>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .datasets import SIZE_CLASSES
+from .population import REGION_NAMES, SECTOR_NAMES
+from .technologies import BANDS
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    kind: str  # "share", "mean" or "total"
+    unit: str
+    description: str
+    denominator: str = "firms"  # column the numerator is divided by (share/mean)
+
+
+def _band_indicators(prefix: str, version: int) -> list[Indicator]:
+    out = [Indicator(f"{prefix}at_least_basic", "share", "share of firms",
+                     f"At least 4 of the 12 DII v{version} items (basic level or above)")]
+    out += [Indicator(f"{prefix}{b}", "share", "share of firms",
+                      f"DII v{version} band {b.replace('_', ' ')}") for b in BANDS]
+    return out
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    *_band_indicators("dii_", 3),
+    *_band_indicators("dii_v4_", 4),
+    Indicator("dii_items_mean", "mean", "items", "Mean number of DII v3 items"),
+    Indicator("cloud", "share", "share of firms", "Uses sophisticated or intermediate cloud"),
+    Indicator("data_analytics", "share", "share of firms", "Performs data analytics"),
+    Indicator("ai", "share", "share of firms", "Uses at least one AI technology"),
+    Indicator("advanced_any", "share", "share of firms", "Uses cloud, data analytics or AI"),
+    Indicator("advanced_all", "share", "share of firms", "Uses cloud, data analytics and AI"),
+    Indicator("security_5plus", "share", "share of firms", "Has at least 5 security measures"),
+    Indicator("security_measures_mean", "mean", "measures", "Mean number of security measures"),
+    Indicator("security_aware", "share", "share of firms", "Aware of cyber risk"),
+    Indicator("incident_past_year", "share", "share of firms",
+              "Had an ICT security incident in the last four quarters"),
+    Indicator("incident_reported_share", "share", "share of firms with an incident",
+              "Reported its last incident, among firms with an incident in the last year",
+              denominator="incident_past_year"),
+    Indicator("gigabit_available", "share", "share of firms", "Gigabit connection available"),
+    Indicator("edih_served", "share", "share of firms", "Has been served by an EDIH"),
+    Indicator("firms", "total", "firms", "Real firms represented"),
+    Indicator("edih_firms_served", "total", "firms", "Real firms served by EDIHs, cumulative"),
+    Indicator("subsidised_adoptions", "total", "adoptions",
+              "Adoptions paid for by a subsidy, cumulative (real firms)"),
+    Indicator("deadweight_adoptions", "total", "adoptions",
+              "Subsidised adoptions that would have happened that quarter without the "
+              "subsidy, cumulative"),
+    Indicator("subsidy_spend_eur", "total", "EUR", "Subsidy paid out, cumulative"),
+    Indicator("edih_spend_eur", "total", "EUR", "Cost of EDIH services delivered, cumulative"),
+    Indicator("campaign_spend_eur", "total", "EUR",
+              "Cost of awareness campaigns, cumulative (attributed by firm weight)"),
+)
+INDICATOR_NAMES: tuple[str, ...] = tuple(i.name for i in INDICATORS)
+_BY_NAME = {i.name: i for i in INDICATORS}
+
+
+def segment_names(size_classes: tuple[int, ...]) -> tuple[str, ...]:
+    return (
+        "all",
+        "10-249",
+        *(SIZE_CLASSES[s] for s in size_classes),
+        *(f"sector:{s}" for s in SECTOR_NAMES),
+        *(f"region:{r}" for r in REGION_NAMES),
+    )
+
+
+class Observer:
+    """Weighted indicator values per segment for a fixed population."""
+
+    def __init__(
+        self, size_class: np.ndarray, sector: np.ndarray, region: np.ndarray,
+        weight: np.ndarray,
+    ) -> None:
+        n = len(weight)
+        present = tuple(int(s) for s in np.unique(size_class))
+        self.segments = segment_names(present)
+        rows = [np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)]
+        masks = [np.ones(n, dtype=bool), size_class >= SIZE_CLASSES.index("10-49")]
+        offset = 2
+        for k, s in enumerate(present):
+            rows.append(np.full(n, offset + k))
+            masks.append(size_class == s)
+        offset += len(present)
+        rows.append(offset + sector.astype(np.int64))
+        masks.append(np.ones(n, dtype=bool))
+        offset += len(SECTOR_NAMES)
+        rows.append(offset + region.astype(np.int64))
+        masks.append(np.ones(n, dtype=bool))
+        cols = np.tile(np.arange(n), len(rows))
+        r = np.concatenate(rows)
+        m = np.concatenate(masks)
+        w = np.tile(weight, len(rows))
+        self.matrix = sp.csr_matrix(
+            (w[m], (r[m], cols[m])), shape=(len(self.segments), n)
+        )
+        self._den_cols = {i.denominator for i in INDICATORS if i.kind != "total"}
+
+    def observe(self, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Indicator x segment values from per-firm columns (one per indicator,
+        plus ``firms`` = 1 and any denominator columns)."""
+        names = list(INDICATOR_NAMES)
+        x = np.empty((self.matrix.shape[1], len(names)))
+        for k, name in enumerate(names):
+            x[:, k] = columns[name]
+        sums = (self.matrix @ x).T  # indicators x segments
+        out = np.empty_like(sums)
+        firms_row = sums[names.index("firms")]
+        for k, ind in enumerate(INDICATORS):
+            if ind.kind == "total":
+                out[k] = sums[k]
+            else:
+                den = firms_row if ind.denominator == "firms" else sums[
+                    names.index(ind.denominator)]
+                out[k] = np.divide(sums[k], den, out=np.full_like(den, np.nan), where=den > 0)
+        return out
+
+
+def indicator(name: str) -> Indicator:
+    return _BY_NAME[name]

@@ -1,0 +1,262 @@
+"""Every behavioural and structural parameter of the model, with its unit, default,
+range and source.
+
+This table is the single source of truth: docs/ODD.md shows it (a test keeps the
+two in step), experiments sample within the ranges, and calibration fits the
+entries marked ``calibrated``. Logit coefficients act on the quarterly log-odds
+of a decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .errors import ModelInputError, check_keys, check_number
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str
+    default: float
+    low: float
+    high: float
+    unit: str
+    group: str
+    description: str
+    source: str
+    calibrated: bool = False
+    integer: bool = False
+
+
+ASSUMPTION = "stated assumption"
+_SECTOR_NOTE = (
+    "stated assumption: ordering of sectors in Eurostat's DII by NACE section "
+    "(ICT highest, hospitality and construction lowest)"
+)
+
+_SPECS: tuple[ParameterSpec, ...] = (
+    # --- adoption: intercepts of the TOE logit --------------------------------------
+    ParameterSpec("basic_intercept", -2.3, -6.0, 2.0, "log-odds/quarter", "adoption",
+                  "Intercept for taking the next basic item on the firm's ladder",
+                  "calibrated to Eurostat DII 2021-2025", calibrated=True),
+    ParameterSpec("cloud_intercept", -3.4, -8.0, 1.0, "log-odds/quarter", "adoption",
+                  "Intercept for adopting sophisticated/intermediate cloud services",
+                  "calibrated to Eurostat E_CC1_SI 2025", calibrated=True),
+    ParameterSpec("data_analytics_intercept", -3.6, -8.0, 1.0, "log-odds/quarter", "adoption",
+                  "Intercept for adopting data analytics",
+                  "calibrated to Eurostat E_DA 2025", calibrated=True),
+    ParameterSpec("ai_intercept", -5.0, -9.0, 0.0, "log-odds/quarter", "adoption",
+                  "Intercept for adopting AI", "calibrated to Eurostat E_AI_TANY 2025",
+                  calibrated=True),
+    ParameterSpec("security_intercept", -2.4, -6.0, 1.0, "log-odds/quarter", "cyber",
+                  "Intercept for adding one security measure (security-aware firms)",
+                  "set so that about 76% of 10+ firms have 5+ measures in 2024 "
+                  "(Eurostat E_SECMGE5)"),
+    # --- adoption: firm characteristics ----------------------------------------------
+    ParameterSpec("size_effect_2_9", -0.5, -3.0, 1.0, "log-odds", "adoption",
+                  "Shift for firms of 2-9 persons relative to 10-49",
+                  "stated assumption (no survey of 2-9 firms; CBS 2018 shows them lagging)"),
+    ParameterSpec("size_effect_50_249", 0.3, -1.0, 2.0, "log-odds", "adoption",
+                  "Shift for firms of 50-249 persons relative to 10-49",
+                  "calibrated to the DII gap between size classes", calibrated=True),
+    ParameterSpec("innovativeness_effect", 0.4, 0.0, 2.0, "log-odds per s.d.", "adoption",
+                  "Effect of the firm's innovativeness trait", ASSUMPTION),
+    ParameterSpec("benefit_weight", 1.0, 0.0, 3.0, "log-odds per unit", "adoption",
+                  "Weight of perceived benefit x capability", ASSUMPTION),
+    ParameterSpec("cost_weight", 0.8, 0.0, 3.0, "log-odds per EUR 10k/slack", "adoption",
+                  "Weight of net cost (after subsidy) relative to financial slack",
+                  "stated assumption; innovation-voucher lottery (80% additionality) "
+                  "suggests costs bind for SMEs"),
+    ParameterSpec("peer_weight", 1.2, 0.0, 4.0, "log-odds per share", "adoption",
+                  "Effect of the share of tied firms that have adopted",
+                  "calibrated", calibrated=True),
+    ParameterSpec("edih_weight", 0.4, 0.0, 2.0, "log-odds", "policy",
+                  "Effect of having been served by an EDIH on every decision",
+                  "stated assumption: no published estimate of EDIH effects (wide range)"),
+    ParameterSpec("complexity_weight", 1.0, 0.0, 3.0, "log-odds per unit", "adoption",
+                  "Weight of a technology's complexity", ASSUMPTION),
+    ParameterSpec("test_before_invest_effect", 0.5, 0.0, 1.0, "share", "policy",
+                  "Share of complexity removed by an EDIH test-before-invest service",
+                  "stated assumption"),
+    ParameterSpec("training_capability_gain", 0.2, 0.0, 1.0, "capability units", "policy",
+                  "Capability added by EDIH training (capability has median 1)", ASSUMPTION),
+    ParameterSpec("ai_cloud_complementarity", 0.8, 0.0, 3.0, "log-odds", "adoption",
+                  "Extra log-odds of AI for firms that use cloud",
+                  "stated assumption: most AI users also use cloud (Eurostat)"),
+    ParameterSpec("gigabit_effect", 0.3, 0.0, 2.0, "log-odds", "adoption",
+                  "Extra log-odds of cloud where gigabit is available", ASSUMPTION),
+    # --- environment -----------------------------------------------------------------
+    ParameterSpec("basic_benefit_growth", 0.03, 0.0, 0.3, "per year", "environment",
+                  "Yearly growth of the benefit of basic items", ASSUMPTION),
+    ParameterSpec("cloud_benefit_growth", 0.05, 0.0, 0.4, "per year", "environment",
+                  "Yearly growth of the benefit of cloud", ASSUMPTION),
+    ParameterSpec("data_analytics_benefit_growth", 0.08, 0.0, 0.4, "per year", "environment",
+                  "Yearly growth of the benefit of data analytics", ASSUMPTION),
+    ParameterSpec("ai_benefit_growth", 0.25, 0.0, 0.8, "per year", "environment",
+                  "Yearly growth of the benefit of AI (fastest: generative AI from 2023)",
+                  "calibrated to AI 13% (2021) to 33% (2025)", calibrated=True),
+    ParameterSpec("security_benefit_growth", 0.0, 0.0, 0.3, "per year", "environment",
+                  "Yearly growth of the perceived benefit of security measures "
+                  "(threat growth acts separately)", ASSUMPTION),
+    ParameterSpec("cost_decline", 0.05, 0.0, 0.2, "per year", "environment",
+                  "Yearly fall in the real cost of digital technology", ASSUMPTION),
+    ParameterSpec("threat_growth", 0.05, 0.0, 0.3, "per year", "environment",
+                  "Yearly growth of the cyber threat level", ASSUMPTION),
+    # --- awareness -------------------------------------------------------------------
+    ParameterSpec("awareness_base_rate", 0.04, 0.0, 0.3, "per quarter", "awareness",
+                  "Hazard of becoming aware of an advanced technology through media",
+                  "calibrated", calibrated=True),
+    ParameterSpec("awareness_peer_rate", 0.15, 0.0, 1.0, "per quarter per share", "awareness",
+                  "Extra hazard of awareness per share of tied firms that use it", ASSUMPTION),
+    ParameterSpec("security_awareness_rate", 0.03, 0.0, 0.3, "per quarter", "cyber",
+                  "Hazard of becoming aware of cyber risk without an incident or campaign",
+                  "stated assumption: small firms neglect cyber risk (progress report 2023)"),
+    # --- discontinuance --------------------------------------------------------------
+    ParameterSpec("discontinuance_rate", 0.005, 0.0, 0.05, "per quarter", "adoption",
+                  "Hazard that a user of cloud, data analytics or AI stops (cancelled "
+                  "subscriptions)", ASSUMPTION),
+    # --- cyber -----------------------------------------------------------------------
+    ParameterSpec("incident_rate", 0.25, 0.02, 0.6, "per year", "cyber",
+                  "Yearly probability of an ICT security incident at median exposure "
+                  "and protection in 2021",
+                  "CBS 84410NED: 29-30% of 2-249 firms had an incident (2018, 2020)"),
+    ParameterSpec("exposure_effect", 1.0, 0.0, 3.0, "log-hazard per unit", "cyber",
+                  "Rise in incident log-hazard per unit digital exposure (DII items / 12)",
+                  ASSUMPTION),
+    ParameterSpec("protection_effect", 1.5, 0.0, 4.0, "log-hazard per unit", "cyber",
+                  "Fall in incident log-hazard per unit protection (measures / 11)", ASSUMPTION),
+    ParameterSpec("incident_response_weight", 1.5, 0.0, 4.0, "log-odds", "cyber",
+                  "Extra log-odds of adding a measure just after an incident", ASSUMPTION),
+    ParameterSpec("incident_memory_halflife", 4.0, 1.0, 20.0, "quarters", "cyber",
+                  "Half-life of the effect of an incident on adding measures", ASSUMPTION),
+    ParameterSpec("reporting_intercept", -1.0, -5.0, 3.0, "log-odds", "cyber",
+                  "Log-odds that a firm reports an incident (few small firms report)",
+                  "stated assumption (progress report 2023: too few report)"),
+    ParameterSpec("reporting_protection_effect", 1.5, 0.0, 4.0, "log-odds per unit", "cyber",
+                  "Rise in reporting log-odds per unit protection (measures / 11)", ASSUMPTION),
+    ParameterSpec("campaign_measure_effect", 0.5, 0.0, 2.0, "log-odds", "policy",
+                  "Extra log-odds of adding a measure for firms reached by a campaign, "
+                  "while it runs", ASSUMPTION),
+    ParameterSpec("campaign_reporting_effect", 0.7, 0.0, 3.0, "log-odds", "policy",
+                  "Extra log-odds of reporting for firms reached by a campaign", ASSUMPTION),
+    ParameterSpec("obligation_effect", 2.0, 0.0, 5.0, "log-odds", "policy",
+                  "Extra log-odds of adding a measure for firms under a security obligation "
+                  "that are below its minimum", ASSUMPTION),
+    # --- costs (for the logit and for subsidy accounting) ---------------------------
+    ParameterSpec("cost_basic_eur", 3_000.0, 0.0, 50_000.0, "EUR", "costs",
+                  "Cost of one basic item for a firm of 10-49 persons", ASSUMPTION),
+    ParameterSpec("cost_cloud_eur", 8_000.0, 0.0, 100_000.0, "EUR", "costs",
+                  "Cost of adopting cloud services (first year) for a firm of 10-49", ASSUMPTION),
+    ParameterSpec("cost_data_analytics_eur", 15_000.0, 0.0, 200_000.0, "EUR", "costs",
+                  "Cost of adopting data analytics for a firm of 10-49", ASSUMPTION),
+    ParameterSpec("cost_ai_eur", 25_000.0, 0.0, 300_000.0, "EUR", "costs",
+                  "Cost of adopting AI for a firm of 10-49", ASSUMPTION),
+    ParameterSpec("cost_security_eur", 2_000.0, 0.0, 50_000.0, "EUR", "costs",
+                  "Cost of one security measure for a firm of 10-49", ASSUMPTION),
+    ParameterSpec("cost_scale_2_9", 0.4, 0.1, 1.0, "x cost of 10-49", "costs",
+                  "Cost multiplier for firms of 2-9 persons", ASSUMPTION),
+    ParameterSpec("cost_scale_50_249", 3.0, 1.0, 10.0, "x cost of 10-49", "costs",
+                  "Cost multiplier for firms of 50-249 persons", ASSUMPTION),
+    # --- population and network -----------------------------------------------------
+    ParameterSpec("trait_digital_correlation", 0.5, 0.0, 0.9, "correlation", "population",
+                  "Correlation of capability and innovativeness with the initial digital level",
+                  ASSUMPTION),
+    ParameterSpec("network_local_degree", 4.0, 0.0, 20.0, "ties per firm", "network",
+                  "Ties drawn per firm to firms of its own sector and region", ASSUMPTION,
+                  integer=True),
+    ParameterSpec("network_supply_degree", 2.0, 0.0, 20.0, "ties per firm", "network",
+                  "Ties drawn per firm along supply chains (other sectors, any region)",
+                  ASSUMPTION, integer=True),
+)
+
+SECTOR_EFFECT_DEFAULTS = {
+    "manufacturing": 0.0,
+    "energy_water": 0.2,
+    "construction": -0.4,
+    "trade": 0.0,
+    "transport": -0.3,
+    "hospitality": -0.5,
+    "information_communication": 1.0,
+    "business_services": 0.3,
+}
+_SPECS += tuple(
+    ParameterSpec(f"sector_effect_{s}", v, -2.0, 2.0, "log-odds", "adoption",
+                  f"Shift for the sector {s.replace('_', ' ')} relative to manufacturing",
+                  _SECTOR_NOTE)
+    for s, v in SECTOR_EFFECT_DEFAULTS.items()
+)
+
+PARAMETERS: dict[str, ParameterSpec] = {s.name: s for s in _SPECS}
+CALIBRATED: tuple[str, ...] = tuple(s.name for s in _SPECS if s.calibrated)
+
+
+class Parameters(Mapping[str, float]):
+    """An immutable, validated set of parameter values (defaults plus overrides)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, float]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, name: str) -> float:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, name: str) -> float:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self._values.items() if v != PARAMETERS[k].default}
+        return f"Parameters({changed!r})"
+
+    def __reduce__(self):  # picklable for process pools
+        return (Parameters, (self._values,))
+
+
+def resolve_parameters(overrides: Mapping[str, Any] | None = None) -> Parameters:
+    """Defaults overlaid with ``overrides``, each checked against its range.
+
+    Raises ModelInputError naming the parameter and its allowed range, or the
+    allowed names for an unknown one.
+    """
+    overrides = dict(overrides or {})
+    check_keys(overrides, PARAMETERS, "parameters")
+    values = {name: spec.default for name, spec in PARAMETERS.items()}
+    for name, value in overrides.items():
+        spec = PARAMETERS[name]
+        values[name] = check_number(
+            value, f"parameters.{name}", spec.low, spec.high, integer=spec.integer
+        )
+    return Parameters(values)
+
+
+def parameter_table() -> pd.DataFrame:
+    """All parameters as a table (what docs/ODD.md shows)."""
+    return pd.DataFrame(
+        [
+            {
+                "name": s.name,
+                "group": s.group,
+                "default": s.default,
+                "low": s.low,
+                "high": s.high,
+                "unit": s.unit,
+                "calibrated": s.calibrated,
+                "description": s.description,
+                "source": s.source,
+            }
+            for s in _SPECS
+        ]
+    )

@@ -1,0 +1,354 @@
+"""The synthetic firm population: who the firms are and where each starts in 2021.
+
+Strata are size class x sector x region. Simulated firms are allocated to strata
+(size classes by the square root of their real counts, so medium firms are not
+too few; within a size class in proportion), and each carries a weight: the
+number of real firms it stands for. Any weighted share is then an estimate for
+the real population, whatever the number of simulated firms.
+
+The 2021 digital state is set by quota, not by chance: within each size class
+firms are ranked on a latent digital level and cut at the weighted quantiles of
+Eurostat's 2021 band shares, so the bands match the data to within one firm's
+weight. How the stated assumptions enter is written out in docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import datasets
+from .errors import ModelInputError
+from .parameters import Parameters
+from .technologies import (
+    BASIC_ITEMS,
+    DII_BASIC_MASK,
+    N_BASIC,
+    N_SECURITY_MEASURES,
+    SECURITY_THRESHOLD,
+)
+
+SIZE_CLASSES = datasets.SIZE_CLASSES
+
+# Eurostat's ICT survey frame (NACE C-N and S95 without K): eight groups of CBS
+# sections, manufacturing on its own.
+SECTORS: dict[str, tuple[str, ...]] = {
+    "manufacturing": ("C manufacturing",),
+    "energy_water": ("B-E industry & energy", "-C manufacturing"),
+    "construction": ("F construction",),
+    "trade": ("G trade",),
+    "transport": ("H transport & storage",),
+    "hospitality": ("I hospitality",),
+    "information_communication": ("J information & communication",),
+    "business_services": (
+        "L real estate",
+        "M professional/scientific services",
+        "N administrative/support services",
+    ),
+}
+SECTOR_NAMES: tuple[str, ...] = tuple(SECTORS)
+
+# The five Dutch EDIH regions, as groups of provinces, with their share of the
+# population (CBS, 1 January 2024, rounded). Firm counts by region are taken in
+# proportion: a stated assumption (firm density per inhabitant is similar).
+REGIONS: dict[str, tuple[str, float]] = {
+    "north": ("Groningen, Friesland, Drenthe", 0.099),
+    "east": ("Overijssel, Gelderland", 0.189),
+    "south": ("Noord-Brabant, Limburg, Zeeland", 0.232),
+    "west_north": ("Noord-Holland, Utrecht, Flevoland", 0.267),
+    "west_south": ("Zuid-Holland", 0.213),
+}
+REGION_NAMES: tuple[str, ...] = tuple(REGIONS)
+
+POPULATIONS = {"10-249": ("10-49", "50-249"), "2-249": SIZE_CLASSES}
+
+# CBS 81588NED gives 2-49 and 50-249 by section but not 10-49. Eurostat's 10-249
+# figure is the survey-weighted mix of its 10-49 and 50-249 figures, so the mix
+# reveals the share of 50-249 firms in the survey frame: 0.176 in 2021, the same
+# for every band (see frame_share_medium). The frame's 10-49 count follows from
+# the 50-249 count; it is split over sectors as described in stratum_counts.
+# Within-band distribution of the DII item count (stated assumption: density falls
+# away from the lower edge of each band, as in a unimodal count distribution).
+WITHIN_BAND = {
+    "very_low": (0.05, 0.10, 0.30, 0.55),
+    "low": (0.40, 0.33, 0.27),
+    "high": (0.42, 0.33, 0.25),
+    "very_high": (0.60, 0.30, 0.10),
+}
+
+# Starting levels of the advanced technologies and of security (shares of 10+ firms
+# in early 2021); derivations in model/data/README.md.
+INITIAL_CLOUD = 0.52  # CBS: 65% use any cloud (2021) x about 0.8 sophisticated/intermediate
+INITIAL_DATA_ANALYTICS = 0.35  # between CBS big data 27% (2019) and Eurostat E_DA 56% (2025)
+INITIAL_AI = 0.13  # DESI 2022: about 13% of NL firms used AI (2021)
+INITIAL_SECURITY_5PLUS = 0.68  # back from 76.3% (E_SECMGE5, 2024) at +2.8 points a year
+# Awareness of an advanced technology among non-users in 2021 (stated assumption).
+INITIAL_AWARENESS = {"cloud": 0.65, "data_analytics": 0.45, "ai": 0.30}
+INITIAL_SECURITY_AWARE = 0.45  # of firms with fewer than 4 measures (stated assumption)
+
+
+def stratum_counts(population: str = "10-249") -> pd.DataFrame:
+    """Real firm counts per size class x sector x region (column ``firms``)."""
+    if population not in POPULATIONS:
+        raise ModelInputError("population", f"unknown population {population!r}",
+                              ", ".join(POPULATIONS))
+    counts = datasets.firm_counts()
+    table = counts.pivot_table(index="section", columns="size_class", values="value")
+    n_2_49 = pd.Series({k: _sum_sections(table["2-49"], v) for k, v in SECTORS.items()})
+    n_50_249 = pd.Series({k: _sum_sections(table["50-249"], v) for k, v in SECTORS.items()})
+    alpha = frame_share_medium()
+    total_10_49 = n_50_249.sum() * (1 - alpha) / alpha
+    # 10-49 per sector: c * sqrt(n[2-49] * n[50-249]) (stated assumption: the share of
+    # 10+ firms among 2-49 rises with the sector's share of medium firms).
+    geo = np.sqrt(n_2_49 * n_50_249)
+    n_10_49 = geo * total_10_49 / geo.sum()
+    by_size = pd.DataFrame({"2-9": n_2_49 - n_10_49, "10-49": n_10_49, "50-249": n_50_249})
+    if (by_size["2-9"] <= 0).any():
+        raise ValueError("derived 2-9 counts must be positive")
+    rows = [
+        (size, sector, region, float(by_size.loc[sector, size]) * share)
+        for size in POPULATIONS[population]
+        for sector in SECTOR_NAMES
+        for region, (_, share) in REGIONS.items()
+    ]
+    return pd.DataFrame(rows, columns=["size_class", "sector", "region", "firms"])
+
+
+def _sum_sections(column: pd.Series, parts: tuple[str, ...]) -> float:
+    return float(sum(-column[p[1:]] if p.startswith("-") else column[p] for p in parts))
+
+
+def frame_share_medium(year: int = 2021) -> float:
+    """Share of 50-249 firms among 10-249 firms in Eurostat's frame.
+
+    Least squares over the bands of ``year``: value[10-249] - value[10-49] =
+    share * (value[50-249] - value[10-49]).
+    """
+    d = datasets.dii()
+    p = d[d["year"] == year].pivot_table(index="level", columns="size_class", values="value")
+    x = (p["50-249"] - p["10-49"]).to_numpy()
+    y = (p["10-249"] - p["10-49"]).to_numpy()
+    return float(x @ y / (x @ x))
+
+
+def allocate(n_firms: int, strata: pd.DataFrame) -> np.ndarray:
+    """Simulated firms per stratum: size classes by sqrt of real counts, then in proportion.
+
+    Every stratum gets at least one firm when there are enough firms, so weights
+    cover the whole population.
+    """
+    size_totals = strata.groupby("size_class", sort=False)["firms"].sum()
+    size_alloc = _largest_remainder(np.sqrt(size_totals.to_numpy()), n_firms)
+    alloc = np.zeros(len(strata), dtype=np.int64)
+    for size, n_size in zip(size_totals.index, size_alloc, strict=True):
+        idx = np.flatnonzero(strata["size_class"].to_numpy() == size)
+        floor = 1 if n_size >= len(idx) else 0
+        alloc[idx] = _largest_remainder(strata["firms"].to_numpy()[idx], n_size, floor)
+    return alloc
+
+
+def _largest_remainder(mass: np.ndarray, n: int, floor: int = 0) -> np.ndarray:
+    mass = np.asarray(mass, dtype=float)
+    base = np.full(len(mass), floor, dtype=np.int64)
+    rest = n - base.sum()
+    quota = mass / mass.sum() * rest
+    whole = np.floor(quota).astype(np.int64)
+    left = rest - whole.sum()
+    order = np.argsort(-(quota - whole), kind="stable")
+    whole[order[:left]] += 1
+    return base + whole
+
+
+def initial_band_pmf(population: str = "10-249") -> dict[str, np.ndarray]:
+    """Distribution of the 2021 DII v3 item count (0..12) per size class.
+
+    10-49 and 50-249 come from Eurostat 2021. For 2-9 (not surveyed) each band
+    share is extrapolated as 10-49 plus the gap between 10-49 and 50-249, then
+    clipped and renormalised (stated assumption).
+    """
+    bands = datasets.dii_bands(2021)
+    shares = {s: bands.loc[s] for s in ("10-49", "50-249")}
+    small = (2 * shares["10-49"] - shares["50-249"]).clip(lower=0.003)
+    shares["2-9"] = small / small.sum()
+    pmf = {}
+    for size in POPULATIONS[population]:
+        s = shares[size] / shares[size].sum()
+        pmf[size] = np.concatenate(
+            [s[band] * np.asarray(WITHIN_BAND[band]) for band in WITHIN_BAND]
+        )
+    return pmf
+
+
+@dataclass
+class Population:
+    """Static attributes and 2021 state of the simulated firms, one array each."""
+
+    size_class: np.ndarray  # int8 index into SIZE_CLASSES
+    sector: np.ndarray  # int8 index into SECTOR_NAMES
+    region: np.ndarray  # int8 index into REGION_NAMES
+    weight: np.ndarray  # real firms per simulated firm
+    employees: np.ndarray
+    capability: np.ndarray
+    slack: np.ndarray
+    innovativeness: np.ndarray
+    ladder: np.ndarray  # (n, N_BASIC) int8: the firm's order of basic items
+    depth: np.ndarray  # basic items held: the first `depth` of its ladder
+    adopted: dict[str, np.ndarray]  # cloud, data_analytics, ai -> bool
+    aware: dict[str, np.ndarray]  # cloud, data_analytics, ai, security -> bool
+    measures: np.ndarray  # security measures in place
+    gigabit_threshold: np.ndarray  # gigabit available once coverage exceeds it
+    # Dynamic state, empty in 2021 (policy contact, cyber history, money received).
+    gigabit: np.ndarray
+    edih_served: np.ndarray
+    test_before_invest: np.ndarray
+    campaign_reached: np.ndarray
+    incident_memory: np.ndarray  # 1 just after an incident, halving with the half-life
+    last_incident: np.ndarray  # quarter index of the last incident (-1000: none)
+    last_reported: np.ndarray  # whether the last incident was reported
+    subsidy_eur: np.ndarray  # subsidy received, cumulative (EUR per real firm)
+    subsidised: np.ndarray  # subsidised adoptions, cumulative
+    deadweight: np.ndarray  # subsidised adoptions that happened anyway, cumulative
+    edih_eur: np.ndarray  # cost of EDIH services received (EUR per real firm)
+    campaign_eur: np.ndarray  # campaign cost attributed to the firm (EUR per real firm)
+
+    @property
+    def n(self) -> int:
+        return len(self.weight)
+
+
+def build_population(
+    n_firms: int, rng: np.random.Generator, params: Parameters, population: str = "10-249"
+) -> Population:
+    """Draw the firms and set their 2021 state."""
+    strata = stratum_counts(population)
+    alloc = allocate(n_firms, strata)
+    size_idx = {s: i for i, s in enumerate(SIZE_CLASSES)}
+    sector_idx = {s: i for i, s in enumerate(SECTOR_NAMES)}
+    region_idx = {s: i for i, s in enumerate(REGION_NAMES)}
+    rep = np.repeat(np.arange(len(strata)), alloc)
+    size = strata["size_class"].map(size_idx).to_numpy(np.int8)[rep]
+    sector = strata["sector"].map(sector_idx).to_numpy(np.int8)[rep]
+    region = strata["region"].map(region_idx).to_numpy(np.int8)[rep]
+    weight = (strata["firms"].to_numpy() / np.maximum(alloc, 1))[rep]
+
+    n = len(rep)
+    lo = np.array([2, 10, 50])[size]
+    hi = np.array([10, 50, 250])[size]
+    # Employees within a class: log-uniform, so small firms dominate each class.
+    employees = np.floor(np.exp(rng.uniform(np.log(lo), np.log(hi)))).astype(np.int32)
+
+    # Latent digital level: sector shifts it (ICT firms more digital), noise does the rest.
+    sector_shift = np.array(
+        [params[f"sector_effect_{s}"] for s in SECTOR_NAMES]
+    )[sector] * 0.5
+    z_digital = rng.standard_normal(n) + sector_shift
+
+    count_v3 = np.zeros(n, dtype=np.int64)
+    pmf = initial_band_pmf(population)
+    for s_name, p in pmf.items():
+        idx = np.flatnonzero(size == size_idx[s_name])
+        count_v3[idx] = _quota_by_rank(z_digital[idx], weight[idx], p)
+
+    rho = params["trait_digital_correlation"]
+    level = (count_v3 - 5.5) / 3.0
+    size_centre = size.astype(float) - 1.0
+    capability = np.exp(
+        0.4 * (rho * level + np.sqrt(1 - rho**2) * rng.standard_normal(n)) + 0.1 * size_centre
+    )
+    slack = np.exp(0.4 * rng.standard_normal(n) + 0.3 * size_centre)
+    innovativeness = rho * level + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+
+    # Advanced technologies by quota on a score rising with the item count and size;
+    # the quota is set on the surveyed firms (10-249) and its threshold applied to all.
+    surveyed = size >= size_idx["10-49"]
+    adopted: dict[str, np.ndarray] = {}
+    score = 0.45 * count_v3 + 0.3 * size_centre + rng.standard_normal(n)
+    cloud = _top_share(score, weight, surveyed, INITIAL_CLOUD, eligible=count_v3 >= 1)
+    cloud |= count_v3 >= 11  # 11+ of 12 v3 items needs cloud or AI: give cloud
+    adopted["cloud"] = cloud
+    score = 0.45 * count_v3 + 0.3 * size_centre + 1.0 * cloud + rng.standard_normal(n)
+    ai = _top_share(score, weight, surveyed, INITIAL_AI, eligible=count_v3 >= 4)
+    ai |= count_v3 >= 12
+    adopted["ai"] = ai
+    score = 0.45 * count_v3 + 0.3 * size_centre + rng.standard_normal(n)
+    adopted["data_analytics"] = _top_share(
+        score, weight, surveyed, INITIAL_DATA_ANALYTICS, eligible=count_v3 >= 4
+    )
+
+    # Basic ladder: a firm-specific order (Plackett-Luce on the odds of each item's
+    # prevalence), held up to the position that gives the firm its v3 count.
+    basic_v3 = count_v3 - cloud - ai
+    odds = np.array([i.prevalence_2021 / (1 - i.prevalence_2021) for i in BASIC_ITEMS])
+    keys = np.log(odds) + rng.gumbel(size=(n, N_BASIC))
+    ladder = np.argsort(-keys, axis=1).astype(np.int8)
+    v3_cum = np.cumsum(DII_BASIC_MASK[3][ladder], axis=1)
+    # depth = 1 + position of the basic_v3-th v3 item (0 when none are held)
+    depth = np.where(basic_v3 > 0, (v3_cum < basic_v3[:, None]).sum(axis=1) + 1, 0)
+
+    aware = {}
+    for tech, base in INITIAL_AWARENESS.items():
+        p_aware = np.clip(base * (0.5 + count_v3 / 12.0), 0, 1)
+        aware[tech] = adopted[tech] | (rng.random(n) < p_aware)
+
+    # Security measures: a latent score mapped to 0..11; its offset is solved so the
+    # share of surveyed firms with 5+ measures matches INITIAL_SECURITY_5PLUS.
+    z_sec = 0.5 * level + 0.3 * size_centre + rng.standard_normal(n)
+    offset = _solve_offset(z_sec, weight, surveyed, INITIAL_SECURITY_5PLUS)
+    measures = np.clip(np.round(offset + 2.2 * z_sec), 0, N_SECURITY_MEASURES).astype(np.int8)
+    aware["security"] = (measures >= 4) | (rng.random(n) < INITIAL_SECURITY_AWARE)
+    gigabit_threshold = rng.random(n)
+
+    return Population(
+        size_class=size, sector=sector, region=region, weight=weight, employees=employees,
+        capability=capability, slack=slack, innovativeness=innovativeness, ladder=ladder,
+        depth=depth.astype(np.int8), adopted=adopted, aware=aware, measures=measures,
+        gigabit_threshold=gigabit_threshold,
+        gigabit=np.zeros(n, dtype=bool),
+        edih_served=np.zeros(n, dtype=bool),
+        test_before_invest=np.zeros(n, dtype=bool),
+        campaign_reached=np.zeros(n, dtype=bool),
+        incident_memory=np.zeros(n),
+        last_incident=np.full(n, -1000, dtype=np.int32),
+        last_reported=np.zeros(n, dtype=bool),
+        subsidy_eur=np.zeros(n),
+        subsidised=np.zeros(n),
+        deadweight=np.zeros(n),
+        edih_eur=np.zeros(n),
+        campaign_eur=np.zeros(n),
+    )
+
+
+def _quota_by_rank(z: np.ndarray, w: np.ndarray, pmf: np.ndarray) -> np.ndarray:
+    """Item counts such that the weighted distribution follows ``pmf``, rising with z."""
+    order = np.argsort(z, kind="stable")
+    cum = np.cumsum(w[order])
+    mid = (cum - 0.5 * w[order]) / cum[-1]
+    counts = np.empty(len(z), dtype=np.int64)
+    counts[order] = np.minimum(np.searchsorted(np.cumsum(pmf), mid, side="right"), len(pmf) - 1)
+    return counts
+
+
+def _top_share(score, weight, frame, share, eligible) -> np.ndarray:
+    """Firms whose score is above the threshold that selects ``share`` of ``frame`` by weight."""
+    s = np.where(eligible, score, -np.inf)
+    f = np.flatnonzero(frame)
+    order = f[np.argsort(-s[f], kind="stable")]
+    cum = np.cumsum(weight[order]) / weight[f].sum()
+    k = np.searchsorted(cum, share, side="left")
+    threshold = s[order[min(k, len(order) - 1)]]
+    return (s >= threshold) & eligible
+
+
+def _solve_offset(z, weight, frame, share) -> float:
+    lo, hi = -20.0, 20.0
+    wf = weight[frame]
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        m = np.clip(np.round(mid + 2.2 * z[frame]), 0, N_SECURITY_MEASURES)
+        if np.sum(wf * (m >= SECURITY_THRESHOLD)) / wf.sum() < share:
+            lo = mid
+        else:
+            hi = mid
+    return hi
