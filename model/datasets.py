@@ -23,7 +23,7 @@ def _read(name: str) -> pd.DataFrame:
 
 @cache
 def dii() -> pd.DataFrame:
-    """Eurostat isoc_e_dii for the Netherlands: geo, size_class, year, dii_version, level, value (share)."""
+    """Eurostat isoc_e_dii, Netherlands: size_class, year, dii_version, level, value (a share)."""
     df = _read("eurostat_isoc_e_dii.csv")
     df = df[df["geo"] == "NL"].copy()
     df["value"] = df["value_pct"] / 100.0

@@ -178,6 +178,7 @@ class SMEEconomy(mesa.Model):
             model_reporters={name: partial(_latest, indicator=name) for name in HEADLINE}
         )
         self._environment()
+        self._incident_history()
         self._observe()
         self.running = self.quarter_index < self.final_quarter_index
 
@@ -415,6 +416,21 @@ class SMEEconomy(mesa.Model):
         f.aware["security"] |= hit
         report = u[1] < cyber.reporting_probability(f.measures, f.campaign_reached, p)
         f.last_reported[hit] = report[hit]
+
+    def _incident_history(self) -> None:
+        """Incidents of the four quarters up to 2021 Q1, so the first year's incident
+        indicators are not empty (drawn from the cyber stream before any step)."""
+        f, p = self.firms, self.params
+        prob = cyber.incident_probability(self.dii_count(3), f.measures, 1.0, p)
+        report = cyber.reporting_probability(f.measures, f.campaign_reached, p)
+        decay = cyber.memory_decay(p)
+        for q in range(-3, 1):
+            u = self._rngs["cyber"].random((2, self.n_firms), dtype=np.float32)
+            hit = u[0] < prob
+            f.last_incident[hit] = q
+            f.incident_memory[hit] = decay ** (-q)
+            f.aware["security"] |= hit
+            f.last_reported[hit] = (u[1] < report)[hit]
 
     def _discontinue(self, u: np.ndarray) -> None:
         f, rate = self.firms, self.params["discontinuance_rate"]

@@ -86,7 +86,11 @@ def _range_text(low: float | None, high: float | None) -> str | None:
     if low is None and high is None:
         return None
     if high is None:
-        return f">= {low:g}"
+        return f">= {_fmt(low)}"
     if low is None:
-        return f"<= {high:g}"
-    return f"{low:g} to {high:g}"
+        return f"<= {_fmt(high)}"
+    return f"{_fmt(low)} to {_fmt(high)}"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"

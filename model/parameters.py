@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ModelInputError, check_keys, check_number
+from .errors import check_keys, check_number
 
 
 @dataclass(frozen=True)
@@ -40,19 +40,19 @@ _SECTOR_NOTE = (
 
 _SPECS: tuple[ParameterSpec, ...] = (
     # --- adoption: intercepts of the TOE logit --------------------------------------
-    ParameterSpec("basic_intercept", -2.3, -6.0, 2.0, "log-odds/quarter", "adoption",
+    ParameterSpec("basic_intercept", -3.29, -6.0, 2.0, "log-odds/quarter", "adoption",
                   "Intercept for taking the next basic item on the firm's ladder",
                   "calibrated to Eurostat DII 2021-2025", calibrated=True),
-    ParameterSpec("cloud_intercept", -3.4, -8.0, 1.0, "log-odds/quarter", "adoption",
+    ParameterSpec("cloud_intercept", -4.05, -8.0, 1.0, "log-odds/quarter", "adoption",
                   "Intercept for adopting sophisticated/intermediate cloud services",
                   "calibrated to Eurostat E_CC1_SI 2025", calibrated=True),
-    ParameterSpec("data_analytics_intercept", -3.6, -8.0, 1.0, "log-odds/quarter", "adoption",
+    ParameterSpec("data_analytics_intercept", -2.5, -8.0, 1.0, "log-odds/quarter", "adoption",
                   "Intercept for adopting data analytics",
                   "calibrated to Eurostat E_DA 2025", calibrated=True),
-    ParameterSpec("ai_intercept", -5.0, -9.0, 0.0, "log-odds/quarter", "adoption",
+    ParameterSpec("ai_intercept", -2.2, -9.0, 0.0, "log-odds/quarter", "adoption",
                   "Intercept for adopting AI", "calibrated to Eurostat E_AI_TANY 2025",
                   calibrated=True),
-    ParameterSpec("security_intercept", -2.4, -6.0, 1.0, "log-odds/quarter", "cyber",
+    ParameterSpec("security_intercept", -4.51, -6.0, 1.0, "log-odds/quarter", "cyber",
                   "Intercept for adding one security measure (security-aware firms)",
                   "set so that about 76% of 10+ firms have 5+ measures in 2024 "
                   "(Eurostat E_SECMGE5)"),
@@ -60,7 +60,7 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("size_effect_2_9", -0.5, -3.0, 1.0, "log-odds", "adoption",
                   "Shift for firms of 2-9 persons relative to 10-49",
                   "stated assumption (no survey of 2-9 firms; CBS 2018 shows them lagging)"),
-    ParameterSpec("size_effect_50_249", 0.3, -1.0, 2.0, "log-odds", "adoption",
+    ParameterSpec("size_effect_50_249", 0.26, -1.0, 2.0, "log-odds", "adoption",
                   "Shift for firms of 50-249 persons relative to 10-49",
                   "calibrated to the DII gap between size classes", calibrated=True),
     ParameterSpec("innovativeness_effect", 0.4, 0.0, 2.0, "log-odds per s.d.", "adoption",
@@ -96,7 +96,7 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Yearly growth of the benefit of cloud", ASSUMPTION),
     ParameterSpec("data_analytics_benefit_growth", 0.08, 0.0, 0.4, "per year", "environment",
                   "Yearly growth of the benefit of data analytics", ASSUMPTION),
-    ParameterSpec("ai_benefit_growth", 0.25, 0.0, 0.8, "per year", "environment",
+    ParameterSpec("ai_benefit_growth", 0.38, 0.0, 0.8, "per year", "environment",
                   "Yearly growth of the benefit of AI (fastest: generative AI from 2023)",
                   "calibrated to AI 13% (2021) to 33% (2025)", calibrated=True),
     ParameterSpec("security_benefit_growth", 0.0, 0.0, 0.3, "per year", "environment",

@@ -64,7 +64,7 @@ for _v in (3, 4):
 
 BANDS: tuple[str, ...] = ("very_low", "low", "high", "very_high")
 BAND_LOWER_EDGES = np.array([0, 4, 7, 10])
-"""A firm with c items is in band searchsorted(edges, c, 'right') - 1 (Eurostat: 0-3, 4-6, 7-9, 10-12)."""
+"""Lower edges of the bands (Eurostat: 0-3, 4-6, 7-9 and 10-12 items)."""
 
 N_SECURITY_MEASURES = 11
 """Security measures asked about in Eurostat's isoc_cisce_ra module (passwords, MFA,
