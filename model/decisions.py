@@ -56,10 +56,13 @@ class TOELogit:
         self.b_complexity = params["complexity_weight"]
 
     def logit(self, x: DecisionInputs) -> np.ndarray:
-        z = x.base + self.b_benefit * x.benefit * x.capability
-        z = z - self.b_cost * x.net_cost / x.slack
-        z = z + self.b_peer * x.peer_share + self.b_edih * x.edih_served
-        z = z - self.b_complexity * x.complexity + x.extra
+        z = (self.b_benefit * x.benefit) * x.capability
+        z += x.base
+        z -= (self.b_cost * x.net_cost) / x.slack
+        z += self.b_peer * x.peer_share
+        z += self.b_edih * x.edih_served
+        z -= self.b_complexity * x.complexity
+        z += x.extra
         return z
 
     def probability(self, x: DecisionInputs) -> np.ndarray:
@@ -67,9 +70,12 @@ class TOELogit:
 
 
 def _logistic(z: np.ndarray) -> np.ndarray:
-    # Written out rather than scipy.special.expit to keep float64 and avoid overflow warnings.
-    z = np.clip(z, -40.0, 40.0)
-    return 1.0 / (1.0 + np.exp(-z))
+    # In place: the hot path allocates as little as it can.
+    z = np.clip(z, -40.0, 40.0, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    return np.reciprocal(z, out=z)
 
 
 RULES: dict[str, type] = {"toe_logit": TOELogit}

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from .datasets import SIZE_CLASSES
 from .population import REGION_NAMES, SECTOR_NAMES
@@ -84,52 +83,55 @@ def segment_names(size_classes: tuple[int, ...]) -> tuple[str, ...]:
 
 
 class Observer:
-    """Weighted indicator values per segment for a fixed population."""
+    """Weighted indicator values per segment for a fixed population.
+
+    Every segment is a union of cells (size class x sector x region), so the
+    weighted sums are taken once per cell, over firms stored cell by cell, and
+    then added up per segment with a small 0/1 matrix.
+    """
 
     def __init__(
         self, size_class: np.ndarray, sector: np.ndarray, region: np.ndarray,
         weight: np.ndarray,
     ) -> None:
-        n = len(weight)
         present = tuple(int(s) for s in np.unique(size_class))
         self.segments = segment_names(present)
-        rows = [np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)]
-        masks = [np.ones(n, dtype=bool), size_class >= SIZE_CLASSES.index("10-49")]
-        offset = 2
-        for k, s in enumerate(present):
-            rows.append(np.full(n, offset + k))
-            masks.append(size_class == s)
-        offset += len(present)
-        rows.append(offset + sector.astype(np.int64))
-        masks.append(np.ones(n, dtype=bool))
-        offset += len(SECTOR_NAMES)
-        rows.append(offset + region.astype(np.int64))
-        masks.append(np.ones(n, dtype=bool))
-        cols = np.tile(np.arange(n), len(rows))
-        r = np.concatenate(rows)
-        m = np.concatenate(masks)
-        w = np.tile(weight, len(rows))
-        self.matrix = sp.csr_matrix(
-            (w[m], (r[m], cols[m])), shape=(len(self.segments), n)
-        )
-        self._den_cols = {i.denominator for i in INDICATORS if i.kind != "total"}
+        n_sec, n_reg = len(SECTOR_NAMES), len(REGION_NAMES)
+        cell = (size_class.astype(np.int64) * n_sec + sector) * n_reg + region
+        order = np.argsort(cell, kind="stable")
+        # Populations are built stratum by stratum, so this is usually the identity.
+        self._order = None if np.array_equal(order, np.arange(len(cell))) else order
+        cell = cell[order]
+        self._weight = weight[order]
+        self._starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        codes = cell[self._starts]
+        c_size, rest = np.divmod(codes, n_sec * n_reg)
+        c_sector, c_region = np.divmod(rest, n_reg)
+        member = [np.ones(len(codes), bool), c_size >= SIZE_CLASSES.index("10-49")]
+        member += [c_size == s for s in present]
+        member += [c_sector == k for k in range(n_sec)]
+        member += [c_region == k for k in range(n_reg)]
+        self._cell_to_segment = np.array(member, dtype=float).T  # cells x segments
+        names = list(INDICATOR_NAMES)
+        self._firms_row = names.index("firms")
+        self._den_row = [
+            None if i.kind == "total"
+            else self._firms_row if i.denominator == "firms" else names.index(i.denominator)
+            for i in INDICATORS
+        ]
 
     def observe(self, columns: dict[str, np.ndarray]) -> np.ndarray:
-        """Indicator x segment values from per-firm columns (one per indicator,
-        plus ``firms`` = 1 and any denominator columns)."""
-        names = list(INDICATOR_NAMES)
-        x = np.empty((self.matrix.shape[1], len(names)))
-        for k, name in enumerate(names):
-            x[:, k] = columns[name]
-        sums = (self.matrix @ x).T  # indicators x segments
-        out = np.empty_like(sums)
-        firms_row = sums[names.index("firms")]
-        for k, ind in enumerate(INDICATORS):
-            if ind.kind == "total":
-                out[k] = sums[k]
-            else:
-                den = firms_row if ind.denominator == "firms" else sums[
-                    names.index(ind.denominator)]
+        """Indicator x segment values from per-firm columns (one per indicator)."""
+        x = np.empty((len(INDICATORS), len(self._weight)))
+        for k, name in enumerate(INDICATOR_NAMES):
+            col = columns[name]
+            x[k] = col if self._order is None else col[self._order]
+        x *= self._weight
+        sums = np.add.reduceat(x, self._starts, axis=1) @ self._cell_to_segment
+        out = sums.copy()
+        for k, den_row in enumerate(self._den_row):
+            if den_row is not None:
+                den = sums[den_row]
                 out[k] = np.divide(sums[k], den, out=np.full_like(den, np.nan), where=den > 0)
         return out
 

@@ -84,6 +84,9 @@ COST_REFERENCE_EUR = 10_000.0
 """Costs enter the logit in units of this amount."""
 
 
+_BAND_OF_COUNT = np.searchsorted(BAND_LOWER_EDGES, np.arange(13), side="right") - 1
+
+
 def band_codes(count: np.ndarray) -> np.ndarray:
-    """Band index 0..3 of DII item counts."""
-    return np.searchsorted(BAND_LOWER_EDGES, count, side="right") - 1
+    """Band index 0..3 of DII item counts (0..12)."""
+    return _BAND_OF_COUNT.take(count)
