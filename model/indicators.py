@@ -122,12 +122,14 @@ class Observer:
 
     def observe(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """Indicator x segment values from per-firm columns (one per indicator)."""
-        x = np.empty((len(INDICATORS), len(self._weight)))
+        # Column by column: a firm-length buffer stays in cache, a whole matrix would not.
+        cell_sums = np.empty((len(INDICATORS), len(self._starts)))
+        buf = np.empty(len(self._weight))
         for k, name in enumerate(INDICATOR_NAMES):
             col = columns[name]
-            x[k] = col if self._order is None else col[self._order]
-        x *= self._weight
-        sums = np.add.reduceat(x, self._starts, axis=1) @ self._cell_to_segment
+            np.multiply(col if self._order is None else col[self._order], self._weight, out=buf)
+            cell_sums[k] = np.add.reduceat(buf, self._starts)
+        sums = cell_sums @ self._cell_to_segment
         out = sums.copy()
         for k, den_row in enumerate(self._den_row):
             if den_row is not None:

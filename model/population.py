@@ -83,7 +83,7 @@ WITHIN_BAND = {
 INITIAL_CLOUD = 0.52  # CBS: 65% use any cloud (2021) x about 0.8 sophisticated/intermediate
 INITIAL_DATA_ANALYTICS = 0.35  # between CBS big data 27% (2019) and Eurostat E_DA 56% (2025)
 INITIAL_AI = 0.13  # DESI 2022: about 13% of NL firms used AI (2021)
-INITIAL_SECURITY_5PLUS = 0.68  # back from 76.3% (E_SECMGE5, 2024) at +2.8 points a year
+INITIAL_SECURITY_5PLUS = 0.68  # assumption: 76.3% (E_SECMGE5, 2024) less 2.8 points a year
 # Awareness of an advanced technology among non-users in 2021 (stated assumption).
 INITIAL_AWARENESS = {"cloud": 0.65, "data_analytics": 0.45, "ai": 0.30}
 INITIAL_SECURITY_AWARE = 0.45  # of firms with fewer than 4 measures (stated assumption)
