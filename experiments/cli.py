@@ -1,8 +1,9 @@
 """``sme-abm``: the command line.
 
-For now one command, ``simulate``: a single run printing the yearly indicator
-table (survey years: quarter 1). Batch experiments come with the experiments
-module (see the README).
+- ``sme-abm run CONFIG``: run an experiment (scenarios x replications) into results/<name>/.
+- ``sme-abm validate CONFIG``: check an experiment file, reporting every problem at once.
+- ``sme-abm report DIR``: rebuild summary, figures and report from stored results.
+- ``sme-abm simulate``: one run, printing the yearly indicator table.
 """
 
 from __future__ import annotations
@@ -36,7 +37,40 @@ def _parser() -> argparse.ArgumentParser:
                      help="segment to print: all, 10-249, 10-49, 50-249, 2-9, sector:<name>, "
                           "region:<name> (default 10-249)")
     sim.add_argument("--csv", metavar="FILE", help="also write the full tidy frame to FILE")
+
+    val = sub.add_parser("validate", help="check an experiment file")
+    val.add_argument("config", help="experiment file (TOML)")
+
+    run = sub.add_parser("run", help="run an experiment")
+    run.add_argument("config", help="experiment file (TOML)")
+    run.add_argument("--replications", type=_positive, help="override run.replications")
+    run.add_argument("--workers", type=_positive,
+                     help="worker processes (default: all cores)")
+    run.add_argument("--executor", choices=["local", "dask"], default="local",
+                     help="local processes (default) or Dask distributed")
+    run.add_argument("--scheduler", metavar="ADDR",
+                     help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+                          "(default with --executor dask: a local cluster)")
+    run.add_argument("--out", metavar="DIR", help="results directory (default results/<name>)")
+    run.add_argument("--resume", action="store_true",
+                     help="run only the runs missing from DIR (after an interruption)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="delete results already in DIR and start again")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rep = sub.add_parser("report", help="rebuild summary, figures and report from results")
+    rep.add_argument("dir", help="results directory of an experiment")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def yearly_table(frame: pd.DataFrame, segment: str) -> pd.DataFrame:
@@ -57,6 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         _parser().print_help()
         return 0
+    if args.command == "validate":
+        return _validate(args.config)
+    if args.command == "run":
+        return _run(args)
+    if args.command == "report":
+        return _report(args.dir)
     if args.command == "simulate":
         from model import ModelInputError, simulate
 
@@ -73,6 +113,74 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.csv:
             frame.to_csv(args.csv, index=False)
             print(f"wrote {args.csv}")
+    return 0
+
+
+def _validate(path: str) -> int:
+    from .config import ConfigError, load_config
+
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 2
+    print(f"{path}: valid. {len(config.scenarios)} scenarios x {config.run.replications} "
+          f"replications = {config.n_runs} runs of {config.run.firms} firms; targets: "
+          f"{', '.join(config.targets)}.")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .config import ConfigError, load_config
+    from .report import headline
+    from .runner import run_experiment
+    from .store import StoreError
+
+    try:
+        config = load_config(args.config)
+        result = run_experiment(config, out=args.out, workers=args.workers,
+                                executor=args.executor, scheduler=args.scheduler,
+                                resume=args.resume, overwrite=args.overwrite,
+                                replications=args.replications, progress=not args.quiet)
+    except (ConfigError, StoreError, ValueError) as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 2
+    if result.interrupted:
+        print(f"\nInterrupted. {result.ran} runs of this session are saved in {result.out}; "
+              f"continue with: sme-abm run {args.config} --resume"
+              + (f" --out {args.out}" if args.out else ""), file=sys.stderr)
+        return 130
+    print(f"{result.ran} runs in {result.seconds:.0f} s ({result.skipped} already done); "
+          f"results in {result.out}/")
+    if result.summary is not None and len(result.summary):
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(headline(result.summary).to_string(index=False))
+    if result.failures:
+        print(f"\n{len(result.failures)} run(s) failed:", file=sys.stderr)
+        for f in result.failures[:20]:
+            print(f"  {f['scenario']} replication {f['replication']}: {f['error']}",
+                  file=sys.stderr)
+        print(f"Details in {result.out}/failures/; rerun them with --resume.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _report(directory: str) -> int:
+    from pathlib import Path
+
+    from .config import ConfigError, load_config
+    from .report import build, headline
+    from .store import ResultStore, StoreError
+
+    store = ResultStore(directory)
+    try:
+        config = load_config(Path(directory) / "config.toml")
+        summary = build(store, config)
+    except (ConfigError, StoreError) as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 2
+    print(headline(summary).to_string(index=False))
+    print(f"rebuilt {directory}/summary.csv, report.md and figures/")
     return 0
 
 

@@ -1,0 +1,130 @@
+"""Statistics researchers expect: P(hit) with Wilson intervals, paired differences,
+the split of uncertainty between parameters and run-to-run noise, shortfall, cost.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .config import ExperimentConfig
+
+Z95 = float(stats.norm.ppf(0.975))
+
+SUMMARY_COLUMNS = (
+    "scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs", "mean_2030", "p05_2030",
+    "p95_2030", "expected_shortfall", "diff_vs_baseline", "diff_ci_low", "diff_ci_high",
+    "spend_eur", "additional_spend_eur", "additional_firms", "eur_per_additional_firm",
+    "deadweight_share", "sd_parameters", "sd_noise", "p_hit_draw_p05", "p_hit_draw_p50",
+    "p_hit_draw_p95",
+)
+
+
+def wilson_interval(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (Wilson 1927)."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    p = hits / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def paired_difference_interval(a: np.ndarray, b: np.ndarray, z: float = Z95
+                               ) -> tuple[float, float, float]:
+    """Difference of two paired proportions, mean(a) - mean(b), with Newcombe's
+    hybrid score interval for paired data (Newcombe 1998, method 10)."""
+    a = np.asarray(a, dtype=bool)
+    b = np.asarray(b, dtype=bool)
+    n = len(a)
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    both = int(np.sum(a & b))
+    only_a = int(np.sum(a & ~b))
+    only_b = int(np.sum(~a & b))
+    neither = n - both - only_a - only_b
+    p1, p2 = (both + only_a) / n, (both + only_b) / n
+    l1, u1 = wilson_interval(both + only_a, n, z)
+    l2, u2 = wilson_interval(both + only_b, n, z)
+    denom = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
+    phi = (both * neither - only_a * only_b) / math.sqrt(denom) if denom > 0 else 0.0
+    d = p1 - p2
+    delta = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
+    eps = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    return (d, max(-1.0, d - delta), min(1.0, d + eps))
+
+
+def parameter_split(values: pd.Series, draws: pd.Series, threshold: float
+                    ) -> dict[str, float]:
+    """Separate parameter (epistemic) uncertainty from run-to-run noise.
+
+    Needs two or more seeds per draw: the within-draw spread is the noise of one
+    run; the between-draw spread of draw means, less the noise share, is due to the
+    parameters. P(hit | draw) = Phi((mean of draw - threshold) / noise sd), and its
+    quantiles over draws say how much the parameters decide.
+    """
+    nan = {"sd_parameters": math.nan, "sd_noise": math.nan, "p_hit_draw_p05": math.nan,
+           "p_hit_draw_p50": math.nan, "p_hit_draw_p95": math.nan}
+    groups = values.groupby(draws)
+    sizes = groups.size()
+    if len(sizes) < 2 or sizes.min() < 2:
+        return nan
+    within = float(np.sqrt(groups.var(ddof=1).mean()))
+    means = groups.mean()
+    k = float(sizes.mean())
+    between_var = max(0.0, float(means.var(ddof=1)) - within**2 / k)
+    if within > 0:
+        p_draw = stats.norm.cdf((means.to_numpy() - threshold) / within)
+    else:
+        p_draw = (means.to_numpy() >= threshold).astype(float)
+    q05, q50, q95 = np.quantile(p_draw, [0.05, 0.5, 0.95])
+    return {"sd_parameters": math.sqrt(between_var), "sd_noise": within,
+            "p_hit_draw_p05": float(q05), "p_hit_draw_p50": float(q50),
+            "p_hit_draw_p95": float(q95)}
+
+
+def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
+    """One row per scenario and target (columns: SUMMARY_COLUMNS)."""
+    rows = []
+    base = outcomes[outcomes["scenario"] == config.baseline].set_index("replication")
+    for scenario in config.scenarios:
+        runs = outcomes[outcomes["scenario"] == scenario].set_index("replication")
+        if runs.empty:
+            continue
+        paired = runs.index.intersection(base.index)
+        for name, target in config.targets.items():
+            value = runs[f"value:{name}"]
+            hit = runs[f"hit:{name}"].astype(bool)
+            n = len(runs)
+            lo, hi = wilson_interval(int(hit.sum()), n)
+            row = {
+                "scenario": scenario, "target": name, "p_hit": hit.mean(),
+                "ci_low": lo, "ci_high": hi, "n_runs": n,
+                "mean_2030": value.mean(), "p05_2030": value.quantile(0.05),
+                "p95_2030": value.quantile(0.95),
+                "expected_shortfall": (target.threshold - value).clip(lower=0).mean(),
+                "spend_eur": runs[f"spend_eur:{name}"].mean(),
+            }
+            if len(paired):
+                d, dlo, dhi = paired_difference_interval(
+                    hit.loc[paired].to_numpy(), base.loc[paired, f"hit:{name}"].to_numpy())
+                extra_spend = (runs.loc[paired, f"spend_eur:{name}"]
+                               - base.loc[paired, f"spend_eur:{name}"]).mean()
+                extra_firms = ((runs.loc[paired, f"value:{name}"]
+                                - base.loc[paired, f"value:{name}"])
+                               * runs.loc[paired, f"firms:{name}"]).mean()
+                row.update(diff_vs_baseline=d, diff_ci_low=dlo, diff_ci_high=dhi,
+                           additional_spend_eur=extra_spend, additional_firms=extra_firms,
+                           eur_per_additional_firm=(extra_spend / extra_firms
+                                                    if extra_firms > 0 else math.nan))
+            subsidised = runs["subsidised_adoptions"].sum()
+            row["deadweight_share"] = (runs["deadweight_adoptions"].sum() / subsidised
+                                       if subsidised > 0 else math.nan)
+            row.update(parameter_split(value, runs["draw"], target.threshold))
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    return frame.reindex(columns=list(SUMMARY_COLUMNS))

@@ -1,0 +1,426 @@
+"""Experiment files (TOML): their schema, and validation that reports every error at once.
+
+An experiment names its run settings, targets, uncertainties and scenarios::
+
+    name = "policy_comparison"
+    [run]
+    end_year = 2030
+    firms = 10000
+    replications = 400
+    seed = 2030
+    [targets.basic]
+    indicator = "dii_at_least_basic"
+    threshold = 0.95
+    [uncertainties]
+    peer_weight = { distribution = "uniform", low = 0.6, high = 2.0 }
+    [scenarios.baseline]
+    [scenarios.edih_double]
+    edih = { capacity_per_year = 2400 }
+
+Unknown keys are errors (a typo must never silently run a default), and the whole
+file is checked before anything runs: ``load_config`` raises one ``ConfigError``
+listing every problem, each naming its field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model import PARAMETERS, ModelInputError, parse_policy
+from model.errors import check_keys, check_number
+from model.population import POPULATIONS
+from model.technologies import ADVANCED
+
+TARGET_INDICATORS = ("dii_at_least_basic", "advanced_any", *ADVANCED, "advanced_each")
+"""What a target may be measured on; ``advanced_each`` means every one of cloud,
+data analytics and AI reaches the threshold."""
+DISTRIBUTIONS = {
+    "uniform": ("low", "high"),
+    "loguniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+    "triangular": ("low", "mode", "high"),
+}
+START_YEAR = 2021
+
+
+class ConfigError(ValueError):
+    """An experiment file with one or more problems; ``errors`` lists them all."""
+
+    def __init__(self, source: str, errors: list[str]) -> None:
+        self.source = source
+        self.errors = errors
+        lines = "\n".join(f"  - {e}" for e in errors)
+        super().__init__(f"{source}: {len(errors)} problem(s):\n{lines}")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    end_year: int = 2030
+    firms: int = 10_000
+    population: str = "10-249"
+    replications: int = 100
+    seed: int = 2030
+    seeds_per_draw: int = 1
+    batch_size: int | None = None
+    start_year: int = START_YEAR
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    indicator: str
+    threshold: float
+    population: str = "10-249"
+    year: int = 2030
+
+    @property
+    def segment(self) -> str:
+        """Segment of the model's indicator frame the target is read from."""
+        return "10-249" if self.population == "10-249" else "all"
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        return ADVANCED if self.indicator == "advanced_each" else (self.indicator,)
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    name: str
+    distribution: str
+    args: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str
+    run: RunSettings
+    targets: dict[str, Target]
+    scenarios: dict[str, dict[str, Any]]
+    baseline: str = "baseline"
+    description: str = ""
+    uncertainties: dict[str, Uncertainty] = field(default_factory=dict)
+    posterior: Path | None = None
+    parameters: dict[str, float] = field(default_factory=dict)
+    source: str = "<config>"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.scenarios) * self.run.replications
+
+    def canonical(self) -> dict[str, Any]:
+        """The validated content, independent of formatting and key order."""
+        return {
+            "name": self.name,
+            "run": self.run.__dict__,
+            "targets": {k: t.__dict__ for k, t in sorted(self.targets.items())},
+            "scenarios": {k: self.scenarios[k] for k in sorted(self.scenarios)},
+            "baseline": self.baseline,
+            "uncertainties": {k: {"distribution": u.distribution, **u.args}
+                              for k, u in sorted(self.uncertainties.items())},
+            "posterior": _posterior_fingerprint(self.posterior),
+            "parameters": dict(sorted(self.parameters.items())),
+        }
+
+    def digest(self) -> str:
+        """Hash of the canonical content: results of different configs never mix."""
+        text = json.dumps(self.canonical(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _posterior_fingerprint(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    return f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
+
+
+_TOP = ("name", "description", "run", "targets", "uncertainties", "parameters", "scenarios",
+        "baseline")
+_RUN = {
+    "start_year": ("integer", START_YEAR, START_YEAR),
+    "end_year": ("integer", START_YEAR, 2050),
+    "firms": ("integer", 500, 5_000_000),
+    "population": ("choice", tuple(POPULATIONS)),
+    "replications": ("integer", 1, 1_000_000),
+    "seed": ("integer", 0, 2**63 - 1),
+    "seeds_per_draw": ("integer", 1, 1000),
+    "batch_size": ("integer", 1, 100_000),
+}
+_TARGET = ("indicator", "threshold", "population", "year")
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read and validate an experiment file; paths in it are relative to the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(str(path), [f"file not found: {path}"])
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(str(path), [f"not valid TOML: {err}"]) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(str(path), [f"not a UTF-8 text file: {err}"]) from None
+    return parse_config(raw, source=str(path), base_dir=path.parent)
+
+
+def parse_config(raw: Mapping[str, Any], source: str = "<config>",
+                 base_dir: Path | None = None) -> ExperimentConfig:
+    """Validate a parsed experiment mapping; raises ConfigError listing every problem."""
+    errors: list[str] = []
+    base_dir = base_dir or Path.cwd()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(source, ["the file must hold a TOML table"])
+    _keys(raw, _TOP, "", errors)
+
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\"):
+        errors.append(f"name: expected a non-empty string without slashes, got {name!r}")
+        name = "experiment"
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        errors.append(f"description: expected a string, got {description!r}")
+        description = ""
+
+    run = _run_settings(raw.get("run", {}), errors)
+    targets = _targets(raw.get("targets"), run, errors)
+    uncertainties, posterior = _uncertainties(raw.get("uncertainties", {}), base_dir, errors)
+    parameters = _fixed_parameters(raw.get("parameters", {}), errors)
+    for overlap in sorted(set(parameters) & set(uncertainties)):
+        errors.append(f"parameters.{overlap}: also declared under [uncertainties]; "
+                      "give it in one place only")
+    scenarios = _scenarios(raw.get("scenarios"), errors)
+    baseline = raw.get("baseline", "baseline")
+    if not isinstance(baseline, str):
+        errors.append(f"baseline: expected a scenario name, got {baseline!r}")
+    elif scenarios and baseline not in scenarios:
+        errors.append(f"baseline: no scenario named {baseline!r} "
+                      f"(allowed: {', '.join(scenarios)})")
+
+    if errors:
+        raise ConfigError(source, errors)
+    return ExperimentConfig(
+        name=name, description=description, run=run, targets=targets, scenarios=scenarios,
+        baseline=baseline, uncertainties=uncertainties, posterior=posterior,
+        parameters=parameters, source=source, raw=dict(raw),
+    )
+
+
+def _keys(table: Any, allowed, path: str, errors: list[str]) -> bool:
+    if not isinstance(table, Mapping):
+        errors.append(f"{path or 'file'}: expected a table, got {table!r}")
+        return False
+    for key in table:
+        try:
+            check_keys({key: None}, allowed, path)
+        except ModelInputError as err:
+            errors.append(str(err))
+    return True
+
+
+def _run_settings(table: Any, errors: list[str]) -> RunSettings:
+    if not _keys(table, _RUN, "run", errors):
+        return RunSettings()
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _RUN:
+            continue
+        rule = _RUN[key]
+        try:
+            if rule[0] == "integer":
+                values[key] = check_number(value, f"run.{key}", rule[1], rule[2], integer=True)
+            elif value not in rule[1]:
+                raise ModelInputError(f"run.{key}", f"unknown value {value!r}",
+                                      ", ".join(rule[1]))
+            else:
+                values[key] = value
+        except ModelInputError as err:
+            errors.append(str(err))
+    settings = RunSettings(**values)
+    if settings.replications % settings.seeds_per_draw:
+        errors.append(f"run.replications: {settings.replications} is not a multiple of "
+                      f"run.seeds_per_draw ({settings.seeds_per_draw})")
+    return settings
+
+
+def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Target]:
+    if table is None:
+        errors.append("targets: at least one target is required, e.g. [targets.basic] "
+                      'indicator = "dii_at_least_basic", threshold = 0.95')
+        return {}
+    if not _keys(table, table.keys() if isinstance(table, Mapping) else (), "targets", errors):
+        return {}
+    out = {}
+    for name, spec in table.items():
+        path = f"targets.{name}"
+        if not _keys(spec, _TARGET, path, errors):
+            continue
+        local: list[str] = []
+        indicator = spec.get("indicator")
+        if indicator not in TARGET_INDICATORS:
+            local.append(f"{path}.indicator: {indicator!r} is not a target indicator "
+                         f"(allowed: {', '.join(TARGET_INDICATORS)})")
+        population = spec.get("population", "10-249")
+        if population not in POPULATIONS:
+            local.append(f"{path}.population: unknown population {population!r} "
+                         f"(allowed: {', '.join(POPULATIONS)})")
+        elif population == "2-249" and run.population != "2-249":
+            local.append(f"{path}.population: '2-249' needs run.population = '2-249' "
+                         f"(the run simulates {run.population!r})")
+        threshold = year = None
+        try:
+            threshold = check_number(spec.get("threshold"), f"{path}.threshold", 0.0, 1.0)
+        except ModelInputError as err:
+            local.append(str(err))
+        try:
+            year = check_number(spec.get("year", run.end_year), f"{path}.year", START_YEAR,
+                                run.end_year, integer=True)
+        except ModelInputError as err:
+            local.append(str(err))
+        errors.extend(local)
+        if not local:
+            out[name] = Target(name=name, indicator=indicator, threshold=threshold,
+                               population=population, year=year)
+    return out
+
+
+def _uncertainties(table: Any, base_dir: Path, errors: list[str]):
+    out: dict[str, Uncertainty] = {}
+    posterior = None
+    if not _keys(table, (*PARAMETERS, "posterior"), "uncertainties", errors):
+        return out, posterior
+    for name, spec in table.items():
+        path = f"uncertainties.{name}"
+        if name == "posterior":
+            if not isinstance(spec, str):
+                errors.append(f"{path}: expected a path to a Parquet file, got {spec!r}")
+                continue
+            posterior = (base_dir / spec).resolve() if not Path(spec).is_absolute() else Path(spec)
+            if not posterior.is_file():
+                errors.append(f"{path}: file not found: {posterior}")
+                posterior = None
+            else:
+                try:
+                    read_posterior(posterior)
+                except ConfigError as err:
+                    errors.extend(err.errors)
+                    posterior = None
+                except (OSError, ValueError) as err:
+                    errors.append(f"{path}: cannot read {posterior} as Parquet ({err})")
+                    posterior = None
+            continue
+        if name not in PARAMETERS:
+            continue
+        if not isinstance(spec, Mapping):
+            errors.append(f"{path}: expected a table such as "
+                          "{ distribution = \"uniform\", low = 0.1, high = 0.5 }")
+            continue
+        dist = spec.get("distribution")
+        if dist not in DISTRIBUTIONS:
+            errors.append(f"{path}.distribution: {dist!r} is unknown "
+                          f"(allowed: {', '.join(DISTRIBUTIONS)})")
+            continue
+        needed = DISTRIBUTIONS[dist]
+        before = len(errors)
+        _keys(spec, ("distribution", *needed), path, errors)
+        p = PARAMETERS[name]
+        args: dict[str, float] = {}
+        for arg in needed:
+            try:
+                if arg == "sd":
+                    args[arg] = check_number(spec.get(arg), f"{path}.sd", 0.0, None)
+                else:
+                    args[arg] = check_number(spec.get(arg), f"{path}.{arg}", p.low, p.high)
+            except ModelInputError as err:
+                errors.append(str(err) + f" [parameter range of {name}]"
+                              if arg != "sd" else str(err))
+        if len(errors) == before:
+            if dist in ("uniform", "loguniform", "triangular") and not args["low"] < args["high"]:
+                errors.append(f"{path}: low ({args['low']:g}) must be below high "
+                              f"({args['high']:g})")
+            elif dist == "triangular" and not args["low"] <= args["mode"] <= args["high"]:
+                errors.append(f"{path}.mode: must lie between low and high")
+            elif dist == "loguniform" and args["low"] <= 0:
+                errors.append(f"{path}.low: must be positive for a loguniform distribution")
+            else:
+                out[name] = Uncertainty(name=name, distribution=dist, args=args)
+    if posterior is not None and out:
+        errors.append("uncertainties: give either a posterior file or distributions, not both")
+    return out, posterior
+
+
+def read_posterior(path: str | Path) -> pd.DataFrame:
+    """A posterior sample: one column per parameter (model names) and optionally ``weight``."""
+    frame = pd.read_parquet(path)
+    problems = [f"uncertainties.posterior: column {c!r} is not a model parameter"
+                for c in frame.columns if c != "weight" and c not in PARAMETERS]
+    for c in frame.columns:
+        if c in PARAMETERS:
+            spec = PARAMETERS[c]
+            bad = ~frame[c].between(spec.low, spec.high)
+            if bad.any():
+                problems.append(f"uncertainties.posterior: {int(bad.sum())} value(s) of {c} "
+                                f"outside {spec.low:g} to {spec.high:g}")
+    if "weight" in frame and ((frame["weight"] < 0).any() or frame["weight"].sum() <= 0):
+        problems.append("uncertainties.posterior: weights must be non-negative with a "
+                        "positive sum")
+    if len(frame) == 0:
+        problems.append("uncertainties.posterior: the file has no rows")
+    if problems:
+        raise ConfigError(str(path), problems)
+    return frame
+
+
+def _fixed_parameters(table: Any, errors: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if not _keys(table, PARAMETERS, "parameters", errors):
+        return out
+    for name, value in table.items():
+        if name not in PARAMETERS:
+            continue
+        p = PARAMETERS[name]
+        try:
+            out[name] = check_number(value, f"parameters.{name}", p.low, p.high,
+                                     integer=p.integer)
+        except ModelInputError as err:
+            errors.append(str(err))
+    return out
+
+
+def _scenarios(table: Any, errors: list[str]) -> dict[str, dict[str, Any]]:
+    if table is None:
+        errors.append("scenarios: at least one scenario is required, e.g. [scenarios.baseline]")
+        return {}
+    if not isinstance(table, Mapping) or not table:
+        errors.append("scenarios: expected one or more tables such as [scenarios.baseline]")
+        return {}
+    out = {}
+    for name, policy in table.items():
+        try:
+            parse_policy(policy)
+        except ModelInputError as err:
+            msg = str(err)
+            errors.append(f"scenarios.{name}.{msg[len('policy.'):]}" if msg.startswith("policy.")
+                          else f"scenarios.{name}{msg[len('policy'):]}")
+            continue
+        except (TypeError, AttributeError) as err:
+            errors.append(f"scenarios.{name}: expected a table of levers ({err})")
+            continue
+        out[name] = _plain(policy)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """TOML values as plain JSON-able Python (for hashing and the manifest)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

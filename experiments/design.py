@@ -1,0 +1,115 @@
+"""The design of an experiment: scenarios x replications, parameter draws and seeds.
+
+Replication ``r`` fixes one parameter draw (draw ``r // seeds_per_draw``) and one
+seed, and every scenario uses both: common random numbers, so scenario
+differences are paired. Seeds derive from the experiment seed through
+``SeedSequence(seed, spawn_key=(r,))``: a run's randomness depends on its
+replication number only, never on the order or the process it runs in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.stats import qmc
+
+from model import PARAMETERS
+
+from .config import ExperimentConfig, Uncertainty, read_posterior
+
+# Spawn key of the stream that draws parameters; replications use keys (r,) with r
+# far below it, so the two never collide.
+DRAW_STREAM = 2**32
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker needs for one run."""
+
+    scenario: str
+    replication: int
+    draw: int
+    seed: int  # the experiment seed; the run's SeedSequence is (seed, spawn_key=(replication,))
+    policy: dict[str, Any]
+    parameters: dict[str, float]
+    firms: int
+    end_year: int
+    population: str
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.scenario, self.replication)
+
+    def seed_sequence(self) -> np.random.SeedSequence:
+        return replication_seed(self.seed, self.replication)
+
+
+def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed, spawn_key=(replication,))
+
+
+def parameter_draws(config: ExperimentConfig) -> pd.DataFrame:
+    """One row per draw: the uncertain parameters (columns), index ``draw``.
+
+    Distributions are sampled by Latin hypercube; a posterior file is resampled
+    with its weights. With neither, every draw is the defaults (empty columns).
+    """
+    n = config.run.replications // config.run.seeds_per_draw
+    rng = np.random.default_rng(np.random.SeedSequence(config.run.seed, spawn_key=(DRAW_STREAM,)))
+    if config.posterior is not None:
+        frame = read_posterior(config.posterior)
+        w = frame.pop("weight").to_numpy(float) if "weight" in frame else np.ones(len(frame))
+        rows = rng.choice(len(frame), size=n, replace=True, p=w / w.sum())
+        draws = frame.iloc[rows].reset_index(drop=True)
+    elif config.uncertainties:
+        names = sorted(config.uncertainties)
+        unit = qmc.LatinHypercube(d=len(names), seed=rng).random(n)
+        draws = pd.DataFrame({name: _transform(config.uncertainties[name], unit[:, k])
+                              for k, name in enumerate(names)})
+    else:
+        draws = pd.DataFrame(index=range(n))
+    draws.index.name = "draw"
+    for name in draws.columns:
+        if PARAMETERS[name].integer:
+            draws[name] = np.round(draws[name])
+    return draws
+
+
+def _transform(u: Uncertainty, q: np.ndarray) -> np.ndarray:
+    a = u.args
+    spec = PARAMETERS[u.name]
+    if u.distribution == "uniform":
+        return a["low"] + q * (a["high"] - a["low"])
+    if u.distribution == "loguniform":
+        return np.exp(np.log(a["low"]) + q * (np.log(a["high"]) - np.log(a["low"])))
+    if u.distribution == "triangular":
+        c = (a["mode"] - a["low"]) / (a["high"] - a["low"])
+        return stats.triang.ppf(q, c, loc=a["low"], scale=a["high"] - a["low"])
+    # normal, truncated to the parameter's allowed range
+    lo = (spec.low - a["mean"]) / a["sd"] if a["sd"] > 0 else -np.inf
+    hi = (spec.high - a["mean"]) / a["sd"] if a["sd"] > 0 else np.inf
+    if a["sd"] == 0:
+        return np.full(len(q), a["mean"])
+    return stats.truncnorm.ppf(q, lo, hi, loc=a["mean"], scale=a["sd"])
+
+
+def build_design(config: ExperimentConfig) -> list[RunSpec]:
+    """All runs, ordered by replication then scenario (as listed in the file)."""
+    draws = parameter_draws(config)
+    run = config.run
+    specs = []
+    for r in range(run.replications):
+        d = r // run.seeds_per_draw
+        params = {**config.parameters,
+                  **{k: float(v) for k, v in draws.loc[d].items()}}
+        for scenario, policy in config.scenarios.items():
+            specs.append(RunSpec(
+                scenario=scenario, replication=r, draw=d, seed=run.seed, policy=policy,
+                parameters=params, firms=run.firms, end_year=run.end_year,
+                population=run.population,
+            ))
+    return specs

@@ -1,0 +1,113 @@
+"""Where runs execute: local processes (the default) or a Dask cluster.
+
+Both take a picklable function and a list of batches and yield results as
+batches finish, in whatever order. Results never depend on the executor: each
+run's randomness is fixed by its replication number (``design.py``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any
+
+EXECUTORS = ("local", "dask")
+
+
+def _single_threaded_children() -> None:
+    # Each worker is one process doing one run at a time; BLAS threads would only
+    # oversubscribe the cores.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+class LocalExecutor:
+    """A pool of local processes; with one worker, runs in this process."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+
+    def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        items = list(items)
+        if self.workers == 1:
+            for item in items:
+                yield fn(item)
+            return
+        _single_threaded_children()
+        # "spawn" explicitly: `import mesa` switches the default to it anyway, and
+        # forking a process that holds threads is unsafe.
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)) or 1,
+                                   mp_context=mp.get_context("spawn"))
+        try:
+            pending = set()
+            queue = iter(items)
+            # Keep two batches per worker in flight so results stream as they finish.
+            for item in queue:
+                pending.add(pool.submit(fn, item))
+                if len(pending) >= 2 * self.workers:
+                    break
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.add(pool.submit(fn, nxt))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def describe(self) -> str:
+        return f"local processes ({self.workers} worker{'s' if self.workers > 1 else ''})"
+
+
+class DaskExecutor:
+    """Dask distributed: a running scheduler (``address``) or a local cluster."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as err:  # pragma: no cover - dask is a dependency
+            raise RuntimeError("the dask executor needs dask[distributed] installed") from err
+        self.address = address
+        self._cluster = None
+        if address:
+            self.client = Client(address)
+        else:
+            _single_threaded_children()
+            self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                         threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+            self.client = Client(self._cluster)
+
+    def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        futures = self.client.map(fn, list(items), pure=False)
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            self.client.cancel(futures)
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def describe(self) -> str:
+        if self.address:
+            return f"Dask scheduler at {self.address}"
+        return f"Dask local cluster ({len(self.client.scheduler_info()['workers'])} workers)"
+
+
+def make_executor(kind: str = "local", workers: int | None = None,
+                  scheduler: str | None = None) -> LocalExecutor | DaskExecutor:
+    if kind == "local":
+        if scheduler:
+            raise ValueError("--scheduler needs --executor dask")
+        return LocalExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(scheduler, workers)
+    raise ValueError(f"--executor: unknown executor {kind!r} (allowed: {', '.join(EXECUTORS)})")

@@ -1,0 +1,203 @@
+"""Figures of an experiment, readable in a paper: labelled axes with units, observed
+data where there are data, the target where there is a target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never a window
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from model import datasets
+
+from .config import ExperimentConfig, Target
+
+LABELS = {
+    "dii_at_least_basic": "At least basic digital intensity (DII v3)",
+    "advanced_any": "Uses cloud, data analytics or AI",
+    "cloud": "Uses sophisticated/intermediate cloud",
+    "data_analytics": "Performs data analytics",
+    "ai": "Uses AI",
+}
+plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 9,
+                     "axes.spines.top": False, "axes.spines.right": False})
+
+
+def observed_points(indicator: str, segment: str) -> pd.DataFrame:
+    """Observed NL values (share) by year for an indicator, where data exist.
+
+    DII: Eurostat v3 years for the 10-249 frame. Advanced technologies: Eurostat
+    2025 (firms of 10+, a close proxy for 10-249) and the 2021 AI figure of DESI 2022.
+    """
+    if indicator == "dii_at_least_basic" and segment in ("10-249", "10-49", "50-249"):
+        d = datasets.dii()
+        d = d[(d["level"] == "at_least_basic") & (d["size_class"] == segment)
+              & (d["dii_version"] == 3)]
+        return pd.DataFrame({"year": d["year"], "value": d["value"], "source": "Eurostat DII v3"})
+    adv = datasets.advanced_technologies()
+    codes = {"cloud": "E_CC1_SI", "data_analytics": "E_DA", "ai": "E_AI_TANY",
+             "advanced_any": "E_AI_CC1SI_DA_ANY"}
+    if indicator in codes:
+        rows = adv[(adv["geo"] == "NL") & adv["indicator"].str.contains(codes[indicator])
+                   & (adv["year"].astype(str) == "2025") & (adv["size_class"] == "GE10")]
+        out = pd.DataFrame({"year": [2025] * len(rows[:1]),
+                            "value": pd.to_numeric(rows["value"][:1]) / 100,
+                            "source": "Eurostat 2025 (10+)"})
+        if indicator == "ai":
+            out = pd.concat([pd.DataFrame({"year": [2021], "value": [0.13],
+                                           "source": ["DESI 2022"]}), out])
+        return out
+    return pd.DataFrame(columns=["year", "value", "source"])
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def trajectories(series: pd.DataFrame, config: ExperimentConfig, target: Target,
+                 out: Path) -> list[Path]:
+    """Per target indicator: one panel per scenario, median with 50% and 90% bands."""
+    paths = []
+    for indicator in target.indicators:
+        sel = series[(series["indicator"] == indicator) & (series["segment"] == target.segment)]
+        if sel.empty:
+            continue
+        scen = list(config.scenarios)
+        ncol = min(3, len(scen))
+        nrow = int(np.ceil(len(scen) / ncol))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.6 * nrow), sharex=True,
+                                 sharey=True, squeeze=False)
+        q = sel.groupby(["scenario", "year"])["value"].quantile([0.05, 0.25, 0.5, 0.75, 0.95])
+        q = q.unstack()
+        obs = observed_points(indicator, target.segment)
+        base = q.loc[config.baseline] if config.baseline in q.index.get_level_values(0) else None
+        for ax, name in zip(axes.flat, scen, strict=False):
+            if name not in q.index.get_level_values(0):
+                ax.set_visible(False)
+                continue
+            d = q.loc[name] * 100
+            years = d.index.to_numpy()
+            ax.fill_between(years, d[0.05], d[0.95], color="C0", alpha=0.18, lw=0,
+                            label="90% band")
+            ax.fill_between(years, d[0.25], d[0.75], color="C0", alpha=0.35, lw=0,
+                            label="50% band")
+            ax.plot(years, d[0.5], color="C0", lw=1.6, label="median")
+            if base is not None and name != config.baseline:
+                ax.plot(years, base[0.5] * 100, color="0.4", lw=1, ls="--",
+                        label="baseline median")
+            if len(obs):
+                ax.plot(obs["year"], obs["value"] * 100, "o", color="k", ms=3.5,
+                        label="observed")
+            ax.axhline(target.threshold * 100, color="C3", lw=1, ls=":",
+                       label=f"target {target.threshold:.0%}")
+            ax.set_title(name)
+        for ax in axes[-1]:
+            ax.set_xlabel("year (survey, Q1)")
+        for ax in axes[:, 0]:
+            ax.set_ylabel(f"% of firms {target.segment}")
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=6, frameon=False,
+                   bbox_to_anchor=(0.5, -0.04))
+        fig.suptitle(f"{LABELS.get(indicator, indicator)}, firms {target.segment}")
+        fig.tight_layout()
+        paths.append(_save(fig, out / f"trajectories_{target.name}_{indicator}.png"))
+    return paths
+
+
+def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
+    targets = list(config.targets)
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 0.45 *
+                             len(config.scenarios) + 1.4), sharey=True, squeeze=False)
+    for ax, t in zip(axes[0], targets, strict=True):
+        s = summary[summary["target"] == t].set_index("scenario").reindex(config.scenarios)
+        y = np.arange(len(s))[::-1]
+        ax.errorbar(s["p_hit"] * 100, y, xerr=[(s["p_hit"] - s["ci_low"]) * 100,
+                                               (s["ci_high"] - s["p_hit"]) * 100],
+                    fmt="o", color="C0", capsize=3)
+        ax.set_yticks(y, s.index)
+        ax.set_xlim(-3, 103)
+        ax.set_xlabel("P(target hit) in % (Wilson 95% interval)")
+        tg = config.targets[t]
+        ax.set_title(f"{t}: {tg.indicator} >= {tg.threshold:.0%} in {tg.year}")
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, out / "p_hit.png")
+
+
+def paired_differences(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
+    targets = list(config.targets)
+    scen = [s for s in config.scenarios if s != config.baseline]
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets),
+                             0.45 * max(len(scen), 1) + 1.4), sharey=True, squeeze=False)
+    for ax, t in zip(axes[0], targets, strict=True):
+        s = summary[summary["target"] == t].set_index("scenario").reindex(scen)
+        y = np.arange(len(s))[::-1]
+        ax.axvline(0, color="0.5", lw=0.8)
+        ax.errorbar(s["diff_vs_baseline"] * 100, y,
+                    xerr=[(s["diff_vs_baseline"] - s["diff_ci_low"]) * 100,
+                          (s["diff_ci_high"] - s["diff_vs_baseline"]) * 100],
+                    fmt="o", color="C2", capsize=3)
+        ax.set_yticks(y, s.index)
+        ax.set_xlabel(f"P(hit) minus {config.baseline}, percentage points\n"
+                      "(paired, Newcombe 95% interval)")
+        ax.set_title(t)
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, out / "paired_differences.png")
+
+
+def cost_vs_p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    markers = "osD^v<>"
+    for k, t in enumerate(config.targets):
+        s = summary[summary["target"] == t]
+        ax.errorbar(s["additional_spend_eur"].fillna(0) / 1e6, s["p_hit"] * 100,
+                    yerr=[(s["p_hit"] - s["ci_low"]) * 100, (s["ci_high"] - s["p_hit"]) * 100],
+                    fmt=markers[k % len(markers)], capsize=2, label=t)
+        for _, row in s.iterrows():
+            ax.annotate(row["scenario"], (np.nan_to_num(row["additional_spend_eur"]) / 1e6,
+                                          row["p_hit"] * 100),
+                        fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel(f"additional public spend vs {config.baseline}, EUR million (cumulative)")
+    ax.set_ylabel("P(target hit), %")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, out / "cost_vs_p_hit.png")
+
+
+def by_size_class(outcomes: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path | None:
+    indicators = [i for i in ("dii_at_least_basic", "advanced_any")
+                  if f"{i}@10-49" in outcomes]
+    sizes = [s for s in ("2-9", "10-49", "50-249") if f"{indicators[0]}@{s}" in outcomes] \
+        if indicators else []
+    if not sizes:
+        return None
+    scen = list(config.scenarios)
+    fig, axes = plt.subplots(1, len(indicators), figsize=(4.6 * len(indicators), 3.4),
+                             squeeze=False)
+    width = 0.8 / len(sizes)
+    for ax, ind in zip(axes[0], indicators, strict=True):
+        x = np.arange(len(scen))
+        for k, size in enumerate(sizes):
+            g = outcomes.groupby("scenario")[f"{ind}@{size}"]
+            med = g.median().reindex(scen) * 100
+            lo = g.quantile(0.05).reindex(scen) * 100
+            hi = g.quantile(0.95).reindex(scen) * 100
+            ax.bar(x + (k - (len(sizes) - 1) / 2) * width, med, width, label=size,
+                   yerr=[med - lo, hi - med], capsize=2, color=f"C{k}", alpha=0.85)
+        ax.set_xticks(x, scen, rotation=30, ha="right")
+        ax.set_ylabel(f"% of firms in {config.run.end_year} (median, 5-95%)")
+        ax.set_title(LABELS.get(ind, ind))
+        lo_y = np.nanmin([outcomes[f"{ind}@{s}"].quantile(0.05) for s in sizes]) * 100
+        ax.set_ylim(max(0, lo_y - 10), 100)
+        ax.legend(title="persons employed", frameon=False, fontsize=7)
+    fig.tight_layout()
+    return _save(fig, out / "by_size_class.png")

@@ -1,0 +1,162 @@
+"""The experiment report: summary.csv, figures/*.png and report.md, from stored results.
+
+``build`` reads only the results directory, so ``sme-abm report DIR`` can rebuild
+everything from what a run stored.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from . import plots
+from .analysis import summarise
+from .config import ExperimentConfig
+from .store import ResultStore, atomic_write_text
+
+NO_SPLIT = "Needs two or more seeds per parameter draw (run.seeds_per_draw)."
+
+
+def build(store: ResultStore, config: ExperimentConfig) -> pd.DataFrame:
+    outcomes = store.outcomes()
+    summary = summarise(outcomes, config)
+    atomic_write_text(store.root / "summary.csv", summary.to_csv(index=False))
+    figures = store.figures
+    paths: list[Path] = []
+    series = store.series()
+    if not series.empty:
+        for target in config.targets.values():
+            paths += plots.trajectories(series, config, target, figures)
+    paths.append(plots.p_hit(summary, config, figures))
+    if len(config.scenarios) > 1:
+        paths.append(plots.paired_differences(summary, config, figures))
+        paths.append(plots.cost_vs_p_hit(summary, config, figures))
+    size_fig = plots.by_size_class(outcomes, config, figures)
+    if size_fig:
+        paths.append(size_fig)
+    manifest = store.manifest() if store.manifest_path.exists() else {}
+    atomic_write_text(store.root / "report.md",
+                      render(config, summary, outcomes, paths, store.root, manifest))
+    return summary
+
+
+def headline(summary: pd.DataFrame) -> pd.DataFrame:
+    """The short table printed at the end of a run."""
+    t = pd.DataFrame({
+        "scenario": summary["scenario"],
+        "target": summary["target"],
+        "P(hit)": summary["p_hit"].map(_pct),
+        "95% CI": [f"{_pct(a)}-{_pct(b)}" for a, b in zip(summary["ci_low"],
+                                                           summary["ci_high"], strict=True)],
+        "2030 mean": summary["mean_2030"].map(_pct),
+        "vs baseline": summary["diff_vs_baseline"].map(_pp),
+        "extra spend": summary["additional_spend_eur"].map(_meur),
+        "EUR/extra firm": summary["eur_per_additional_firm"].map(_eur),
+        "runs": summary["n_runs"],
+    })
+    return t
+
+
+def _pct(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+
+
+def _pp(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:+.1f} pp"
+
+
+def _meur(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"EUR {x / 1e6:,.0f} m"
+
+
+def _eur(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.0f}"
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFrame,
+           figures: list[Path], root: Path, manifest: dict) -> str:
+    run = config.run
+    targets = "\n".join(
+        f"- **{t.name}**: `{t.indicator}` of firms {t.population} at least "
+        f"{t.threshold:.0%} in {t.year} (survey value)" for t in config.targets.values())
+    split = summary[["scenario", "target", "sd_parameters", "sd_noise", "p_hit_draw_p05",
+                     "p_hit_draw_p50", "p_hit_draw_p95"]].copy()
+    has_split = split["sd_noise"].notna().any()
+    for c in ("sd_parameters", "sd_noise"):
+        split[c] = split[c].map(lambda v: "-" if math.isnan(v) else f"{100 * v:.2f} pp")
+    for c in ("p_hit_draw_p05", "p_hit_draw_p50", "p_hit_draw_p95"):
+        split[c] = split[c].map(_pct)
+    cost = summary[["scenario", "target", "spend_eur", "additional_spend_eur",
+                    "additional_firms", "eur_per_additional_firm", "deadweight_share"]].copy()
+    cost["spend_eur"] = cost["spend_eur"].map(_meur)
+    cost["additional_spend_eur"] = cost["additional_spend_eur"].map(_meur)
+    cost["additional_firms"] = cost["additional_firms"].map(
+        lambda v: "-" if math.isnan(v) else f"{v:,.0f}")
+    cost["eur_per_additional_firm"] = cost["eur_per_additional_firm"].map(_eur)
+    cost["deadweight_share"] = cost["deadweight_share"].map(_pct)
+    figs = "\n\n".join(f"![{p.stem}](figures/{p.name})" for p in figures)
+    uncertainty = (
+        f"Uncertain parameters: {', '.join(sorted(config.uncertainties))}"
+        if config.uncertainties else
+        f"Parameters drawn from the posterior `{config.posterior}`" if config.posterior
+        else "No parameter uncertainty declared: P(hit) then reflects run-to-run noise only.")
+    config_text = ""
+    cfg = root / "config.toml"
+    if cfg.exists():
+        config_text = cfg.read_text(encoding="utf-8")
+    return f"""# {config.name}
+
+{config.description}
+
+{run.replications} replications x {len(config.scenarios)} scenarios, {run.firms:,} simulated
+firms ({run.population} persons), 2021-{run.end_year}, seed {run.seed},
+{run.seeds_per_draw} seed(s) per parameter draw. {uncertainty}.
+Every scenario of a replication shares its parameter draw and seed (common random numbers),
+so differences against `{config.baseline}` are paired. Runs completed: {len(outcomes)}.
+Model commit: `{manifest.get('git_commit') or 'unknown'}`.
+
+## Targets
+
+{targets}
+
+## Headline
+
+{_markdown(headline(summary))}
+
+P(hit) is the share of runs that reach the target, with a Wilson 95% interval; "vs baseline"
+is the paired difference in P(hit) (Newcombe's interval in `summary.csv`). "Extra spend" is
+public spend (subsidies, EDIH services, campaigns) up to the target year beyond the
+baseline's; "EUR/extra firm" divides it by the additional firms meeting the target indicator.
+
+## Parameter uncertainty and run-to-run noise
+
+{_markdown(split) if has_split else NO_SPLIT}
+
+`sd_parameters` is the spread of the target-year value due to the parameters, `sd_noise`
+that of one run at fixed parameters. P(hit | draw) is the chance of a hit at one parameter
+draw; its 5/50/95% quantiles over draws show how far the parameters, not chance, decide.
+
+## Cost
+
+{_markdown(cost)}
+
+## Figures
+
+{figs}
+
+## Configuration
+
+```toml
+{config_text.strip()}
+```
+"""

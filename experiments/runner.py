@@ -1,0 +1,214 @@
+"""Run an experiment: the missing runs of its design, in batches, on an executor,
+each finished batch stored at once; then the summary, figures and report.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import SMEEconomy
+
+from .config import ExperimentConfig, Target
+from .design import RunSpec, build_design
+from .executors import make_executor
+from .store import ResultStore, now
+
+SERIES_SEGMENTS = ("all", "10-249", "2-9", "10-49", "50-249")
+"""Segments whose survey-year series are stored for every run."""
+OUTCOME_INDICATORS = ("dii_at_least_basic", "dii_very_high", "cloud", "data_analytics", "ai",
+                      "advanced_any", "security_5plus", "incident_reported_share")
+"""Indicators whose final-year values are stored per run, for these segments."""
+SPEND = ("subsidy_spend_eur", "edih_spend_eur", "campaign_spend_eur")
+COUNTS = ("subsidised_adoptions", "deadweight_adoptions", "edih_firms_served")
+SECONDS_PER_FIRM_STEP = 3e-7  # rough cost of a run, for sizing batches only
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    """A picklable unit of work: several runs and what to extract from them."""
+
+    runs: tuple[RunSpec, ...]
+    targets: tuple[Target, ...]
+
+
+@dataclass
+class RunReport:
+    config: ExperimentConfig
+    out: Path
+    ran: int = 0
+    skipped: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    interrupted: bool = False
+    summary: pd.DataFrame | None = None
+
+
+def run_one(spec: RunSpec, targets: Sequence[Target]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """One simulation: its outcome row and its survey-year series."""
+    model = SMEEconomy(n_firms=spec.firms, seed=spec.seed_sequence(), policy=spec.policy,
+                       parameters=spec.parameters, end_year=spec.end_year,
+                       population=spec.population)
+    # Survey values are quarter 1 of each year: nothing after the final survey is needed.
+    while model.running and not (model.year == spec.end_year and model.quarter == 1):
+        model.step()
+    frame = model.indicator_frame()
+    frame = frame[frame["quarter"] == 1]
+    wide = frame.set_index(["indicator", "segment", "year"])["value"]
+
+    row: dict[str, Any] = {"scenario": spec.scenario, "replication": spec.replication,
+                           "draw": spec.draw, "seed": spec.seed}
+    row.update({f"param:{k}": v for k, v in spec.parameters.items()})
+    for t in targets:
+        values = [wide[(ind, t.segment, t.year)] for ind in t.indicators]
+        value = float(min(values))
+        row[f"value:{t.name}"] = value
+        row[f"hit:{t.name}"] = bool(value >= t.threshold)
+        row[f"spend_eur:{t.name}"] = float(sum(wide[(s, "all", t.year)] for s in SPEND))
+        row[f"firms:{t.name}"] = float(wide[("firms", t.segment, t.year)])
+    final = spec.end_year
+    for ind in OUTCOME_INDICATORS:
+        for seg in SERIES_SEGMENTS:
+            if (ind, seg, final) in wide.index:
+                row[f"{ind}@{seg}"] = float(wide[(ind, seg, final)])
+    for name in (*SPEND, *COUNTS):
+        row[name] = float(wide[(name, "all", final)])
+
+    series = frame[frame["segment"].isin(SERIES_SEGMENTS)].copy()
+    series.insert(0, "replication", np.int32(spec.replication))
+    series.insert(0, "scenario", spec.scenario)
+    return row, series.drop(columns="quarter").reset_index(drop=True)
+
+
+def run_batch(task: BatchTask) -> dict[str, Any]:
+    """Run a batch; a run that raises is recorded and the others go on."""
+    rows, series, failures = [], [], []
+    for spec in task.runs:
+        try:
+            row, s = run_one(spec, task.targets)
+        except Exception as err:
+            failures.append({"scenario": spec.scenario, "replication": spec.replication,
+                             "error": f"{type(err).__name__}: {err}",
+                             "traceback": traceback.format_exc(), "time": now()})
+            continue
+        rows.append(row)
+        series.append(s)
+    return {
+        "outcomes": pd.DataFrame(rows),
+        "series": pd.concat(series, ignore_index=True) if series else pd.DataFrame(),
+        "failures": failures,
+        "n": len(task.runs),
+    }
+
+
+def batches(specs: Sequence[RunSpec], config: ExperimentConfig, workers: int
+            ) -> list[BatchTask]:
+    """Group runs by replication (all scenarios of a replication together).
+
+    Batches are large enough that process start-up and ``import mesa`` (about a
+    second) do not dominate, small enough for several per worker (load balance,
+    progress, little lost on interruption).
+    """
+    reps = sorted({s.replication for s in specs})
+    n_scen = len(config.scenarios)
+    if config.run.batch_size:
+        per = config.run.batch_size
+    else:
+        run_seconds = config.run.firms * 4 * (config.run.end_year - 2020) * SECONDS_PER_FIRM_STEP
+        most = max(1, math.floor(30.0 / max(run_seconds * n_scen, 1e-9)))
+        least = max(1, math.ceil(2.0 / max(run_seconds * n_scen, 1e-9)))
+        per = min(most, max(least, math.ceil(len(reps) / (4 * max(workers, 1)))))
+    by_rep: dict[int, list[RunSpec]] = {}
+    for s in specs:
+        by_rep.setdefault(s.replication, []).append(s)
+    targets = tuple(config.targets.values())
+    return [BatchTask(runs=tuple(s for r in reps[i:i + per] for s in by_rep[r]), targets=targets)
+            for i in range(0, len(reps), per)]
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    replications: int | None = None,
+    progress: bool = True,
+) -> RunReport:
+    """Run what is missing of ``config`` into ``out`` (default ``results/<name>``)."""
+    from . import report as report_mod
+
+    if replications is not None:
+        run = replace(config.run, replications=replications)
+        config = replace(config, run=run)
+    out = Path(out) if out else Path("results") / config.name
+    store = ResultStore(out)
+    store.prepare(config, resume=resume, overwrite=overwrite)
+    result = RunReport(config=config, out=out)
+
+    specs = build_design(config)
+    done = store.done_keys()
+    todo = [s for s in specs if s.key not in done]
+    result.skipped = len(specs) - len(todo)
+    ex = make_executor(executor, workers, scheduler)
+    n_workers = getattr(ex, "workers", None) or workers or 1
+    tasks = batches(todo, config, n_workers)
+    store.write_manifest(config, executor=ex.describe(), runs_total=len(specs),
+                         runs_done=len(done), status="running")
+
+    bar = _progress(len(todo), config.name, progress)
+    start = time.perf_counter()
+    try:
+        for res in ex.imap_unordered(run_batch, tasks):
+            store.write_batch(res["outcomes"], res["series"], res["failures"])
+            result.ran += len(res["outcomes"])
+            result.failures.extend(res["failures"])
+            bar.update(res["n"])
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        bar.close()
+        if hasattr(ex, "close"):
+            ex.close()
+        result.seconds = time.perf_counter() - start
+
+    failed = store.failed_runs()
+    n_done = len(store.done_keys())
+    status = ("interrupted" if result.interrupted else
+              "complete" if n_done == len(specs) else "incomplete")
+    store.write_manifest(config, executor=ex.describe(), runs_total=len(specs),
+                         runs_done=n_done, runs_failed=len(failed), status=status,
+                         finished=now(), seconds_last_session=round(result.seconds, 1))
+    result.failures = failed
+    if not result.interrupted and n_done:
+        store.consolidate()
+        result.summary = report_mod.build(store, config)
+    return result
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, name: str, enabled: bool):
+    if not enabled or total == 0:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=name, unit="run", dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} runs "
+                           "[{elapsed}<{remaining}, {rate_fmt}]")

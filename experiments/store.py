@@ -1,0 +1,218 @@
+"""The results directory of one experiment, and atomic writes into it.
+
+::
+
+    results/<name>/
+      manifest.json        config and its hash, versions, git commit, seed, times, counts
+      config.toml          the experiment file as run
+      parts/               outcomes of finished batches, one Parquet file each (git-ignored)
+      timeseries/          survey-year indicator series of finished batches (git-ignored)
+      failures/            one JSON file per failed run, until a later run of it succeeds
+      outcomes.parquet     one row per run (consolidated from parts/)
+      summary.csv  figures/  report.md
+
+A batch writes its time series first and its outcomes part last; the outcomes
+part is the commit record, so a run counts as done only once it is in one. Every
+file is written to a temporary name and renamed into place, so a process killed
+at any moment leaves either the whole file or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import ExperimentConfig
+
+KEY = ["scenario", "replication"]
+
+
+class StoreError(RuntimeError):
+    """The results directory cannot be used for this experiment."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+class ResultStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.parts = self.root / "parts"
+        self.timeseries = self.root / "timeseries"
+        self.failures = self.root / "failures"
+        self.figures = self.root / "figures"
+        self.manifest_path = self.root / "manifest.json"
+
+    # ------------------------------------------------------------- lifecycle
+    def prepare(self, config: ExperimentConfig, resume: bool, overwrite: bool = False) -> None:
+        """Make the directory ready for ``config``; refuse to mix experiments."""
+        digest = config.digest()
+        if self.manifest_path.exists():
+            old = self.manifest()
+            if overwrite:
+                self.clear()
+            elif old.get("config_hash") != digest:
+                raise StoreError(
+                    f"{self.root} holds results of a different configuration "
+                    f"(config hash {old.get('config_hash', '?')[:12]}, this one {digest[:12]}). "
+                    "Choose another --out directory, or pass --overwrite to delete them."
+                )
+            elif self.has_runs() and not resume:
+                raise StoreError(
+                    f"{self.root} already holds runs of this configuration. Pass --resume to "
+                    "run only the missing ones, or --overwrite to start again."
+                )
+        elif self.root.exists() and any(self.root.iterdir()) and not overwrite:
+            raise StoreError(f"{self.root} exists and is not an experiment directory "
+                             "(no manifest.json); choose another --out directory.")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_orphans()
+        src = Path(config.source)
+        if src.is_file():
+            atomic_write_bytes(self.root / "config.toml", src.read_bytes())
+
+    def clear(self) -> None:
+        for sub in (self.parts, self.timeseries, self.failures, self.figures):
+            shutil.rmtree(sub, ignore_errors=True)
+        for name in ("outcomes.parquet", "summary.csv", "report.md", "manifest.json"):
+            (self.root / name).unlink(missing_ok=True)
+
+    def _remove_orphans(self) -> None:
+        """Time-series parts of batches killed before their outcomes were committed, and
+        temporary files of interrupted writes."""
+        committed = {p.stem.removeprefix("outcomes-")
+                     for p in self.parts.glob("outcomes-*.parquet")}
+        for p in self.timeseries.glob("series-*.parquet"):
+            if p.stem.removeprefix("series-") not in committed:
+                p.unlink()
+        for d in (self.root, self.parts, self.timeseries, self.failures):
+            for tmp in d.glob(".*.tmp"):
+                tmp.unlink()
+
+    # ------------------------------------------------------------- manifest
+    def manifest(self) -> dict[str, Any]:
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def write_manifest(self, config: ExperimentConfig, **extra: Any) -> dict[str, Any]:
+        old = self.manifest() if self.manifest_path.exists() else {}
+        manifest = {
+            "name": config.name,
+            "config_hash": config.digest(),
+            "config": config.canonical(),
+            "seed": config.run.seed,
+            "versions": versions(),
+            "git_commit": git_commit(),
+            "started": old.get("started", now()),
+            **extra,
+        }
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
+        return manifest
+
+    # ------------------------------------------------------------- batches
+    def write_batch(self, outcomes: pd.DataFrame, series: pd.DataFrame,
+                    failures: list[dict[str, Any]]) -> None:
+        batch = uuid.uuid4().hex[:12]
+        if len(series):
+            atomic_write_parquet(self.timeseries / f"series-{batch}.parquet", series)
+        for failure in failures:
+            name = f"{failure['scenario']}-{failure['replication']:07d}.json"
+            atomic_write_text(self.failures / name, json.dumps(failure, indent=2) + "\n")
+        if len(outcomes):
+            atomic_write_parquet(self.parts / f"outcomes-{batch}.parquet", outcomes)
+            for key in outcomes[KEY].itertuples(index=False):
+                (self.failures / f"{key.scenario}-{key.replication:07d}.json").unlink(
+                    missing_ok=True)
+
+    def has_runs(self) -> bool:
+        return any(self.parts.glob("outcomes-*.parquet"))
+
+    def done_keys(self) -> set[tuple[str, int]]:
+        keys: set[tuple[str, int]] = set()
+        for p in self.parts.glob("outcomes-*.parquet"):
+            df = pd.read_parquet(p, columns=KEY)
+            keys.update(zip(df["scenario"], df["replication"].astype(int), strict=True))
+        return keys
+
+    def failed_runs(self) -> list[dict[str, Any]]:
+        return [json.loads(p.read_text(encoding="utf-8"))
+                for p in sorted(self.failures.glob("*.json"))]
+
+    def outcomes(self) -> pd.DataFrame:
+        """All committed outcomes, one row per run, sorted; duplicates dropped."""
+        parts = sorted(self.parts.glob("outcomes-*.parquet"))
+        if not parts:
+            path = self.root / "outcomes.parquet"
+            if path.exists():
+                return pd.read_parquet(path)
+            raise StoreError(f"{self.root} holds no outcomes")
+        df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        return _tidy_runs(df)
+
+    def series(self) -> pd.DataFrame:
+        parts = sorted(self.timeseries.glob("series-*.parquet"))
+        if not parts:
+            return pd.DataFrame()
+        df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        df = df.drop_duplicates([*KEY, "year", "indicator", "segment"])
+        return df.sort_values([*KEY, "indicator", "segment", "year"], ignore_index=True)
+
+    def consolidate(self) -> pd.DataFrame:
+        out = self.outcomes()
+        atomic_write_parquet(self.root / "outcomes.parquet", out)
+        return out
+
+
+def _tidy_runs(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.drop_duplicates(KEY, keep="first")
+    return df.sort_values(KEY, ignore_index=True)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("sme-abm", "numpy", "pandas", "mesa", "scipy", "pyarrow", "dask", "distributed"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def git_commit() -> str | None:
+    try:
+        res = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
