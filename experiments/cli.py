@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -136,6 +137,9 @@ def _run(args: argparse.Namespace) -> int:
     from .runner import run_experiment
     from .store import StoreError
 
+    # SIGTERM (a scheduler's time limit, `kill`) stops like Ctrl-C: batches already
+    # finished stay stored and --resume continues.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         config = load_config(args.config)
         result = run_experiment(config, out=args.out, workers=args.workers,
@@ -163,6 +167,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Details in {result.out}/failures/; rerun them with --resume.", file=sys.stderr)
         return 1
     return 0
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _report(directory: str) -> int:

@@ -55,8 +55,14 @@ class LocalExecutor:
                     nxt = next(queue, None)
                     if nxt is not None:
                         pending.add(pool.submit(fn, nxt))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM) or failed: stop the workers now rather than
+            # letting each finish a batch whose result nobody will store.
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     def describe(self) -> str:
         return f"local processes ({self.workers} worker{'s' if self.workers > 1 else ''})"

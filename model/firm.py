@@ -8,6 +8,8 @@ vectorised submodels update.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -50,8 +52,27 @@ class _Column:
         self._target(firm)[firm.index] = value
 
 
+class _WeakIdCounters(weakref.WeakKeyDictionary):
+    """Per-model unique-id counters that do not keep models alive.
+
+    Mesa 3.3 keeps them in a class-level defaultdict keyed by the model, which holds
+    every model ever created: a batch worker running thousands of models grew by
+    megabytes per run. Keyed weakly, a finished model is freed.
+    """
+
+    def __getitem__(self, model: Any) -> itertools.count:
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
 class Firm(mesa.Agent):
     """One simulated firm, standing for ``weight`` real Dutch firms."""
+
+    _ids = _WeakIdCounters()
 
     size_class = _Column("size_class", labels=SIZE_CLASSES, writable=False)
     sector = _Column("sector", labels=SECTOR_NAMES, writable=False)
