@@ -31,7 +31,8 @@ def wilson_interval(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # min/max guard against rounding putting p a hair outside its own interval.
+    return (min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)))
 
 
 def paired_difference_interval(a: np.ndarray, b: np.ndarray, z: float = Z95

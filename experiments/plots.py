@@ -54,6 +54,11 @@ def observed_points(indicator: str, segment: str) -> pd.DataFrame:
     return pd.DataFrame(columns=["year", "value", "source"])
 
 
+def _err(centre: pd.Series, low: pd.Series, high: pd.Series, scale: float = 100.0):
+    """Error-bar lengths, never negative."""
+    return [np.clip((centre - low) * scale, 0, None), np.clip((high - centre) * scale, 0, None)]
+
+
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
@@ -118,8 +123,7 @@ def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
     for ax, t in zip(axes[0], targets, strict=True):
         s = summary[summary["target"] == t].set_index("scenario").reindex(config.scenarios)
         y = np.arange(len(s))[::-1]
-        ax.errorbar(s["p_hit"] * 100, y, xerr=[(s["p_hit"] - s["ci_low"]) * 100,
-                                               (s["ci_high"] - s["p_hit"]) * 100],
+        ax.errorbar(s["p_hit"] * 100, y, xerr=_err(s["p_hit"], s["ci_low"], s["ci_high"]),
                     fmt="o", color="C0", capsize=3)
         ax.set_yticks(y, s.index)
         ax.set_xlim(-3, 103)
@@ -141,8 +145,7 @@ def paired_differences(summary: pd.DataFrame, config: ExperimentConfig, out: Pat
         y = np.arange(len(s))[::-1]
         ax.axvline(0, color="0.5", lw=0.8)
         ax.errorbar(s["diff_vs_baseline"] * 100, y,
-                    xerr=[(s["diff_vs_baseline"] - s["diff_ci_low"]) * 100,
-                          (s["diff_ci_high"] - s["diff_vs_baseline"]) * 100],
+                    xerr=_err(s["diff_vs_baseline"], s["diff_ci_low"], s["diff_ci_high"]),
                     fmt="o", color="C2", capsize=3)
         ax.set_yticks(y, s.index)
         ax.set_xlabel(f"P(hit) minus {config.baseline}, percentage points\n"
@@ -159,7 +162,7 @@ def cost_vs_p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) ->
     for k, t in enumerate(config.targets):
         s = summary[summary["target"] == t]
         ax.errorbar(s["additional_spend_eur"].fillna(0) / 1e6, s["p_hit"] * 100,
-                    yerr=[(s["p_hit"] - s["ci_low"]) * 100, (s["ci_high"] - s["p_hit"]) * 100],
+                    yerr=_err(s["p_hit"], s["ci_low"], s["ci_high"]),
                     fmt=markers[k % len(markers)], capsize=2, label=t)
         for _, row in s.iterrows():
             ax.annotate(row["scenario"], (np.nan_to_num(row["additional_spend_eur"]) / 1e6,
@@ -192,7 +195,7 @@ def by_size_class(outcomes: pd.DataFrame, config: ExperimentConfig, out: Path) -
             lo = g.quantile(0.05).reindex(scen) * 100
             hi = g.quantile(0.95).reindex(scen) * 100
             ax.bar(x + (k - (len(sizes) - 1) / 2) * width, med, width, label=size,
-                   yerr=[med - lo, hi - med], capsize=2, color=f"C{k}", alpha=0.85)
+                   yerr=_err(med, lo, hi, 1.0), capsize=2, color=f"C{k}", alpha=0.85)
         ax.set_xticks(x, scen, rotation=30, ha="right")
         ax.set_ylabel(f"% of firms in {config.run.end_year} (median, 5-95%)")
         ax.set_title(LABELS.get(ind, ind))

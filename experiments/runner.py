@@ -123,7 +123,7 @@ def batches(specs: Sequence[RunSpec], config: ExperimentConfig, workers: int
         per = config.run.batch_size
     else:
         run_seconds = config.run.firms * 4 * (config.run.end_year - 2020) * SECONDS_PER_FIRM_STEP
-        most = max(1, math.floor(30.0 / max(run_seconds * n_scen, 1e-9)))
+        most = max(1, math.floor(10.0 / max(run_seconds * n_scen, 1e-9)))
         least = max(1, math.ceil(2.0 / max(run_seconds * n_scen, 1e-9)))
         per = min(most, max(least, math.ceil(len(reps) / (4 * max(workers, 1)))))
     by_rep: dict[int, list[RunSpec]] = {}

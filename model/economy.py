@@ -36,6 +36,8 @@ from .indicators import INDICATOR_NAMES, INDICATORS, Observer
 from .network import build_ties, peer_matrix
 from .parameters import Parameters, resolve_parameters
 from .policy import (
+    CURRENT_EDIH,
+    EDIHProgramme,
     Policy,
     active,
     first_come_first_served,
@@ -172,7 +174,8 @@ class SMEEconomy(mesa.Model):
         self._granted = np.zeros((len(self.policy.subsidies), len(DECISIONS), n), dtype=bool)
         self.subsidy_paid_by_year: dict[tuple[int, int], float] = {}
         self.edih_served_by_year: dict[tuple[int, int], float] = {}
-        self._edih_queues = self._build_edih_queues()
+        self._edih_in_force: EDIHProgramme | None = None
+        self._edih_queues: list[tuple[np.ndarray, np.ndarray]] = []
         self._edih_next = [0] * len(REGION_NAMES)
 
         self.quarter_index = 0  # 0 = 2021 Q1, the state the 2021 survey saw
@@ -244,16 +247,23 @@ class SMEEconomy(mesa.Model):
         f = self.firms
         np.less(f.gigabit_threshold, environment.gigabit_coverage(self.time), out=f.gigabit)
 
-    def _build_edih_queues(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per hub: its targeted firms in priority order, and their cumulative weight.
+    def _edih_programme(self) -> EDIHProgramme:
+        """The scenario's programme from its ``from_year``; current policy before."""
+        e = self.policy.edih
+        return e if self.year >= e.from_year else CURRENT_EDIH
+
+    def _build_edih_queues(self, e: EDIHProgramme) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per hub: its targeted, not yet served firms in priority order, with their
+        cumulative weight.
 
         Targeting depends only on fixed attributes and hubs serve in queue order, so
-        the firms a hub has served are always a prefix of its queue.
+        the firms a hub has served are always a prefix of its queue (rebuilt only when
+        the programme in force changes).
         """
-        e, f = self.policy.edih, self.firms
+        f = self.firms
         sizes = [SIZE_CLASSES.index(s) for s in e.size_classes]
         sectors = [SECTOR_NAMES.index(s) for s in e.sectors]
-        targeted = np.isin(f.size_class, sizes) & np.isin(f.sector, sectors)
+        targeted = np.isin(f.size_class, sizes) & np.isin(f.sector, sectors) & ~f.edih_served
         order = self._by_priority[targeted[self._by_priority]]
         queues = []
         for hub in range(len(REGION_NAMES)):
@@ -262,7 +272,11 @@ class SMEEconomy(mesa.Model):
         return queues
 
     def _edih_outreach(self) -> None:
-        e, f, p = self.policy.edih, self.firms, self.params
+        e, f, p = self._edih_programme(), self.firms, self.params
+        if e is not self._edih_in_force:
+            self._edih_in_force = e
+            self._edih_queues = self._build_edih_queues(e)
+            self._edih_next = [0] * len(REGION_NAMES)
         if not active(e, self.year) or e.capacity_per_year <= 0:
             return
         # Places accrue by quarter; those unused carry over within the year only.

@@ -58,7 +58,12 @@ class SubsidyScheme:
 
 @dataclass(frozen=True)
 class EDIHProgramme:
-    """The European Digital Innovation Hubs: one per region, equal capacity each."""
+    """The European Digital Innovation Hubs: one per region, equal capacity each.
+
+    A scenario's settings apply from ``from_year`` (default 2026, the first year not
+    yet observed); before it the hubs run as they do now, so a scenario never
+    rewrites the observed past.
+    """
 
     capacity_per_year: float = CURRENT_EDIH_CAPACITY  # real firms served a year, all hubs
     start_year: int = 2023
@@ -67,6 +72,11 @@ class EDIHProgramme:
     sectors: tuple[str, ...] = SECTOR_NAMES
     size_classes: tuple[str, ...] = SIZE_CLASSES
     cost_per_firm_eur: float = CURRENT_EDIH_COST_PER_FIRM
+    from_year: int = 2026
+
+
+CURRENT_EDIH = EDIHProgramme()
+"""The hubs as they run under current policy."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,7 @@ _FIELDS: dict[str, dict[str, tuple]] = {
         "sectors": ("names", SECTOR_NAMES),
         "size_classes": ("names", SIZE_CLASSES),
         "cost_per_firm_eur": ("number", 0.0, None),
+        "from_year": ("year",),
     },
     "cyber_campaign": {
         "reach_per_year": ("number", 0.0, 1.0),
