@@ -157,21 +157,26 @@ def paired_differences(summary: pd.DataFrame, config: ExperimentConfig, out: Pat
 
 
 def cost_vs_p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(5.2, 3.6))
-    markers = "osD^v<>"
-    for k, t in enumerate(config.targets):
-        s = summary[summary["target"] == t]
-        ax.errorbar(s["additional_spend_eur"].fillna(0) / 1e6, s["p_hit"] * 100,
-                    yerr=_err(s["p_hit"], s["ci_low"], s["ci_high"]),
-                    fmt=markers[k % len(markers)], capsize=2, label=t)
-        for _, row in s.iterrows():
-            ax.annotate(row["scenario"], (np.nan_to_num(row["additional_spend_eur"]) / 1e6,
-                                          row["p_hit"] * 100),
-                        fontsize=7, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel(f"additional public spend vs {config.baseline}, EUR million (cumulative)")
-    ax.set_ylabel("P(target hit), %")
-    ax.legend(frameon=False)
-    ax.grid(alpha=0.3)
+    """P(hit) against the extra public spend it costs, one panel per target."""
+    targets = list(config.targets)
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 3.6), sharey=True,
+                             squeeze=False)
+    for ax, t in zip(axes[0], targets, strict=True):
+        s = summary[summary["target"] == t].reset_index(drop=True)
+        x = s["additional_spend_eur"].fillna(0) / 1e6
+        for k, row in s.iterrows():
+            ax.errorbar(x[k], row["p_hit"] * 100,
+                        yerr=np.array(_err(pd.Series([row["p_hit"]]), pd.Series([row["ci_low"]]),
+                                           pd.Series([row["ci_high"]]))),
+                        fmt="o", color=f"C{k % 10}", capsize=2, label=row["scenario"])
+        ax.set_xlabel(f"extra public spend vs {config.baseline}\n(EUR million, cumulative)")
+        ax.set_title(t)
+        ax.set_ylim(-3, 103)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("P(target hit), % (Wilson 95%)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), frameon=False,
+               bbox_to_anchor=(0.5, -0.06))
     fig.tight_layout()
     return _save(fig, out / "cost_vs_p_hit.png")
 
