@@ -149,6 +149,9 @@ def _run(args: argparse.Namespace) -> int:
     except (ConfigError, StoreError, ValueError) as err:
         print(f"sme-abm: {err}", file=sys.stderr)
         return 2
+    except RuntimeError as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 1
     if result.interrupted:
         print(f"\nInterrupted. {result.ran} runs of this session are saved in {result.out}; "
               f"continue with: sme-abm run {args.config} --resume"
@@ -182,7 +185,9 @@ def _report(directory: str) -> int:
 
     store = ResultStore(directory)
     try:
-        config = load_config(Path(directory) / "config.toml")
+        base = store.manifest().get("config_dir") if store.manifest_path.exists() else None
+        # The design is all a report needs: files the config names are not read again.
+        config = load_config(Path(directory) / "config.toml", base_dir=base, check_files=False)
         summary = build(store, config)
     except (ConfigError, StoreError) as err:
         print(f"sme-abm: {err}", file=sys.stderr)

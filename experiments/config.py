@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,6 +140,8 @@ class ExperimentConfig:
 def _posterior_fingerprint(path: Path | None) -> str | None:
     if path is None:
         return None
+    if not path.is_file():
+        return f"{path.name}:missing"
     return f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
 
 
@@ -157,8 +160,11 @@ _RUN = {
 _TARGET = ("indicator", "threshold", "population", "year")
 
 
-def load_config(path: str | Path) -> ExperimentConfig:
-    """Read and validate an experiment file; paths in it are relative to the file."""
+def load_config(path: str | Path, base_dir: str | Path | None = None,
+                check_files: bool = True) -> ExperimentConfig:
+    """Read and validate an experiment file; paths in it are relative to the file
+    (or to ``base_dir``). ``check_files=False`` skips reading the files it names
+    (rebuilding a report needs only the design, not the posterior)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(str(path), [f"file not found: {path}"])
@@ -168,11 +174,13 @@ def load_config(path: str | Path) -> ExperimentConfig:
         raise ConfigError(str(path), [f"not valid TOML: {err}"]) from None
     except UnicodeDecodeError as err:
         raise ConfigError(str(path), [f"not a UTF-8 text file: {err}"]) from None
-    return parse_config(raw, source=str(path), base_dir=path.parent)
+    return parse_config(raw, source=str(path),
+                        base_dir=Path(base_dir) if base_dir else path.parent,
+                        check_files=check_files)
 
 
 def parse_config(raw: Mapping[str, Any], source: str = "<config>",
-                 base_dir: Path | None = None) -> ExperimentConfig:
+                 base_dir: Path | None = None, check_files: bool = True) -> ExperimentConfig:
     """Validate a parsed experiment mapping; raises ConfigError listing every problem."""
     errors: list[str] = []
     base_dir = base_dir or Path.cwd()
@@ -181,8 +189,8 @@ def parse_config(raw: Mapping[str, Any], source: str = "<config>",
     _keys(raw, _TOP, "", errors)
 
     name = raw.get("name")
-    if not isinstance(name, str) or not name.strip() or any(c in name for c in "/\\"):
-        errors.append(f"name: expected a non-empty string without slashes, got {name!r}")
+    if not isinstance(name, str) or not _valid_name(name):
+        errors.append(f"name: expected a name of {NAME_RULE}, got {name!r}")
         name = "experiment"
     description = raw.get("description", "")
     if not isinstance(description, str):
@@ -191,7 +199,8 @@ def parse_config(raw: Mapping[str, Any], source: str = "<config>",
 
     run = _run_settings(raw.get("run", {}), errors)
     targets = _targets(raw.get("targets"), run, errors)
-    uncertainties, posterior = _uncertainties(raw.get("uncertainties", {}), base_dir, errors)
+    uncertainties, posterior = _uncertainties(raw.get("uncertainties", {}), base_dir, errors,
+                                              check_files)
     parameters = _fixed_parameters(raw.get("parameters", {}), errors)
     for overlap in sorted(set(parameters) & set(uncertainties)):
         errors.append(f"parameters.{overlap}: also declared under [uncertainties]; "
@@ -257,9 +266,14 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
         return {}
     if not _keys(table, table.keys() if isinstance(table, Mapping) else (), "targets", errors):
         return {}
+    if not table:
+        errors.append("targets: at least one target is required, e.g. [targets.basic]")
     out = {}
     for name, spec in table.items():
         path = f"targets.{name}"
+        if not _valid_name(name):
+            errors.append(f"{path}: invalid name {name!r} ({NAME_RULE})")
+            continue
         if not _keys(spec, _TARGET, path, errors):
             continue
         local: list[str] = []
@@ -268,7 +282,7 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
             local.append(f"{path}.indicator: {indicator!r} is not a target indicator "
                          f"(allowed: {', '.join(TARGET_INDICATORS)})")
         population = spec.get("population", "10-249")
-        if population not in POPULATIONS:
+        if not isinstance(population, str) or population not in POPULATIONS:
             local.append(f"{path}.population: unknown population {population!r} "
                          f"(allowed: {', '.join(POPULATIONS)})")
         elif population == "2-249" and run.population != "2-249":
@@ -291,7 +305,7 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
     return out
 
 
-def _uncertainties(table: Any, base_dir: Path, errors: list[str]):
+def _uncertainties(table: Any, base_dir: Path, errors: list[str], check_files: bool = True):
     out: dict[str, Uncertainty] = {}
     posterior = None
     if not _keys(table, (*PARAMETERS, "posterior"), "uncertainties", errors):
@@ -302,8 +316,16 @@ def _uncertainties(table: Any, base_dir: Path, errors: list[str]):
             if not isinstance(spec, str):
                 errors.append(f"{path}: expected a path to a Parquet file, got {spec!r}")
                 continue
-            posterior = (base_dir / spec).resolve() if not Path(spec).is_absolute() else Path(spec)
-            if not posterior.is_file():
+            try:
+                posterior = Path(spec) if Path(spec).is_absolute() else (base_dir / spec).resolve()
+                exists = posterior.is_file()
+            except (OSError, ValueError) as err:
+                errors.append(f"{path}: invalid path {spec!r} ({err})")
+                posterior = None
+                continue
+            if not check_files:
+                continue
+            if not exists:
                 errors.append(f"{path}: file not found: {posterior}")
                 posterior = None
             else:
@@ -323,7 +345,7 @@ def _uncertainties(table: Any, base_dir: Path, errors: list[str]):
                           "{ distribution = \"uniform\", low = 0.1, high = 0.5 }")
             continue
         dist = spec.get("distribution")
-        if dist not in DISTRIBUTIONS:
+        if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
             errors.append(f"{path}.distribution: {dist!r} is unknown "
                           f"(allowed: {', '.join(DISTRIBUTIONS)})")
             continue
@@ -362,13 +384,23 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
     problems = [f"uncertainties.posterior: column {c!r} is not a model parameter"
                 for c in frame.columns if c != "weight" and c not in PARAMETERS]
     for c in frame.columns:
+        if c in PARAMETERS or c == "weight":
+            if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]):
+                problems.append(f"uncertainties.posterior: column {c!r} must be numeric, "
+                                f"is {frame[c].dtype}")
+                continue
+            if frame[c].isna().any():
+                problems.append(f"uncertainties.posterior: column {c!r} has missing values")
+                continue
         if c in PARAMETERS:
             spec = PARAMETERS[c]
             bad = ~frame[c].between(spec.low, spec.high)
             if bad.any():
                 problems.append(f"uncertainties.posterior: {int(bad.sum())} value(s) of {c} "
                                 f"outside {spec.low:g} to {spec.high:g}")
-    if "weight" in frame and ((frame["weight"] < 0).any() or frame["weight"].sum() <= 0):
+    weights_ok = ("weight" in frame and pd.api.types.is_numeric_dtype(frame["weight"])
+                  and not frame["weight"].isna().any())
+    if weights_ok and ((frame["weight"] < 0).any() or frame["weight"].sum() <= 0):
         problems.append("uncertainties.posterior: weights must be non-negative with a "
                         "positive sum")
     if len(frame) == 0:
@@ -403,6 +435,9 @@ def _scenarios(table: Any, errors: list[str]) -> dict[str, dict[str, Any]]:
         return {}
     out = {}
     for name, policy in table.items():
+        if not _valid_name(name):
+            errors.append(f"scenarios.{name}: invalid name {name!r} ({NAME_RULE})")
+            continue
         try:
             parse_policy(policy)
         except ModelInputError as err:
@@ -415,6 +450,14 @@ def _scenarios(table: Any, errors: list[str]) -> dict[str, dict[str, Any]]:
             continue
         out[name] = _plain(policy)
     return out
+
+
+NAME_RULE = "letters, digits, '_', '-' and '.', starting with a letter or digit"
+
+
+def _valid_name(name: str) -> bool:
+    """Names become parts of file names and column names: keep them plain."""
+    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name)) and ".." not in name
 
 
 def _plain(value: Any) -> Any:

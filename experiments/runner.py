@@ -8,6 +8,7 @@ import math
 import time
 import traceback
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,9 @@ def run_experiment(
     from . import report as report_mod
 
     if replications is not None:
+        if replications < 1 or replications % config.run.seeds_per_draw:
+            raise ValueError(f"--replications: {replications} must be a positive multiple of "
+                             f"run.seeds_per_draw ({config.run.seeds_per_draw})")
         run = replace(config.run, replications=replications)
         config = replace(config, run=run)
     out = Path(out) if out else Path("results") / config.name
@@ -161,9 +165,10 @@ def run_experiment(
     todo = [s for s in specs if s.key not in done]
     result.skipped = len(specs) - len(todo)
     ex = make_executor(executor, workers, scheduler)
+    where = ex.describe()
     n_workers = getattr(ex, "workers", None) or workers or 1
     tasks = batches(todo, config, n_workers)
-    store.write_manifest(config, executor=ex.describe(), runs_total=len(specs),
+    store.write_manifest(config, executor=where, runs_total=len(specs),
                          runs_done=len(done), status="running")
 
     bar = _progress(len(todo), config.name, progress)
@@ -176,6 +181,11 @@ def run_experiment(
             bar.update(res["n"])
     except KeyboardInterrupt:
         result.interrupted = True
+    except BrokenProcessPool as err:
+        raise RuntimeError(
+            f"a worker process died ({err}); perhaps out of memory: try fewer --workers or "
+            f"firms. Finished batches are kept in {out}; continue with --resume."
+        ) from None
     finally:
         bar.close()
         if hasattr(ex, "close"):
@@ -186,7 +196,7 @@ def run_experiment(
     n_done = len(store.done_keys())
     status = ("interrupted" if result.interrupted else
               "complete" if n_done == len(specs) else "incomplete")
-    store.write_manifest(config, executor=ex.describe(), runs_total=len(specs),
+    store.write_manifest(config, executor=where, runs_total=len(specs),
                          runs_done=n_done, runs_failed=len(failed), status=status,
                          finished=now(), seconds_last_session=round(result.seconds, 1))
     result.failures = failed

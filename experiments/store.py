@@ -98,11 +98,14 @@ class ResultStore:
         src = Path(config.source)
         if src.is_file():
             atomic_write_bytes(self.root / "config.toml", src.read_bytes())
+        else:  # built in Python: write what was given, so `sme-abm report` can reload it
+            atomic_write_text(self.root / "config.toml", to_toml(config.raw))
 
     def clear(self) -> None:
         for sub in (self.parts, self.timeseries, self.failures, self.figures):
             shutil.rmtree(sub, ignore_errors=True)
-        for name in ("outcomes.parquet", "summary.csv", "report.md", "manifest.json"):
+        for name in ("outcomes.parquet", "summary.csv", "report.md", "manifest.json",
+                     "config.toml"):
             (self.root / name).unlink(missing_ok=True)
 
     def _remove_orphans(self) -> None:
@@ -128,6 +131,8 @@ class ResultStore:
             "config_hash": config.digest(),
             "config": config.canonical(),
             "seed": config.run.seed,
+            "config_dir": str(Path(config.source).resolve().parent)
+            if Path(config.source).is_file() else None,
             "versions": versions(),
             "git_commit": git_commit(),
             "started": old.get("started", now()),
@@ -193,6 +198,52 @@ class ResultStore:
 def _tidy_runs(df: pd.DataFrame) -> pd.DataFrame:
     df = df.drop_duplicates(KEY, keep="first")
     return df.sort_values(KEY, ignore_index=True)
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """A TOML rendering of a config mapping (tables, inline tables, arrays, scalars)."""
+    lines: list[str] = []
+    scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    for k, v in scalars.items():
+        lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+    for k, v in data.items():
+        if isinstance(v, dict):
+            _toml_table(lines, [k], v)
+    return "\n".join(lines) + "\n"
+
+
+def _toml_table(lines: list[str], path: list[str], table: dict[str, Any]) -> None:
+    # Top-level tables ([run], [scenarios]) get headers for their sub-tables
+    # ([scenarios.baseline]); deeper tables are written inline.
+    inline_subtables = len(path) >= 2
+    inner = {k: v for k, v in table.items() if inline_subtables or not isinstance(v, dict)}
+    sub = {k: v for k, v in table.items() if k not in inner}
+    if inner or not sub:
+        lines.append("")
+        lines.append("[" + ".".join(_toml_key(p) for p in path) + "]")
+        for k, v in inner.items():
+            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+    for k, v in sub.items():
+        _toml_table(lines, [*path, k], v)
+
+
+def _toml_key(key: str) -> str:
+    return key if all(c.isalnum() or c in "_-" for c in key) and key else json.dumps(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}"
+                                 for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
 
 
 def versions() -> dict[str, str]:

@@ -1,0 +1,274 @@
+"""experiments/analysis.py: Wilson intervals, Newcombe's paired difference interval,
+the parameter/noise split and the per-scenario summary.
+
+Known values come from the literature (Newcombe 1998) and from an independent
+plain-Python implementation of the formulas written here.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pytest
+from exp_helpers import tiny_mapping
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from experiments.analysis import (
+    SUMMARY_COLUMNS,
+    Z95,
+    paired_difference_interval,
+    parameter_split,
+    summarise,
+    wilson_interval,
+)
+from experiments.config import parse_config
+
+Z = NormalDist().inv_cdf(0.975)
+
+
+def wilson_reference(hits: int, n: int, z: float = Z) -> tuple[float, float]:
+    """Wilson (1927) as the roots of the score quadratic (Newcombe 1998a, method 3)."""
+    p = hits / n
+    a = 2 * n * p + z * z
+    b = z * math.sqrt(z * z + 4 * n * p * (1 - p))
+    c = 2 * (n + z * z)
+    return ((a - b) / c, (a + b) / c)
+
+
+def newcombe_reference(both: int, only_a: int, only_b: int, neither: int,
+                       z: float = Z) -> tuple[float, float, float]:
+    """Newcombe (1998b) method 10 for paired proportions, written out from the paper."""
+    n = both + only_a + only_b + neither
+    p1, p2 = (both + only_a) / n, (both + only_b) / n
+    l1, u1 = wilson_reference(both + only_a, n, z)
+    l2, u2 = wilson_reference(both + only_b, n, z)
+    margins = ((both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither))
+    phi = (both * neither - only_a * only_b) / math.sqrt(margins) if margins else 0.0
+    theta = p1 - p2
+    # (the radicands are >= 0 in exact arithmetic; rounding can make them -1e-17)
+    delta = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
+    eps = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
+    return theta, theta - delta, theta + eps
+
+
+def paired_arrays(both: int, only_a: int, only_b: int, neither: int):
+    a = [True] * both + [True] * only_a + [False] * only_b + [False] * neither
+    b = [True] * both + [False] * only_a + [True] * only_b + [False] * neither
+    return np.array(a), np.array(b)
+
+
+# ------------------------------------------------------------------ Wilson
+def test_z_is_the_two_sided_95_percent_normal_quantile():
+    assert Z95 == pytest.approx(1.959964, abs=1e-6)
+
+
+@pytest.mark.parametrize(("hits", "n", "low", "high"), [
+    (0, 10, 0.0, 0.2775),
+    (5, 10, 0.2366, 0.7634),
+    (10, 10, 0.7225, 1.0),
+    (81, 263, 0.2553, 0.3662),  # Newcombe (1998a) example
+    (15, 148, 0.0624, 0.1605),  # Newcombe (1998a) example
+    (0, 20, 0.0, 0.1611),  # Newcombe (1998a) example
+    (1, 29, 0.0061, 0.1718),  # Newcombe (1998a) example
+])
+def test_wilson_interval_known_values(hits, n, low, high):
+    lo, hi = wilson_interval(hits, n)
+    assert lo == pytest.approx(low, abs=1e-4)
+    assert hi == pytest.approx(high, abs=1e-4)
+    ref_lo, ref_hi = wilson_reference(hits, n)
+    assert lo == pytest.approx(max(0.0, ref_lo), abs=1e-12)
+    assert hi == pytest.approx(min(1.0, ref_hi), abs=1e-12)
+
+
+def test_wilson_interval_of_no_runs_is_nan():
+    assert all(math.isnan(x) for x in wilson_interval(0, 0))
+
+
+@settings(max_examples=300)
+@given(st.integers(1, 100_000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_wilson_interval_matches_the_formula_and_contains_the_estimate(case):
+    hits, n = case
+    lo, hi = wilson_interval(hits, n)
+    p = hits / n
+    assert 0.0 <= lo <= p <= hi <= 1.0
+    ref_lo, ref_hi = wilson_reference(hits, n)
+    assert lo == pytest.approx(max(0.0, ref_lo), abs=1e-9)
+    assert hi == pytest.approx(min(1.0, ref_hi), abs=1e-9)
+    # symmetry: the interval of the misses mirrors that of the hits
+    mlo, mhi = wilson_interval(n - hits, n)
+    assert lo == pytest.approx(1 - mhi, abs=1e-9) and hi == pytest.approx(1 - mlo, abs=1e-9)
+
+
+def test_wilson_interval_narrows_with_more_runs():
+    widths = [np.subtract(*wilson_interval(n // 4, n)[::-1]) for n in (8, 40, 400, 4000)]
+    assert widths == sorted(widths, reverse=True)
+
+
+@pytest.mark.parametrize(("hits", "n"), [(0, 3), (0, 6), (0, 7), (10, 10), (0, 1), (1, 1)])
+def test_wilson_contains_p_exactly_at_the_edges(hits, n):
+    # Rounding once gave 5.6e-17 for 0 of 3 and 0.9999999999999999 for 10 of 10.
+    lo, hi = wilson_interval(hits, n)
+    assert lo <= hits / n <= hi
+    assert (lo == 0.0) if hits == 0 else (hi == 1.0)
+
+
+# ------------------------------------------------------------------ Newcombe
+def test_newcombe_paired_interval_worked_example():
+    # Newcombe (1998b), Statistics in Medicine 17:2635-50, Table II example (a):
+    # 36 pairs both yes, 12 yes/no, 2 no/yes, 0 both no; method 10 gives 0.0569 to 0.3404.
+    d, lo, hi = paired_difference_interval(*paired_arrays(36, 12, 2, 0))
+    assert d == pytest.approx(0.2)
+    assert lo == pytest.approx(0.0569, abs=1e-4)
+    assert hi == pytest.approx(0.3404, abs=1e-4)
+    assert (d, lo, hi) == pytest.approx(newcombe_reference(36, 12, 2, 0), abs=1e-12)
+
+
+@pytest.mark.parametrize("cells", [(5, 3, 1, 11), (0, 4, 0, 6), (10, 0, 0, 0), (0, 0, 0, 7),
+                                   (2, 0, 5, 1), (30, 1, 9, 60)])
+def test_newcombe_matches_an_independent_implementation(cells):
+    d, lo, hi = paired_difference_interval(*paired_arrays(*cells))
+    ref = newcombe_reference(*cells)
+    assert d == pytest.approx(ref[0], abs=1e-12)
+    assert lo == pytest.approx(max(-1.0, ref[1]), abs=1e-7)
+    assert hi == pytest.approx(min(1.0, ref[2]), abs=1e-7)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=300))
+def test_newcombe_interval_contains_the_difference_and_lies_in_minus_one_to_one(pairs):
+    a = np.array([p[0] for p in pairs])
+    b = np.array([p[1] for p in pairs])
+    d, lo, hi = paired_difference_interval(a, b)
+    assert d == pytest.approx(a.mean() - b.mean(), abs=1e-12)
+    assert -1.0 <= lo <= d <= hi <= 1.0
+    # swapping the arms mirrors the interval
+    d2, lo2, hi2 = paired_difference_interval(b, a)
+    assert d2 == pytest.approx(-d, abs=1e-12)
+    assert lo2 == pytest.approx(-hi, abs=1e-12) and hi2 == pytest.approx(-lo, abs=1e-12)
+    both = int(np.sum(a & b))
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    ref = newcombe_reference(both, only_a, only_b, len(a) - both - only_a - only_b)
+    # sqrt of a radicand near 0 turns rounding of 1e-17 into up to ~1e-8
+    assert (lo, hi) == pytest.approx((max(-1, ref[1]), min(1, ref[2])), abs=1e-7)
+
+
+def test_identical_arms_have_zero_difference():
+    a = np.array([True, False, True, True, False])
+    d, lo, hi = paired_difference_interval(a, a)
+    assert d == 0.0 and lo < 0.0 < hi
+    # perfectly correlated arms (phi = 1) at p = 1/2: the interval collapses to 0
+    half = np.array([True, False, True, False])
+    assert paired_difference_interval(half, half) == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
+
+
+def test_newcombe_of_no_pairs_is_nan():
+    assert all(math.isnan(x) for x in paired_difference_interval(np.array([]), np.array([])))
+
+
+# ------------------------------------------------------------------ parameter split
+def test_parameter_split_known_values():
+    values = pd.Series([0.1, 0.3, 0.5, 0.7])
+    draws = pd.Series([0, 0, 1, 1])
+    out = parameter_split(values, draws, threshold=0.4)
+    assert out["sd_noise"] == pytest.approx(math.sqrt(0.02))  # within-draw sd
+    # between-draw variance of means (0.08) less noise variance / seeds per draw (0.01)
+    assert out["sd_parameters"] == pytest.approx(math.sqrt(0.07))
+    p = NormalDist().cdf((0.2 - 0.4) / math.sqrt(0.02)), NormalDist().cdf(0.2 / math.sqrt(0.02))
+    assert out["p_hit_draw_p50"] == pytest.approx(sum(p) / 2)
+    assert out["p_hit_draw_p05"] < out["p_hit_draw_p50"] < out["p_hit_draw_p95"]
+
+
+def test_parameter_split_needs_two_seeds_per_draw():
+    out = parameter_split(pd.Series([0.1, 0.3, 0.5]), pd.Series([0, 1, 2]), threshold=0.4)
+    assert all(math.isnan(v) for v in out.values())
+
+
+def test_parameter_split_without_noise_uses_the_draw_means():
+    out = parameter_split(pd.Series([0.3, 0.3, 0.5, 0.5]), pd.Series([0, 0, 1, 1]), 0.4)
+    assert out["sd_noise"] == 0.0
+    assert out["p_hit_draw_p05"] == pytest.approx(0.05)  # quantiles of [0, 1]
+    assert out["p_hit_draw_p95"] == pytest.approx(0.95)
+
+
+# ------------------------------------------------------------------ summarise
+@pytest.fixture(scope="module")
+def config():
+    return parse_config(tiny_mapping(replications=4, seeds_per_draw=2), source="<test>")
+
+
+def synthetic_outcomes() -> pd.DataFrame:
+    """Two scenarios x 4 replications with chosen values (thresholds 0.87 and 0.77)."""
+    basic = {"baseline": [0.86, 0.88, 0.85, 0.90], "subsidy": [0.88, 0.89, 0.86, 0.91]}
+    adv = {"baseline": [0.70, 0.80, 0.75, 0.76], "subsidy": [0.78, 0.81, 0.79, 0.76]}
+    spend = {"baseline": 0.0, "subsidy": 5e6}
+    rows = []
+    for sc in ("baseline", "subsidy"):
+        for r in range(4):
+            rows.append({
+                "scenario": sc, "replication": r, "draw": r // 2, "seed": 7,
+                "value:basic": basic[sc][r], "hit:basic": basic[sc][r] >= 0.87,
+                "spend_eur:basic": spend[sc], "firms:basic": 1000.0,
+                "value:advanced": adv[sc][r], "hit:advanced": adv[sc][r] >= 0.77,
+                "spend_eur:advanced": spend[sc] + r, "firms:advanced": 1000.0,
+                "subsidised_adoptions": 10.0 if sc == "subsidy" else 0.0,
+                "deadweight_adoptions": 4.0 if sc == "subsidy" else 0.0,
+            })
+    return pd.DataFrame(rows)
+
+
+def test_summary_has_every_column_and_one_row_per_scenario_and_target(config):
+    summary = summarise(synthetic_outcomes(), config)
+    assert list(summary.columns) == list(SUMMARY_COLUMNS)
+    assert list(zip(summary["scenario"], summary["target"], strict=True)) == [
+        ("baseline", "basic"), ("baseline", "advanced"),
+        ("subsidy", "basic"), ("subsidy", "advanced")]
+    assert (summary["n_runs"] == 4).all()
+    assert ((summary["ci_low"] <= summary["p_hit"])
+            & (summary["p_hit"] <= summary["ci_high"])).all()
+
+
+def test_summary_values(config):
+    out = synthetic_outcomes()
+    s = summarise(out, config).set_index(["scenario", "target"])
+    base, sub = s.loc[("baseline", "basic")], s.loc[("subsidy", "basic")]
+    assert base["p_hit"] == 0.5 and sub["p_hit"] == 0.75
+    assert (base["ci_low"], base["ci_high"]) == pytest.approx(wilson_interval(2, 4))
+    assert base["mean_2030"] == pytest.approx(np.mean([0.86, 0.88, 0.85, 0.90]))
+    assert base["expected_shortfall"] == pytest.approx((0.01 + 0.02) / 4)
+    assert base["diff_vs_baseline"] == 0.0
+    assert base["diff_ci_low"] <= 0 <= base["diff_ci_high"]
+    assert base["additional_spend_eur"] == 0.0 and math.isnan(base["eur_per_additional_firm"])
+    d, lo, hi = paired_difference_interval(
+        out[out.scenario == "subsidy"]["hit:basic"].to_numpy(),
+        out[out.scenario == "baseline"]["hit:basic"].to_numpy())
+    assert (sub["diff_vs_baseline"], sub["diff_ci_low"], sub["diff_ci_high"]) == \
+        pytest.approx((d, lo, hi))
+    assert sub["diff_vs_baseline"] == pytest.approx(0.25)
+    assert sub["spend_eur"] == 5e6 and sub["additional_spend_eur"] == 5e6
+    extra_firms = np.mean([0.02, 0.01, 0.01, 0.01]) * 1000
+    assert sub["additional_firms"] == pytest.approx(extra_firms)
+    assert sub["eur_per_additional_firm"] == pytest.approx(5e6 / extra_firms)
+    assert sub["deadweight_share"] == pytest.approx(0.4)
+    assert math.isnan(base["deadweight_share"])
+    assert sub["sd_noise"] > 0 and not math.isnan(sub["sd_parameters"])
+    assert s.loc[("subsidy", "advanced"), "p_hit"] == 0.75
+
+
+def test_summary_pairs_by_replication_when_runs_are_missing(config):
+    out = synthetic_outcomes()
+    out = out[~((out.scenario == "subsidy") & (out.replication == 3))]
+    s = summarise(out.sample(frac=1, random_state=1), config).set_index(["scenario", "target"])
+    assert s.loc[("subsidy", "basic"), "n_runs"] == 3
+    assert s.loc[("baseline", "basic"), "n_runs"] == 4
+    # paired over replications 0-2 only: subsidy hits 1,1,0 vs baseline 0,1,0
+    assert s.loc[("subsidy", "basic"), "diff_vs_baseline"] == pytest.approx(1 / 3)
+
+
+def test_summary_skips_a_scenario_without_runs(config):
+    out = synthetic_outcomes()
+    s = summarise(out[out.scenario == "baseline"], config)
+    assert set(s["scenario"]) == {"baseline"} and len(s) == 2

@@ -1,0 +1,192 @@
+"""experiments/cli.py: ``sme-abm validate | run | report``: exit codes and messages.
+
+Exit codes: 0 success, 1 some runs failed, 2 a bad config, directory or option.
+Most commands run in-process (``run_cli``); a few run as real subprocesses to see
+what a user sees (no traceback).
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pandas as pd
+import pytest
+from exp_helpers import (
+    cli_command,
+    copy_results,
+    outcomes_of,
+    reference_run,
+    run_cli,
+    tiny_mapping,
+    write_config,
+)
+
+from experiments import runner
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory):
+    return reference_run(tmp_path_factory)
+
+
+def three_mistakes(directory):
+    raw = tiny_mapping(firms=10)
+    raw["targets"]["basic"]["indicator"] = "dii_at_least_basik"
+    raw["scenarios"]["subsidy"]["subsidy"]["rate"] = 1.5
+    return write_config(directory, raw, "three.toml")
+
+
+# ------------------------------------------------------------------ validate
+def test_no_command_prints_help():
+    code, out, _ = run_cli()
+    assert code == 0 and "validate" in out and "report" in out
+
+
+def test_validate_a_good_file(tmp_path):
+    cfg = write_config(tmp_path)
+    code, out, err = run_cli("validate", str(cfg))
+    assert code == 0 and err == ""
+    assert out.strip() == (f"{cfg}: valid. 2 scenarios x 4 replications = 8 runs of 500 "
+                           "firms; targets: basic, advanced.")
+
+
+def test_validate_reports_every_mistake_and_exits_2(tmp_path):
+    cfg = three_mistakes(tmp_path)
+    code, out, err = run_cli("validate", str(cfg))
+    assert code == 2 and out == ""
+    assert err.startswith(f"sme-abm: {cfg}: 3 problem(s):\n")
+    assert "  - run.firms: 10 is out of range (allowed: 500 to 5000000)" in err
+    assert "  - targets.basic.indicator: 'dii_at_least_basik'" in err
+    assert "  - scenarios.subsidy.subsidy.rate: 1.5 is out of range" in err
+
+
+def test_validate_typo_and_missing_posterior(tmp_path):
+    raw = tiny_mapping()
+    raw["run"]["replicatons"] = raw["run"].pop("replications")
+    raw["uncertainties"] = {"posterior": "missing.parquet"}
+    code, _, err = run_cli("validate", str(write_config(tmp_path, raw)))
+    assert code == 2
+    assert "run.replicatons: unknown key; did you mean 'replications'?" in err
+    assert "uncertainties.posterior: file not found" in err
+
+
+def test_validate_missing_file(tmp_path):
+    code, _, err = run_cli("validate", str(tmp_path / "nope.toml"))
+    assert code == 2 and "file not found" in err
+
+
+@pytest.mark.parametrize("case", ["not_toml", "three_mistakes"])
+def test_validate_as_a_command_exits_2_without_a_traceback(tmp_path, case):
+    if case == "not_toml":
+        cfg = tmp_path / "bad.toml"
+        cfg.write_text("name = 'x'\n[run\nfirms = 500\n")
+    else:
+        cfg = three_mistakes(tmp_path)
+    res = subprocess.run(cli_command("validate", str(cfg)), capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300)
+    assert res.returncode == 2
+    assert res.stdout == ""
+    assert res.stderr.startswith(f"sme-abm: {cfg}: ")
+    assert "Traceback" not in res.stderr
+    if case == "not_toml":
+        assert "not valid TOML" in res.stderr
+    else:
+        assert "3 problem(s)" in res.stderr and "run.firms" in res.stderr
+
+
+# ------------------------------------------------------------------ run
+def test_a_failed_run_makes_the_command_exit_1_naming_it(ref, tmp_path, monkeypatch):
+    cfg, ref_root = ref
+    real = runner.run_one
+
+    def flaky(spec, targets):
+        if spec.key == ("subsidy", 1):
+            raise RuntimeError("injected failure")
+        return real(spec, targets)
+
+    monkeypatch.setattr(runner, "run_one", flaky)
+    out = tmp_path / "res"
+    args = ("run", str(cfg), "--out", str(out), "--workers", "1", "--quiet")
+    code, stdout, err = run_cli(*args)
+    assert code == 1
+    assert "7 runs in" in stdout and "(0 already done)" in stdout
+    assert "1 run(s) failed:" in err
+    assert "subsidy replication 1: RuntimeError: injected failure" in err
+    assert "--resume" in err and "failures/" in err
+    assert "Traceback" not in err
+
+    monkeypatch.undo()
+    code, stdout, err = run_cli(*args, "--resume")
+    assert code == 0, err
+    assert "1 runs in" in stdout and "(7 already done)" in stdout and err == ""
+    pd.testing.assert_frame_equal(outcomes_of(out), outcomes_of(ref_root))
+
+
+def test_run_into_results_of_another_config_exits_2(ref, tmp_path):
+    root = copy_results(ref[1], tmp_path / "res")
+    other = write_config(tmp_path, seed=99)
+    for extra in ((), ("--resume",)):
+        code, out, err = run_cli("run", str(other), "--out", str(root), "--workers", "1",
+                                 "--quiet", *extra)
+        assert code == 2 and out == ""
+        assert err.startswith(f"sme-abm: {root} holds results of a different configuration")
+        assert "--overwrite" in err
+    pd.testing.assert_frame_equal(outcomes_of(root), outcomes_of(ref[1]))
+
+
+def test_rerun_without_resume_exits_2_suggesting_resume(ref, tmp_path):
+    root = copy_results(ref[1], tmp_path / "res")
+    code, _, err = run_cli("run", str(ref[0]), "--out", str(root), "--quiet")
+    assert code == 2
+    assert "already holds runs of this configuration. Pass --resume" in err
+
+
+def test_resume_of_a_complete_run_and_overwrite(ref, tmp_path):
+    root = copy_results(ref[1], tmp_path / "res")
+    code, out, err = run_cli("run", str(ref[0]), "--out", str(root), "--workers", "1",
+                             "--quiet", "--resume")
+    assert code == 0, err
+    assert out.startswith("0 runs in") and "(8 already done)" in out
+    code, out, err = run_cli("run", str(ref[0]), "--out", str(root), "--workers", "1",
+                             "--quiet", "--overwrite")
+    assert code == 0, err
+    assert out.startswith("8 runs in") and "(0 already done)" in out
+    pd.testing.assert_frame_equal(outcomes_of(root), outcomes_of(ref[1]))
+    for scenario in ("baseline", "subsidy"):
+        assert scenario in out  # the headline table
+
+
+def test_default_results_directory_is_results_slash_name(tmp_path, monkeypatch):
+    cfg = write_config(tmp_path, replications=2)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("run", str(cfg), "--workers", "1", "--quiet")
+    assert code == 0, err
+    assert "results in results/tiny/" in out
+    assert (tmp_path / "results" / "tiny" / "outcomes.parquet").is_file()
+
+
+def test_bad_options_exit_2(ref, tmp_path):
+    code, _, err = run_cli("run", str(ref[0]), "--out", str(tmp_path / "a"),
+                           "--scheduler", "tcp://127.0.0.1:1")
+    assert code == 2 and "--scheduler needs --executor dask" in err
+    for option in ("--workers", "--replications"):
+        code, _, err = run_cli("run", str(ref[0]), option, "0")
+        assert code == 2 and "must be at least 1" in err
+    code, _, err = run_cli("run", str(ref[0]), "--executor", "ray")
+    assert code == 2 and "invalid choice" in err
+    code, _, err = run_cli("run", str(tmp_path / "missing.toml"))
+    assert code == 2 and "file not found" in err
+
+
+def test_report_of_a_directory_without_results_exits_2(tmp_path):
+    code, _, err = run_cli("report", str(tmp_path))
+    assert code == 2 and err.startswith("sme-abm: ") and "config.toml" in err
+    write_config(tmp_path, filename="config.toml")
+    code, _, err = run_cli("report", str(tmp_path))
+    assert code == 2 and "holds no outcomes" in err
+
+
+def test_replications_not_a_multiple_of_seeds_per_draw_exits_2(ref, tmp_path):
+    code, _, err = run_cli("run", str(ref[0]), "--out", str(tmp_path / "res"), "--quiet",
+                           "--workers", "1", "--replications", "5")
+    assert code == 2 and "seeds_per_draw" in err

@@ -1,0 +1,183 @@
+"""experiments/report.py (and plots.py): summary.csv, figures and report.md, built
+from the results directory alone so ``sme-abm report DIR`` can rebuild them."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+
+import pandas as pd
+import pytest
+from exp_helpers import (
+    SCENARIOS,
+    TARGETS,
+    copy_results,
+    reference_run,
+    run_cli,
+    tiny_mapping,
+    write_config,
+)
+
+from experiments.analysis import SUMMARY_COLUMNS, summarise
+from experiments.config import load_config, parse_config
+from experiments.report import NO_SPLIT, headline, render
+from experiments.runner import run_experiment
+
+FIGURE_LINK = re.compile(r"!\[([^\]]*)\]\(figures/([^)]+)\)")
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory):
+    return reference_run(tmp_path_factory)
+
+
+def embedded(report_md: str) -> list[str]:
+    return [m.group(2) for m in FIGURE_LINK.finditer(report_md)]
+
+
+# ------------------------------------------------------------------ summary.csv
+def test_summary_csv_has_every_column_and_a_row_per_scenario_and_target(ref):
+    summary = pd.read_csv(ref[1] / "summary.csv")
+    assert list(summary.columns) == list(SUMMARY_COLUMNS)
+    assert sorted(zip(summary["scenario"], summary["target"], strict=True)) == \
+        sorted((s, t) for s in SCENARIOS for t in TARGETS)
+    assert (summary["n_runs"] == 4).all()
+    assert ((summary["ci_low"] <= summary["p_hit"])
+            & (summary["p_hit"] <= summary["ci_high"])).all()
+    assert summary["ci_low"].between(0, 1).all() and summary["ci_high"].between(0, 1).all()
+    base = summary[summary["scenario"] == "baseline"]
+    assert (base["diff_vs_baseline"] == 0).all()
+    assert ((base["diff_ci_low"] <= 0) & (base["diff_ci_high"] >= 0)).all()
+    sub = summary[summary["scenario"] == "subsidy"]
+    assert (sub["spend_eur"] > 0).all() and (sub["additional_spend_eur"] > 0).all()
+    assert ((sub["diff_ci_low"] <= sub["diff_vs_baseline"])
+            & (sub["diff_vs_baseline"] <= sub["diff_ci_high"])).all()
+    # two seeds per draw: the parameter/noise split is estimated
+    assert summary["sd_noise"].notna().all() and summary["sd_parameters"].notna().all()
+
+
+def test_summary_csv_matches_the_stored_outcomes(ref):
+    cfg, root = ref
+    config = load_config(cfg)
+    outcomes = pd.read_parquet(root / "outcomes.parquet")
+    expected = summarise(outcomes, config)
+    got = pd.read_csv(root / "summary.csv")
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    for row in got.itertuples():
+        runs = outcomes[outcomes["scenario"] == row.scenario]
+        assert row.p_hit == runs[f"hit:{row.target}"].mean()
+        assert row.mean_2030 == pytest.approx(runs[f"value:{row.target}"].mean())
+
+
+# ------------------------------------------------------------------ figures, report.md
+def test_report_embeds_exactly_the_figures_that_exist(ref):
+    root = ref[1]
+    figures = sorted(p.name for p in (root / "figures").glob("*.png"))
+    text = (root / "report.md").read_text()
+    assert sorted(embedded(text)) == figures
+    assert {"p_hit.png", "paired_differences.png", "cost_vs_p_hit.png",
+            "by_size_class.png", "trajectories_basic_dii_at_least_basic.png",
+            "trajectories_advanced_advanced_any.png"} == set(figures)
+    for name in figures:
+        assert (root / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_text(ref):
+    cfg, root = ref
+    text = (root / "report.md").read_text()
+    assert text.startswith("# tiny\n")
+    assert "Tiny experiment for the tests" in text
+    assert "4 replications x 2 scenarios, 500 simulated" in text
+    assert "Runs completed: 8." in text
+    assert "- **basic**: `dii_at_least_basic` of firms 10-249 at least 87% in 2024" in text
+    assert "Uncertain parameters: basic_intercept, peer_weight" in text
+    for scenario in SCENARIOS:
+        assert f"| {scenario} | basic |" in text and f"| {scenario} | advanced |" in text
+    assert NO_SPLIT not in text  # two seeds per draw
+    assert cfg.read_text().strip() in text  # the configuration as run
+
+
+def test_report_command_rebuilds_summary_report_and_figures_identically(ref, tmp_path):
+    root = copy_results(ref[1], tmp_path / "res")
+    (root / "summary.csv").unlink()
+    (root / "report.md").unlink()
+    shutil.rmtree(root / "figures")
+    code, out, err = run_cli("report", str(root))
+    assert code == 0, err
+    assert (root / "summary.csv").read_bytes() == (ref[1] / "summary.csv").read_bytes()
+    assert (root / "report.md").read_text() == (ref[1] / "report.md").read_text()
+    assert sorted(p.name for p in (root / "figures").iterdir()) == \
+        sorted(p.name for p in (ref[1] / "figures").iterdir())
+    assert "rebuilt" in out and "P(hit)" in out and "subsidy" in out
+
+
+def test_report_from_the_consolidated_outcomes_only(ref, tmp_path):
+    """A checkout holds outcomes.parquet but not the git-ignored parts/ and timeseries/."""
+    root = copy_results(ref[1], tmp_path / "res")
+    for sub in ("parts", "timeseries", "figures"):
+        shutil.rmtree(root / sub)
+    (root / "summary.csv").unlink()
+    code, _, err = run_cli("report", str(root))
+    assert code == 0, err
+    assert (root / "summary.csv").read_bytes() == (ref[1] / "summary.csv").read_bytes()
+    figures = sorted(p.name for p in (root / "figures").glob("*.png"))
+    assert not any(f.startswith("trajectories_") for f in figures)  # no series stored
+    assert sorted(embedded((root / "report.md").read_text())) == figures
+
+
+# ------------------------------------------------------------------ units
+def _synthetic_summary(config):
+    rows = []
+    for sc in config.scenarios:
+        for r in range(4):
+            rows.append({"scenario": sc, "replication": r, "draw": r, "seed": 7,
+                         "value:basic": 0.85 + 0.01 * r, "hit:basic": r >= 2,
+                         "spend_eur:basic": 0.0 if sc == "baseline" else 2e6,
+                         "firms:basic": 1000.0,
+                         "value:advanced": 0.7, "hit:advanced": False,
+                         "spend_eur:advanced": 0.0, "firms:advanced": 1000.0,
+                         "subsidised_adoptions": 0.0, "deadweight_adoptions": 0.0})
+    outcomes = pd.DataFrame(rows)
+    return outcomes, summarise(outcomes, config)
+
+
+def test_headline_formats_percentages_money_and_missing_values():
+    config = parse_config(tiny_mapping(replications=4, seeds_per_draw=1), source="<test>")
+    _, summary = _synthetic_summary(config)
+    table = headline(summary)
+    assert list(table.columns) == ["scenario", "target", "P(hit)", "95% CI", "2030 mean",
+                                   "vs baseline", "extra spend", "EUR/extra firm", "runs"]
+    first = table.iloc[0]
+    assert first["P(hit)"] == "50.0%" and first["vs baseline"] == "+0.0 pp"
+    assert re.fullmatch(r"\d+\.\d%-\d+\.\d%", first["95% CI"])
+    assert first["extra spend"] == "EUR 0 m" and first["EUR/extra firm"] == "-"
+    sub = table[(table["scenario"] == "subsidy") & (table["target"] == "basic")].iloc[0]
+    assert sub["extra spend"] == "EUR 2 m" and sub["EUR/extra firm"] == "-"  # no extra firms
+
+
+def test_render_without_repeated_seeds_explains_the_missing_split(tmp_path):
+    config = parse_config(tiny_mapping(replications=4, seeds_per_draw=1), source="<test>")
+    outcomes, summary = _synthetic_summary(config)
+    assert summary["sd_noise"].isna().all()
+    text = render(config, summary, outcomes, [tmp_path / "figures" / "p_hit.png"], tmp_path, {})
+    assert NO_SPLIT in text
+    assert "![p_hit](figures/p_hit.png)" in text
+    assert "Model commit: `unknown`" in text
+    assert "Runs completed: 8." in text
+    assert not math.isnan(summary["p_hit"].iloc[0])
+
+
+def test_report_command_works_for_a_config_with_a_relative_posterior(tmp_path):
+    posterior = tmp_path / "fits" / "posterior.parquet"
+    posterior.parent.mkdir()
+    pd.DataFrame({"peer_weight": [0.8, 1.4, 2.0], "weight": [1.0, 1.0, 2.0]}).to_parquet(
+        posterior)
+    raw = tiny_mapping(replications=2, seeds_per_draw=1)
+    raw["uncertainties"] = {"posterior": "fits/posterior.parquet"}
+    cfg = write_config(tmp_path, raw)
+    out = tmp_path / "results"
+    run_experiment(load_config(cfg), out=out, workers=1, progress=False)
+    (out / "summary.csv").unlink()
+    code, _, err = run_cli("report", str(out))
+    assert code == 0, err
