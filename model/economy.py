@@ -39,6 +39,7 @@ from .policy import (
     CURRENT_EDIH,
     EDIHProgramme,
     Policy,
+    SecurityObligation,
     active,
     first_come_first_served,
     hub_capacities,
@@ -85,7 +86,7 @@ class SMEEconomy(mesa.Model):
         Simulated firms; weights scale them to the real population.
     seed:
         Seed of the run's ``numpy.random.SeedSequence`` (an int, a SeedSequence,
-        or None for fresh entropy, recorded in ``self.seed``).
+        or None for fresh entropy, recorded in ``self.seed_sequence.entropy``).
     policy:
         Mapping of levers (see ``model.policy``), read as a change to current policy.
     parameters:
@@ -110,10 +111,10 @@ class SMEEconomy(mesa.Model):
     ) -> None:
         n_firms = check_number(n_firms, "n_firms", MIN_FIRMS, MAX_FIRMS, integer=True)
         self.end_year = check_number(end_year, "end_year", START_YEAR, MAX_YEAR, integer=True)
-        if population not in POPULATIONS:
+        if not isinstance(population, str) or population not in POPULATIONS:
             raise ModelInputError("population", f"unknown population {population!r}",
                                   ", ".join(POPULATIONS))
-        if rule not in RULES:
+        if not isinstance(rule, str) or rule not in RULES:
             raise ModelInputError("rule", f"unknown decision rule {rule!r}", ", ".join(RULES))
         self.params: Parameters = resolve_parameters(parameters)
         self.policy: Policy = parse_policy(policy)
@@ -327,7 +328,12 @@ class SMEEconomy(mesa.Model):
             reached = covered & (u[len(ADVANCED) + 1] < c.reach_per_year / 4.0)
             f.campaign_reached |= reached
             f.aware["security"] |= reached
-            f.campaign_eur[covered] += c.cost_per_year_eur / 4.0 / f.weight[covered].sum()
+            if covered.any():
+                f.campaign_eur[covered] += c.cost_per_year_eur / 4.0 / f.weight[covered].sum()
+        o = self.policy.security_obligation
+        if active(o, self.year):
+            # A legal duty makes the covered firms aware of cyber risk.
+            f.aware["security"] |= self._obligation_covered(o)
 
     def _adoption(self, u: np.ndarray, peers: np.ndarray) -> None:
         f, p = self.firms, self.params
@@ -393,10 +399,14 @@ class SMEEconomy(mesa.Model):
             push = push + p["campaign_measure_effect"] * f.campaign_reached
         o = self.policy.security_obligation
         if active(o, self.year):
-            covered = (np.isin(f.size_class, [SIZE_CLASSES.index(s) for s in o.size_classes])
-                       & np.isin(f.sector, [SECTOR_NAMES.index(s) for s in o.sectors]))
+            covered = self._obligation_covered(o)
             push = push + p["obligation_effect"] * (covered & (f.measures < o.min_measures))
         return push
+
+    def _obligation_covered(self, o: SecurityObligation) -> np.ndarray:
+        f = self.firms
+        return (np.isin(f.size_class, [SIZE_CLASSES.index(s) for s in o.size_classes])
+                & np.isin(f.sector, [SECTOR_NAMES.index(s) for s in o.sectors]))
 
     def _subsidise(self, d: int, tech: str, facing: np.ndarray, inputs: DecisionInputs,
                    cost_eur: np.ndarray, p_plain: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -416,7 +426,7 @@ class SMEEconomy(mesa.Model):
             left = scheme.yearly_budget_eur - self.subsidy_paid_by_year.get(key, 0.0)
             grant = np.minimum(scheme.rate * cost_eur, scheme.cap_eur)
             sizes = [SIZE_CLASSES.index(c) for c in scheme.size_classes]
-            eligible = (facing & ~self._granted[s, d] & ~granted_any
+            eligible = (facing & (grant > 0) & ~self._granted[s, d] & ~granted_any
                         & np.isin(f.size_class, sizes)
                         & (self._apply_u >= scheme.application_friction))
             if not eligible.any() or left <= 0:

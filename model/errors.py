@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import numpy as np
 
 
 class ModelInputError(ValueError):
@@ -48,16 +51,24 @@ def check_number(
     high: float | None = None,
     integer: bool = False,
 ) -> float:
-    """Return ``value`` as a float (or int) after checking type, finiteness and range."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """Return ``value`` as a float (or int) after checking type, finiteness and range.
+
+    Python and numpy numbers are accepted; integers of any size are compared exactly.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         kind = "an integer" if integer else "a number"
         raise ModelInputError(path, f"expected {kind}, got {value!r}", _range_text(low, high))
-    if not math.isfinite(value):
-        raise ModelInputError(path, f"must be finite, got {value!r}", _range_text(low, high))
-    if integer and float(value) != int(value):
-        raise ModelInputError(path, f"expected a whole number, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ModelInputError(path, f"must be finite, got {value!r}", _range_text(low, high))
+        if integer and not value.is_integer():
+            raise ModelInputError(path, f"expected a whole number, got {value!r}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ModelInputError(path, f"{value!r} is out of range", _range_text(low, high))
+        shown = repr(value) if len(repr(value)) <= 30 else f"{repr(value)[:12]}... (a huge number)"
+        raise ModelInputError(path, f"{shown} is out of range", _range_text(low, high))
     return int(value) if integer else float(value)
 
 

@@ -78,9 +78,10 @@ def build_ties(
 def _draw_within(group, who, target_group, rng):
     """For each firm in ``who``, a uniformly drawn firm of group ``target_group``."""
     order = np.argsort(group, kind="stable")
-    sizes = np.bincount(group, minlength=int(group.max()) + 1)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     g = np.asarray(target_group)
+    n_groups = max(int(group.max()), int(g.max()) if len(g) else 0) + 1
+    sizes = np.bincount(group, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     has = sizes[g] > 0
     pick = starts[g] + np.floor(rng.random(len(who)) * sizes[g]).astype(np.int64)
     pick = np.minimum(pick, len(order) - 1)

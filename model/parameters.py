@@ -232,8 +232,9 @@ def resolve_parameters(overrides: Mapping[str, Any] | None = None) -> Parameters
     Raises ModelInputError naming the parameter and its allowed range, or the
     allowed names for an unknown one.
     """
-    overrides = dict(overrides or {})
+    overrides = {} if overrides is None else overrides
     check_keys(overrides, PARAMETERS, "parameters")
+    overrides = dict(overrides)
     values = {name: spec.default for name, spec in PARAMETERS.items()}
     for name, value in overrides.items():
         spec = PARAMETERS[name]

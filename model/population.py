@@ -91,7 +91,7 @@ INITIAL_SECURITY_AWARE = 0.45  # of firms with fewer than 4 measures (stated ass
 
 def stratum_counts(population: str = "10-249") -> pd.DataFrame:
     """Real firm counts per size class x sector x region (column ``firms``)."""
-    if population not in POPULATIONS:
+    if not isinstance(population, str) or population not in POPULATIONS:
         raise ModelInputError("population", f"unknown population {population!r}",
                               ", ".join(POPULATIONS))
     counts = datasets.firm_counts()

@@ -1,0 +1,127 @@
+"""The TOE logit decision rule: the direction of every driver and the formula."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model import ModelInputError, SMEEconomy, resolve_parameters
+from model.decisions import RULES, DecisionInputs, TOELogit
+
+RULE = TOELogit(resolve_parameters())
+_x = st.floats(-3, 3)
+_pos = st.floats(0.2, 5)  # keeps logits well inside the +/-40 clip of the logistic
+
+
+@st.composite
+def _inputs(draw):
+    return DecisionInputs(
+        base=np.array([draw(st.floats(-6, 2))]),
+        benefit=draw(st.floats(0, 3)),
+        capability=np.array([draw(_pos)]),
+        net_cost=np.array([draw(st.floats(0, 5))]),
+        slack=np.array([draw(_pos)]),
+        peer_share=draw(st.floats(0, 1)),
+        edih_served=draw(st.sampled_from([0.0, 1.0])),
+        complexity=draw(st.floats(0, 2)),
+        extra=draw(_x),
+    )
+
+
+def _p(x: DecisionInputs, **change) -> float:
+    return float(RULE.probability(DecisionInputs(**{**x.__dict__, **change}))[0])
+
+
+@given(_inputs(), st.floats(0.01, 1))
+def test_probability_rises_with_peer_share(x, delta):
+    p0 = _p(x, peer_share=0.0)
+    assert _p(x, peer_share=delta) > p0
+    assert 0 < p0 < 1
+
+
+@given(_inputs())
+def test_probability_rises_with_edih_support(x):
+    assert _p(x, edih_served=1.0) > _p(x, edih_served=0.0)
+
+
+@given(_inputs(), st.floats(0.01, 1))
+def test_subsidy_lowers_net_cost_and_raises_probability(x, rate):
+    cost = x.net_cost + 0.5
+    assert _p(x, net_cost=cost * (1 - rate)) > _p(x, net_cost=cost)
+
+
+@given(_inputs(), st.floats(0.05, 2))
+def test_probability_falls_with_complexity(x, delta):
+    assert _p(x, complexity=x.complexity + delta) < _p(x)
+
+
+@given(_inputs(), st.floats(0.05, 2))
+def test_probability_rises_with_benefit_and_capability(x, delta):
+    assert _p(x, benefit=x.benefit + delta) > _p(x)
+    b = x.benefit + 0.1  # capability scales the benefit, so it needs one
+    assert _p(x, benefit=b, capability=x.capability + delta) > _p(x, benefit=b)
+
+
+@given(_inputs(), st.floats(0.05, 2))
+def test_more_slack_softens_cost(x, delta):
+    cost = x.net_cost + 0.5
+    assert _p(x, net_cost=cost, slack=x.slack + delta) > _p(x, net_cost=cost)
+
+
+def test_logit_formula():
+    p = resolve_parameters({"benefit_weight": 1.3, "cost_weight": 0.7, "peer_weight": 2.0,
+                            "edih_weight": 0.5, "complexity_weight": 1.1})
+    rule = TOELogit(p)
+    x = DecisionInputs(base=np.array([-2.0, -1.0]), benefit=1.5, capability=np.array([1.0, 2.0]),
+                       net_cost=np.array([0.8, 0.0]), slack=np.array([2.0, 1.0]),
+                       peer_share=np.array([0.25, 0.5]), edih_served=np.array([1.0, 0.0]),
+                       complexity=np.array([0.5, 1.0]), extra=np.array([0.3, 0.0]))
+    z = (x.base + 1.3 * 1.5 * x.capability - 0.7 * x.net_cost / x.slack + 2.0 * x.peer_share
+         + 0.5 * x.edih_served - 1.1 * x.complexity + x.extra)
+    np.testing.assert_allclose(rule.logit(x), z)
+    np.testing.assert_allclose(rule.probability(x), 1 / (1 + np.exp(-z)))
+
+
+def test_extreme_logits_do_not_overflow():
+    x = DecisionInputs(base=np.array([-1e6, 1e6]), benefit=0.0, capability=np.ones(2),
+                       net_cost=np.zeros(2), slack=np.ones(2), peer_share=0.0,
+                       edih_served=0.0, complexity=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = RULE.probability(x)
+    assert 0 <= p[0] < 1e-15 and 1 - 1e-15 < p[1] <= 1
+
+
+def test_zero_weights_switch_drivers_off():
+    rule = TOELogit(resolve_parameters({"peer_weight": 0.0, "edih_weight": 0.0}))
+    x = DecisionInputs(base=np.array([-2.0]), benefit=1.0, capability=np.ones(1),
+                       net_cost=np.ones(1), slack=np.ones(1), peer_share=0.0, edih_served=0.0,
+                       complexity=0.5)
+    p0 = rule.probability(x)
+    x.peer_share, x.edih_served = 1.0, 1.0
+    np.testing.assert_allclose(rule.probability(x), p0)
+
+
+def test_rules_registry_and_unknown_rule():
+    assert RULES["toe_logit"] is TOELogit
+    with pytest.raises(ModelInputError) as info:
+        SMEEconomy(500, seed=0, rule="bass", end_year=2021)
+    assert info.value.field == "rule" and "toe_logit" in str(info.value)
+
+
+def test_higher_costs_slow_adoption_in_the_model():
+    """Cost enters through net cost / slack: dearer AI means less AI at the same seed."""
+    cheap = SMEEconomy(1_000, seed=3, parameters={"cost_ai_eur": 5_000.0}, end_year=2025).run()
+    dear = SMEEconomy(1_000, seed=3, parameters={"cost_ai_eur": 150_000.0}, end_year=2025).run()
+    assert cheap.latest("ai", "10-249") > dear.latest("ai", "10-249")
+
+
+def test_complexity_weight_slows_adoption_in_the_model():
+    easy = SMEEconomy(1_000, seed=3, parameters={"complexity_weight": 0.0}, end_year=2025).run()
+    hard = SMEEconomy(1_000, seed=3, parameters={"complexity_weight": 3.0}, end_year=2025).run()
+    for name in ("dii_items_mean", "data_analytics", "ai"):
+        assert easy.latest(name, "10-249") > hard.latest(name, "10-249"), name

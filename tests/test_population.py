@@ -1,0 +1,231 @@
+"""The synthetic population: strata from CBS counts, allocation, weights, and the
+2021 starting state matched to Eurostat."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model import ModelInputError, resolve_parameters
+from model.datasets import SIZE_CLASSES, dii, dii_bands, firm_counts
+from model.population import (
+    INITIAL_AI,
+    INITIAL_CLOUD,
+    INITIAL_DATA_ANALYTICS,
+    INITIAL_SECURITY_5PLUS,
+    POPULATIONS,
+    REGION_NAMES,
+    REGIONS,
+    SECTOR_NAMES,
+    allocate,
+    build_population,
+    frame_share_medium,
+    initial_band_pmf,
+    stratum_counts,
+)
+from model.technologies import (
+    BANDS,
+    DII_ADVANCED,
+    DII_BASIC_MASK,
+    N_BASIC,
+    N_SECURITY_MEASURES,
+    SECURITY_THRESHOLD,
+    band_codes,
+)
+
+PARAMS = resolve_parameters()
+
+
+def _v3_count(pop) -> np.ndarray:
+    held = np.zeros((pop.n, N_BASIC), dtype=bool)
+    for k in range(pop.n):
+        held[k, pop.ladder[k, : pop.depth[k]]] = True
+    count = (held & DII_BASIC_MASK[3]).sum(axis=1)
+    return count + sum(pop.adopted[t].astype(int) for t in DII_ADVANCED[3])
+
+
+@pytest.fixture(scope="module")
+def pop_10_249():
+    return build_population(2_000, np.random.default_rng(5), PARAMS, "10-249")
+
+
+@pytest.fixture(scope="module")
+def pop_2_249():
+    return build_population(3_000, np.random.default_rng(6), PARAMS, "2-249")
+
+
+# ----------------------------------------------------------------- strata
+
+
+@pytest.mark.parametrize("population", list(POPULATIONS))
+def test_strata_cover_every_size_sector_region(population):
+    s = stratum_counts(population)
+    sizes = POPULATIONS[population]
+    assert len(s) == len(sizes) * len(SECTOR_NAMES) * len(REGION_NAMES)
+    assert not s.duplicated(["size_class", "sector", "region"]).any()
+    assert (s["firms"] > 0).all()
+    assert set(s["size_class"]) == set(sizes)
+
+
+def test_medium_firm_count_is_the_cbs_count():
+    counts = firm_counts().pivot_table(index="section", columns="size_class", values="value")
+    s = stratum_counts("10-249")
+    medium = s.loc[s["size_class"] == "50-249", "firms"].sum()
+    # the eight sectors of Eurostat's frame: B-E (incl. C), F, G, H, I, J, L, M, N
+    sections = ["B-E industry & energy", "F construction", "G trade", "H transport & storage",
+                "I hospitality", "J information & communication", "L real estate",
+                "M professional/scientific services", "N administrative/support services"]
+    assert medium == pytest.approx(counts.loc[sections, "50-249"].sum(), rel=1e-9)
+
+
+def test_medium_share_of_the_frame_is_that_implied_by_eurostat():
+    alpha = frame_share_medium(2021)
+    assert 0.1 < alpha < 0.3
+    totals = stratum_counts("10-249").groupby("size_class")["firms"].sum()
+    assert totals["50-249"] / totals.sum() == pytest.approx(alpha, rel=1e-9)
+    # and the 10-249 bands are (nearly) that mix of the size-class bands
+    b = dii_bands(2021)
+    mix = alpha * b.loc["50-249"] + (1 - alpha) * b.loc["10-49"]
+    np.testing.assert_allclose(mix, b.loc["10-249"], atol=0.003)
+
+
+def test_regions_share_firms_by_population():
+    s = stratum_counts("2-249")
+    by_region = s.groupby("region")["firms"].sum() / s["firms"].sum()
+    for region, (_, share) in REGIONS.items():
+        assert by_region[region] == pytest.approx(share / sum(v for _, v in REGIONS.values()))
+
+
+def test_unknown_population_is_rejected():
+    with pytest.raises(ModelInputError) as info:
+        stratum_counts("0-249")
+    assert info.value.field == "population"
+    assert "10-249, 2-249" in str(info.value)
+
+
+# ----------------------------------------------------------------- allocation and weights
+
+
+@given(st.integers(500, 60_000), st.sampled_from(list(POPULATIONS)))
+def test_allocation_gives_every_stratum_a_firm(n_firms, population):
+    strata = stratum_counts(population)
+    alloc = allocate(n_firms, strata)
+    assert alloc.sum() == n_firms
+    assert (alloc >= 1).all()
+    # size classes by the square root of their real counts (largest remainder, floor of 1)
+    totals = strata.groupby("size_class", sort=False)["firms"].sum()
+    target = np.sqrt(totals) / np.sqrt(totals).sum() * n_firms
+    by_size = pd.Series(alloc, index=strata.index).groupby(strata["size_class"],
+                                                           sort=False).sum()
+    assert (np.abs(by_size - target) < 1).all()
+
+
+@given(st.integers(500, 6_000), st.sampled_from(list(POPULATIONS)), st.integers(0, 2**32))
+def test_weights_sum_to_real_firm_counts(n_firms, population, seed):
+    pop = build_population(n_firms, np.random.default_rng(seed), PARAMS, population)
+    assert pop.n == n_firms
+    assert (pop.weight > 0).all()
+    strata = stratum_counts(population)
+    for k, size in enumerate(SIZE_CLASSES):
+        real = strata.loc[strata["size_class"] == size, "firms"].sum()
+        assert pop.weight[pop.size_class == k].sum() == pytest.approx(real, rel=1e-9, abs=0)
+    # and per stratum
+    got = pd.DataFrame({"size_class": np.array(SIZE_CLASSES)[pop.size_class],
+                        "sector": np.array(SECTOR_NAMES)[pop.sector],
+                        "region": np.array(REGION_NAMES)[pop.region],
+                        "w": pop.weight}).groupby(["size_class", "sector", "region"])["w"].sum()
+    want = strata.set_index(["size_class", "sector", "region"])["firms"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False,
+                                   rtol=1e-9)
+
+
+@given(st.integers(500, 5_000), st.sampled_from(list(POPULATIONS)), st.integers(0, 2**32))
+def test_2021_bands_match_eurostat_to_one_firm_weight(n_firms, population, seed):
+    """The quota puts each band within one simulated firm's weight of the data."""
+    pop = build_population(n_firms, np.random.default_rng(seed), PARAMS, population)
+    bands = band_codes(_v3_count(pop))
+    data = dii_bands(2021)
+    for size in ("10-49", "50-249"):
+        k = SIZE_CLASSES.index(size)
+        mine = pop.size_class == k
+        w = pop.weight[mine]
+        tol = w.max() / w.sum() + 2e-4  # Eurostat's bands sum to 1 +/- 1e-4
+        for b, name in enumerate(BANDS):
+            share = w[bands[mine] == b].sum() / w.sum()
+            assert abs(share - data.loc[size, name]) <= tol, (size, name, share)
+
+
+@pytest.mark.parametrize("population", list(POPULATIONS))
+def test_initial_band_pmf_is_a_distribution(population):
+    pmf = initial_band_pmf(population)
+    assert set(pmf) == set(POPULATIONS[population])
+    for p in pmf.values():
+        assert p.shape == (13,)
+        assert (p >= 0).all()
+        assert p.sum() == pytest.approx(1.0)
+
+
+# ----------------------------------------------------------------- initial state
+
+
+def test_initial_state_is_consistent(pop_10_249, pop_2_249):
+    for pop in (pop_10_249, pop_2_249):
+        assert (np.sort(pop.ladder, axis=1) == np.arange(N_BASIC)).all()  # a permutation
+        assert ((pop.depth >= 0) & (pop.depth <= N_BASIC)).all()
+        assert ((pop.measures >= 0) & (pop.measures <= N_SECURITY_MEASURES)).all()
+        for tech, used in pop.adopted.items():
+            assert not (used & ~pop.aware[tech]).any(), f"users of {tech} must be aware of it"
+        count = _v3_count(pop)
+        assert ((count >= 0) & (count <= 12)).all()
+        # AI and data analytics need a basic digital level at the start
+        for tech in ("ai", "data_analytics"):
+            assert (count[pop.adopted[tech]] >= 4).all()
+        lo = np.array([2, 10, 50])[pop.size_class]
+        hi = np.array([9, 49, 249])[pop.size_class]
+        assert ((pop.employees >= lo) & (pop.employees <= hi)).all()
+        assert (pop.capability > 0).all() and (pop.slack > 0).all()
+        assert not pop.edih_served.any() and (pop.subsidy_eur == 0).all()
+
+
+def test_initial_advanced_and_security_levels(pop_10_249, pop_2_249):
+    """Cloud, AI, data analytics and security start at their 2021 levels among 10-249."""
+    targets = {"cloud": INITIAL_CLOUD, "ai": INITIAL_AI, "data_analytics": INITIAL_DATA_ANALYTICS}
+    for pop in (pop_10_249, pop_2_249):
+        surveyed = pop.size_class >= SIZE_CLASSES.index("10-49")
+        w = pop.weight[surveyed]
+        for tech, target in targets.items():
+            share = w[pop.adopted[tech][surveyed]].sum() / w.sum()
+            assert share == pytest.approx(target, abs=0.01), tech
+        sec = w[pop.measures[surveyed] >= SECURITY_THRESHOLD].sum() / w.sum()
+        assert sec == pytest.approx(INITIAL_SECURITY_5PLUS, abs=0.01)
+
+
+def test_wide_population_includes_2_9_firms(wide_model, wide_frame):
+    f = wide_model.firms
+    assert (f.size_class == SIZE_CLASSES.index("2-9")).sum() > 0
+    assert "2-9" in wide_model.segments
+    assert "10-249" in wide_model.segments
+    firms_2_9 = stratum_counts("2-249").query("size_class == '2-9'")["firms"].sum()
+    start = wide_frame[(wide_frame["year"] == 2021) & (wide_frame["quarter"] == 1)]
+    total = start.query("indicator == 'firms'").set_index("segment")["value"]
+    assert total["2-9"] == pytest.approx(firms_2_9, rel=1e-9)
+    assert total["all"] == pytest.approx(total["2-9"] + total["10-249"], rel=1e-9)
+    # small firms lag: at least basic rises with size class
+    basic = start.query("indicator == 'dii_at_least_basic'").set_index("segment")["value"]
+    assert basic["2-9"] < basic["10-49"] < basic["50-249"]
+
+
+def test_survey_population_has_no_2_9_firms(baseline_model):
+    assert "2-9" not in baseline_model.segments
+    assert not (baseline_model.firms.size_class == SIZE_CLASSES.index("2-9")).any()
+
+
+def test_2021_dii_data_are_those_shipped():
+    d = dii()
+    assert set(d["size_class"]) >= {"10-49", "50-249", "10-249"}
+    b = dii_bands(2021)
+    np.testing.assert_allclose(b.loc[["10-49", "50-249"], list(BANDS)].sum(axis=1), 1.0,
+                               atol=2e-4)
