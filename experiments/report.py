@@ -59,6 +59,26 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
+def other_outcomes(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
+    """Final-year adoption and cyber indicators per scenario: median (5%-95%)."""
+    from .runner import OUTCOME_INDICATORS
+
+    seg = "10-249" if config.run.population == "10-249" else "all"
+    cols = [f"{i}@{seg}" for i in OUTCOME_INDICATORS if f"{i}@{seg}" in outcomes]
+    rows = []
+    for scenario in config.scenarios:
+        runs = outcomes[outcomes["scenario"] == scenario]
+        if runs.empty:
+            continue
+        row = {"scenario": scenario}
+        for c in cols:
+            v = runs[c].dropna()
+            row[c.split("@")[0]] = (f"{_pct(v.median())} ({_pct(v.quantile(0.05))}-"
+                                    f"{_pct(v.quantile(0.95))})") if len(v) else "-"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _pct(x: float) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
 
@@ -104,6 +124,7 @@ def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFra
         lambda v: "-" if math.isnan(v) else f"{v:,.0f}")
     cost["eur_per_additional_firm"] = cost["eur_per_additional_firm"].map(_eur)
     cost["deadweight_share"] = cost["deadweight_share"].map(_pct)
+    others = other_outcomes(outcomes, config)
     figs = "\n\n".join(f"![{p.stem}](figures/{p.name})" for p in figures)
     uncertainty = (
         f"Uncertain parameters: {', '.join(sorted(config.uncertainties))}"
@@ -149,6 +170,10 @@ draw; its 5/50/95% quantiles over draws show how far the parameters, not chance,
 ## Cost
 
 {_markdown(cost)}
+
+## Other outcomes in {run.end_year} (firms {run.population}, median and 90% range)
+
+{_markdown(others) if len(others) else "-"}
 
 ## Figures
 
