@@ -59,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="delete results already in DIR and start again")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    cal = sub.add_parser("calibrate", help="fit the calibrated parameters (ABC-SMC, pyabc)")
+    cal.add_argument("config", help="calibration file (TOML)")
+    cal.add_argument("--fit-until", type=int, metavar="YEAR",
+                     help="fit observations up to YEAR only and report the forecast error "
+                          "for the later years (back-test)")
+    cal.add_argument("--out", metavar="DIR", help="output directory (default results/<name>)")
+    cal.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    cal.add_argument("--executor", choices=["local", "dask"], default=None,
+                     help="local processes (default) or Dask distributed")
+    cal.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address")
+
     rep = sub.add_parser("report", help="rebuild summary, figures and report from results")
     rep.add_argument("dir", help="results directory of an experiment")
     return parser
@@ -98,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     if args.command == "report":
         return _report(args.dir)
+    if args.command == "calibrate":
+        return _calibrate(args)
     if args.command == "simulate":
         from model import ModelInputError, simulate
 
@@ -169,6 +182,33 @@ def _run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         print(f"Details in {result.out}/failures/; rerun them with --resume.", file=sys.stderr)
         return 1
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from model import ModelInputError
+
+    from .calibration import calibrate, load_calibration_config
+    from .config import ConfigError
+
+    sampler = "dask" if args.executor == "dask" or args.scheduler else (
+        "multicore" if args.executor == "local" else None)
+    try:
+        config = load_calibration_config(args.config)
+        result = calibrate(config, out=args.out, fit_until=args.fit_until, sampler=sampler,
+                           workers=args.workers, scheduler=args.scheduler)
+    except (ConfigError, ModelInputError) as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 2
+    with pd.option_context("display.width", 200):
+        print(result.summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"{result.simulations} simulations in {result.seconds / 60:.1f} min; "
+          f"results in {result.out}/")
+    held = result.forecast[result.forecast["role"] == "held out"]
+    if len(held):
+        print(f"back-test: mean absolute error on {len(held)} held-out observations "
+              f"{held['error_pp'].abs().mean():.2f} pp; {int(held['inside_90'].sum())} inside "
+              "the 90% band")
     return 0
 
 

@@ -373,8 +373,14 @@ def _uncertainties(table: Any, base_dir: Path, errors: list[str], check_files: b
                 errors.append(f"{path}.low: must be positive for a loguniform distribution")
             else:
                 out[name] = Uncertainty(name=name, distribution=dist, args=args)
-    if posterior is not None and out:
-        errors.append("uncertainties: give either a posterior file or distributions, not both")
+    if posterior is not None and out and check_files:
+        try:
+            columns = set(read_posterior(posterior).columns)
+        except (ConfigError, OSError, ValueError):
+            columns = set()
+        for name in sorted(columns & set(out)):
+            errors.append(f"uncertainties.{name}: already a column of the posterior file; "
+                          "a parameter comes from one source only")
     return out, posterior
 
 

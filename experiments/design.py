@@ -55,23 +55,24 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
 def parameter_draws(config: ExperimentConfig) -> pd.DataFrame:
     """One row per draw: the uncertain parameters (columns), index ``draw``.
 
-    Distributions are sampled by Latin hypercube; a posterior file is resampled
-    with its weights. With neither, every draw is the defaults (empty columns).
+    A posterior file is resampled with its weights; declared distributions (for
+    parameters the posterior does not hold) are sampled by Latin hypercube. With
+    neither, every draw is the defaults (no columns).
     """
     n = config.run.replications // config.run.seeds_per_draw
     rng = np.random.default_rng(np.random.SeedSequence(config.run.seed, spawn_key=(DRAW_STREAM,)))
+    draws = pd.DataFrame(index=range(n))
     if config.posterior is not None:
         frame = read_posterior(config.posterior)
         w = frame.pop("weight").to_numpy(float) if "weight" in frame else np.ones(len(frame))
         rows = rng.choice(len(frame), size=n, replace=True, p=w / w.sum())
         draws = frame.iloc[rows].reset_index(drop=True)
-    elif config.uncertainties:
+    if config.uncertainties:
+        # Parameters the posterior does not hold (policy effects, say) by Latin hypercube.
         names = sorted(config.uncertainties)
         unit = qmc.LatinHypercube(d=len(names), seed=rng).random(n)
-        draws = pd.DataFrame({name: _transform(config.uncertainties[name], unit[:, k])
-                              for k, name in enumerate(names)})
-    else:
-        draws = pd.DataFrame(index=range(n))
+        for k, name in enumerate(names):
+            draws[name] = _transform(config.uncertainties[name], unit[:, k])
     draws.index.name = "draw"
     for name in draws.columns:
         if PARAMETERS[name].integer:

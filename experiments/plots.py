@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only; never a window
 import matplotlib.pyplot as plt
@@ -209,3 +210,79 @@ def by_size_class(outcomes: pd.DataFrame, config: ExperimentConfig, out: Path) -
         ax.legend(title="persons employed", frameon=False, fontsize=7)
     fig.tight_layout()
     return _save(fig, out / "by_size_class.png")
+
+
+FIT_PANELS = (
+    ("DII v3 bands, 10-49", [f"dii_{lv}" for lv in ("at_least_basic", "very_low", "low", "high",
+                                                       "very_high")], "10-49"),
+    ("DII v3 bands, 50-249", [f"dii_{lv}" for lv in ("at_least_basic", "very_low", "low",
+                                                        "high", "very_high")], "50-249"),
+    ("DII v4 at least basic", ["dii_v4_at_least_basic"], None),
+    ("Advanced technologies, 10-249", ["cloud", "data_analytics", "ai", "advanced_any"],
+     "10-249"),
+)
+
+
+def calibration_fit(predictive: pd.DataFrame, obs: pd.DataFrame, fit_until: int,
+                    out: Path) -> Path:
+    """Observed points against posterior-predictive 50% and 90% bands, per series.
+
+    Filled markers were fitted; open markers were held out (back-test); the 2021
+    values are the initial state.
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.2), squeeze=False)
+    for ax, (title, indicators, segment) in zip(axes.flat, FIT_PANELS, strict=True):
+        k = 0
+        for ind in indicators:
+            segs = [segment] if segment else ["10-49", "50-249"]
+            for seg in segs:
+                p = predictive[(predictive["indicator"] == ind) & (predictive["segment"] == seg)]
+                if p.empty:
+                    continue
+                q = p.groupby("year")["value"].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+                color = f"C{k % 10}"
+                k += 1
+                label = ind.replace("dii_v4_", "").replace("dii_", "") + (
+                    f" {seg}" if segment is None else "")
+                yrs = q.index.to_numpy()
+                ax.fill_between(yrs, q[0.05] * 100, q[0.95] * 100, color=color, alpha=0.15,
+                                lw=0)
+                ax.fill_between(yrs, q[0.25] * 100, q[0.75] * 100, color=color, alpha=0.3,
+                                lw=0)
+                ax.plot(yrs, q[0.5] * 100, color=color, lw=1.2, label=label)
+                o = obs[(obs["indicator"] == ind) & (obs["segment"] == seg)]
+                fitted_o = o[o["year"] <= fit_until]
+                held = o[o["year"] > fit_until]
+                ax.plot(fitted_o["year"], fitted_o["value"] * 100, "o", color=color, ms=4)
+                ax.plot(held["year"], held["value"] * 100, "o", mfc="white", color=color, ms=5)
+        ax.set_title(title)
+        ax.set_xlabel("year (survey, Q1)")
+        ax.set_ylabel("% of firms")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.legend(frameon=False, fontsize=7, ncol=2)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Posterior-predictive 50% and 90% bands (lines: median) against "
+                 "observations (dots; open = held out)")
+    fig.tight_layout()
+    return _save(fig, out / "calibration_fit.png")
+
+
+def posterior_marginals(posterior: pd.DataFrame, priors: dict[str, tuple[float, float]],
+                        out: Path) -> Path:
+    """Weighted posterior histogram of each parameter over its prior range."""
+    names = list(priors)
+    ncol = min(4, len(names))
+    nrow = int(np.ceil(len(names) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.0 * ncol, 2.4 * nrow), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        low, high = priors[name]
+        ax.hist(posterior[name], bins=25, range=(low, high), weights=posterior["weight"],
+                color="C0", alpha=0.8)
+        ax.set_xlim(low, high)
+        ax.set_title(name, fontsize=8)
+        ax.set_yticks([])
+        ax.set_xlabel("value (prior range)")
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return _save(fig, out / "posterior_marginals.png")

@@ -201,12 +201,28 @@ def test_a_posterior_that_is_not_parquet_is_a_config_error(tmp_path):
     assert any(e.startswith("uncertainties.posterior: cannot read") for e in errors)
 
 
-def test_posterior_and_distributions_together_are_refused(tmp_path):
+def test_a_parameter_in_posterior_and_distributions_is_refused(tmp_path):
     _posterior(tmp_path / "post.parquet", basic_intercept=[-3.3])
     raw = tiny_mapping()
     raw["uncertainties"]["posterior"] = "post.parquet"
     errors = errors_of(raw, tmp_path)
-    assert any("either a posterior file or distributions" in e for e in errors)
+    assert any(e.startswith("uncertainties.basic_intercept: already a column of the posterior")
+               for e in errors), errors
+
+
+def test_posterior_and_distributions_for_other_parameters_combine(tmp_path):
+    from experiments.design import parameter_draws
+
+    _posterior(tmp_path / "post.parquet", ai_intercept=[-2.0, -2.5], weight=[1.0, 0.0])
+    raw = tiny_mapping()
+    raw["uncertainties"]["posterior"] = "post.parquet"
+    config = parse_config(raw, base_dir=tmp_path)
+    draws = parameter_draws(config)
+    assert set(draws.columns) == {"ai_intercept", *config.uncertainties}
+    assert (draws["ai_intercept"] == -2.0).all()  # the zero-weight row is never drawn
+    for name, u in config.uncertainties.items():
+        if u.distribution == "uniform":
+            assert draws[name].between(u.args["low"], u.args["high"]).all()
 
 
 def test_parameter_both_fixed_and_uncertain_is_refused():
