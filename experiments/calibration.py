@@ -11,8 +11,11 @@ simulated survey value (quarter 1) of its year:
 
 The distance is the Euclidean norm of the differences, each divided by its
 series' standard deviation (``[tolerance]``: survey sampling error plus model
-error; larger for DII v4, whose item set the model maps approximately). The
-tolerance decreases over generations (median of the last distances).
+error). The at-least-basic share, which the target is about, gets the smallest;
+the four bands (smaller survey cells, and a band shape the model's one-item-a-
+quarter ladder reproduces only roughly) and DII v4 (an item set the model maps
+approximately) larger ones. The ABC tolerance epsilon decreases over generations
+(median of the last distances).
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ class CalibrationConfig:
     workers: int | None = None
     predictive_draws: int = 100
     tolerance: dict[str, float] = field(default_factory=lambda: {
-        "dii_v3": 0.012, "dii_v4": 0.03, "advanced": 0.02})
+        "dii_v3_basic": 0.01, "dii_v3_bands": 0.025, "dii_v4": 0.03, "advanced": 0.02})
     parameters: dict[str, float] = field(default_factory=dict)
     source: str = "<config>"
 
@@ -78,7 +81,7 @@ _TOP = ("name", "run", "abc", "priors", "data", "tolerance", "parameters")
 _RUN = ("firms", "population", "seed", "fit_until")
 _ABC = ("population_size", "max_populations", "min_epsilon", "max_walltime_minutes",
         "max_simulations", "sampler", "workers", "predictive_draws")
-_TOLERANCE = ("dii_v3", "dii_v4", "advanced")
+_TOLERANCE = ("dii_v3_basic", "dii_v3_bands", "dii_v4", "advanced")
 
 
 def load_calibration_config(path: str | Path) -> CalibrationConfig:
@@ -233,7 +236,8 @@ def observations(config: CalibrationConfig) -> pd.DataFrame:
                 sel = dii[(dii["size_class"] == size) & (dii["year"] == year)
                           & (dii["dii_version"] == 3) & (dii["level"] == level)]
                 if len(sel) == 1:
-                    rows.append(("dii_v3", f"dii_{level}", size, year,
+                    series = "dii_v3_basic" if level == "at_least_basic" else "dii_v3_bands"
+                    rows.append((series, f"dii_{level}", size, year,
                                  sel["value_pct"].iloc[0] / 100))
         for year in V4_YEARS:
             sel = dii[(dii["size_class"] == size) & (dii["year"] == year)
@@ -420,6 +424,8 @@ def posterior_summary(posterior: pd.DataFrame, config: CalibrationConfig) -> pd.
 
 
 def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: list[float]) -> list[float]:
+    keep = w > 0
+    x, w = np.asarray(x)[keep], np.asarray(w)[keep]
     order = np.argsort(x)
     x, w = x[order], w[order]
     cum = (np.cumsum(w) - 0.5 * w) / w.sum()

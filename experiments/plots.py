@@ -259,7 +259,8 @@ def calibration_fit(predictive: pd.DataFrame, obs: pd.DataFrame, fit_until: int,
         ax.set_xlabel("year (survey, Q1)")
         ax.set_ylabel("% of firms")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.legend(frameon=False, fontsize=7, ncol=2)
+        if k:
+            ax.legend(frameon=False, fontsize=7, ncol=2)
         ax.grid(alpha=0.3)
     fig.suptitle("Posterior-predictive 50% and 90% bands (lines: median) against "
                  "observations (dots; open = held out)")

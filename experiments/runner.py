@@ -39,6 +39,7 @@ class BatchTask:
 
     runs: tuple[RunSpec, ...]
     targets: tuple[Target, ...]
+    series: bool = True
 
 
 @dataclass
@@ -101,7 +102,8 @@ def run_batch(task: BatchTask) -> dict[str, Any]:
                              "traceback": traceback.format_exc(), "time": now()})
             continue
         rows.append(row)
-        series.append(s)
+        if task.series:
+            series.append(s)
     return {
         "outcomes": pd.DataFrame(rows),
         "series": pd.concat(series, ignore_index=True) if series else pd.DataFrame(),
@@ -110,64 +112,45 @@ def run_batch(task: BatchTask) -> dict[str, Any]:
     }
 
 
-def batches(specs: Sequence[RunSpec], config: ExperimentConfig, workers: int
-            ) -> list[BatchTask]:
-    """Group runs by replication (all scenarios of a replication together).
+def batches(specs: Sequence[RunSpec], config: Any, workers: int, group: int = 1,
+            series: bool = True) -> list[BatchTask]:
+    """Cut the ordered runs into batches of whole groups of ``group`` runs (for an
+    experiment: the scenarios of one replication, kept together).
 
     Batches are large enough that process start-up and ``import mesa`` (about a
     second) do not dominate, small enough for several per worker (load balance,
     progress, little lost on interruption).
     """
-    reps = sorted({s.replication for s in specs})
-    n_scen = len(config.scenarios)
-    if config.run.batch_size:
+    n_groups = math.ceil(len(specs) / group) if specs else 0
+    if getattr(config.run, "batch_size", None):
         per = config.run.batch_size
     else:
         run_seconds = config.run.firms * 4 * (config.run.end_year - 2020) * SECONDS_PER_FIRM_STEP
-        most = max(1, math.floor(10.0 / max(run_seconds * n_scen, 1e-9)))
-        least = max(1, math.ceil(2.0 / max(run_seconds * n_scen, 1e-9)))
-        per = min(most, max(least, math.ceil(len(reps) / (4 * max(workers, 1)))))
-    by_rep: dict[int, list[RunSpec]] = {}
-    for s in specs:
-        by_rep.setdefault(s.replication, []).append(s)
+        group_seconds = max(run_seconds * group, 1e-9)
+        most = max(1, math.floor(10.0 / group_seconds))
+        least = max(1, math.ceil(2.0 / group_seconds))
+        per = min(most, max(least, math.ceil(n_groups / (4 * max(workers, 1)))))
+    size = per * group
     targets = tuple(config.targets.values())
-    return [BatchTask(runs=tuple(s for r in reps[i:i + per] for s in by_rep[r]), targets=targets)
-            for i in range(0, len(reps), per)]
+    return [BatchTask(runs=tuple(specs[i:i + size]), targets=targets, series=series)
+            for i in range(0, len(specs), size)]
 
 
-def run_experiment(
-    config: ExperimentConfig,
-    out: str | Path | None = None,
-    workers: int | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    replications: int | None = None,
-    progress: bool = True,
-) -> RunReport:
-    """Run what is missing of ``config`` into ``out`` (default ``results/<name>``)."""
-    from . import report as report_mod
-
-    if replications is not None:
-        if replications < 1 or replications % config.run.seeds_per_draw:
-            raise ValueError(f"--replications: {replications} must be a positive multiple of "
-                             f"run.seeds_per_draw ({config.run.seeds_per_draw})")
-        run = replace(config.run, replications=replications)
-        config = replace(config, run=run)
-    out = Path(out) if out else Path("results") / config.name
+def execute(config: Any, specs: list[RunSpec], out: Path, workers: int | None = None,
+            executor: str = "local", scheduler: str | None = None, resume: bool = False,
+            overwrite: bool = False, progress: bool = True, group: int = 1,
+            series: bool = True) -> RunReport:
+    """Run the ``specs`` missing from ``out`` on an executor, storing each batch."""
     store = ResultStore(out)
     store.prepare(config, resume=resume, overwrite=overwrite)
     result = RunReport(config=config, out=out)
-
-    specs = build_design(config)
     done = store.done_keys()
     todo = [s for s in specs if s.key not in done]
     result.skipped = len(specs) - len(todo)
     ex = make_executor(executor, workers, scheduler)
     where = ex.describe()
     n_workers = getattr(ex, "workers", None) or workers or 1
-    tasks = batches(todo, config, n_workers)
+    tasks = batches(todo, config, n_workers, group=group, series=series)
     store.write_manifest(config, executor=where, runs_total=len(specs),
                          runs_done=len(done), status="running")
 
@@ -202,7 +185,35 @@ def run_experiment(
     result.failures = failed
     if not result.interrupted and n_done:
         store.consolidate()
-        result.summary = report_mod.build(store, config)
+    return result
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    replications: int | None = None,
+    progress: bool = True,
+) -> RunReport:
+    """Run what is missing of ``config`` into ``out`` (default ``results/<name>``)."""
+    from . import report as report_mod
+
+    if replications is not None:
+        if replications < 1 or replications % config.run.seeds_per_draw:
+            raise ValueError(f"--replications: {replications} must be a positive multiple of "
+                             f"run.seeds_per_draw ({config.run.seeds_per_draw})")
+        run = replace(config.run, replications=replications)
+        config = replace(config, run=run)
+    out = Path(out) if out else Path("results") / config.name
+    result = execute(config, build_design(config), out, workers=workers, executor=executor,
+                     scheduler=scheduler, resume=resume, overwrite=overwrite,
+                     progress=progress, group=len(config.scenarios))
+    if not result.interrupted and (out / "outcomes.parquet").exists():
+        result.summary = report_mod.build(ResultStore(out), config)
     return result
 
 

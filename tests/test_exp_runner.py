@@ -50,7 +50,7 @@ def test_batches_cover_every_run_once_and_keep_replications_together(
     extra = {"batch_size": batch_size} if batch_size else {}
     config = config_of(replications=replications, seeds_per_draw=1, **extra)
     specs = build_design(config)
-    tasks = batches(specs, config, workers)
+    tasks = batches(specs, config, workers, group=len(config.scenarios))
     keys = [s.key for t in tasks for s in t.runs]
     assert sorted(keys) == sorted(s.key for s in specs) and len(set(keys)) == len(keys)
     reps_of = [sorted({s.replication for s in t.runs}) for t in tasks]
@@ -67,7 +67,7 @@ def test_batches_cover_every_run_once_and_keep_replications_together(
 def test_batches_of_a_resumed_subset_hold_only_the_missing_runs():
     config = config_of(replications=6, seeds_per_draw=1, batch_size=2)
     specs = [s for s in build_design(config) if s.replication in (1, 4, 5)]
-    tasks = batches(specs, config, 1)
+    tasks = batches(specs, config, 1, group=len(config.scenarios))
     assert [[s.key for s in t.runs] for t in tasks] == [
         [("baseline", 1), ("subsidy", 1), ("baseline", 4), ("subsidy", 4)],
         [("baseline", 5), ("subsidy", 5)]]
