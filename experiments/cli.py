@@ -3,6 +3,9 @@
 - ``sme-abm run CONFIG``: run an experiment (scenarios x replications) into results/<name>/.
 - ``sme-abm validate CONFIG``: check an experiment file, reporting every problem at once.
 - ``sme-abm report DIR``: rebuild summary, figures and report from stored results.
+- ``sme-abm calibrate CONFIG``: ABC-SMC calibration (pyabc), posterior for experiments.
+- ``sme-abm sensitivity CONFIG``: Morris and Sobol indices (SALib).
+- ``sme-abm discover DIR --target NAME``: scenario discovery (PRIM).
 - ``sme-abm simulate``: one run, printing the yearly indicator table.
 """
 
@@ -70,6 +73,24 @@ def _parser() -> argparse.ArgumentParser:
                      help="local processes (default) or Dask distributed")
     cal.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address")
 
+    sen = sub.add_parser("sensitivity", help="Morris and Sobol sensitivity analysis (SALib)")
+    sen.add_argument("config", help="sensitivity file (TOML)")
+    sen.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    sen.add_argument("--executor", choices=["local", "dask"], default="local")
+    sen.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address")
+    sen.add_argument("--out", metavar="DIR", help="results directory (default results/<name>)")
+    sen.add_argument("--resume", action="store_true", help="run only the missing runs")
+    sen.add_argument("--overwrite", action="store_true", help="delete results in DIR first")
+    sen.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    dis = sub.add_parser("discover", help="scenario discovery (PRIM) over stored runs")
+    dis.add_argument("dir", help="results directory of an experiment or sensitivity analysis")
+    dis.add_argument("--target", required=True, help="target name from the config")
+    dis.add_argument("--interest", choices=["miss", "hit"], default="miss",
+                     help="find where the target is missed (default) or hit")
+    dis.add_argument("--threshold", type=float, default=0.8,
+                     help="least density of the chosen box (default 0.8)")
+
     rep = sub.add_parser("report", help="rebuild summary, figures and report from results")
     rep.add_argument("dir", help="results directory of an experiment")
     return parser
@@ -111,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(args.dir)
     if args.command == "calibrate":
         return _calibrate(args)
+    if args.command == "sensitivity":
+        return _sensitivity(args)
+    if args.command == "discover":
+        return _discover(args)
     if args.command == "simulate":
         from model import ModelInputError, simulate
 
@@ -209,6 +234,55 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"back-test: mean absolute error on {len(held)} held-out observations "
               f"{held['error_pp'].abs().mean():.2f} pp; {int(held['inside_90'].sum())} inside "
               "the 90% band")
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from .config import ConfigError
+    from .sensitivity import load_sensitivity_config, run_sensitivity
+    from .store import StoreError
+
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        config = load_sensitivity_config(args.config)
+        result, indices = run_sensitivity(
+            config, out=args.out, workers=args.workers, executor=args.executor,
+            scheduler=args.scheduler, resume=args.resume, overwrite=args.overwrite,
+            progress=not args.quiet)
+    except (ConfigError, StoreError, ValueError) as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 2
+    if result.interrupted:
+        print(f"Interrupted; continue with: sme-abm sensitivity {args.config} --resume",
+              file=sys.stderr)
+        return 130
+    if result.failures:
+        for f in result.failures[:20]:
+            print(f"  {f['scenario']} replication {f['replication']}: {f['error']}",
+                  file=sys.stderr)
+        print(f"{len(result.failures)} run(s) failed; rerun them with --resume.",
+              file=sys.stderr)
+        return 1
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        print(indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"results in {result.out}/ (sensitivity.csv, figures/, report.md)")
+    return 0
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from .config import ConfigError
+    from .discovery import discover_dir
+    from .store import StoreError
+
+    try:
+        d, paths = discover_dir(args.dir, args.target, args.interest, args.threshold)
+    except (ConfigError, StoreError, ValueError) as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 2
+    print(f"{d.n_cases} of {d.n_runs} runs {args.interest} {args.target}; box {d.chosen}: "
+          f"coverage {d.coverage:.2f}, density {d.density:.2f}, mass {d.mass:.2f}")
+    print(d.limits[d.limits["restricted"]].to_string(index=False))
+    print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
 

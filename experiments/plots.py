@@ -287,3 +287,61 @@ def posterior_marginals(posterior: pd.DataFrame, priors: dict[str, tuple[float, 
         ax.set_visible(False)
     fig.tight_layout()
     return _save(fig, out / "posterior_marginals.png")
+
+
+def sensitivity_bars(indices: pd.DataFrame, out: Path) -> list[Path]:
+    """Per method: one panel per output, bars of the index with 95% intervals."""
+    paths = []
+    for method, sub in indices.groupby("method", sort=False):
+        sub = sub.dropna(axis=1, how="all")
+        outputs = list(dict.fromkeys(sub["output"]))
+        ncol = min(2, len(outputs))
+        nrow = int(np.ceil(len(outputs) / ncol))
+        factors = list(dict.fromkeys(sub["factor"]))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 0.32 * len(factors) * nrow
+                                                      + 1.4 * nrow), squeeze=False)
+        for ax, output in zip(axes.flat, outputs, strict=False):
+            d = sub[sub["output"] == output].set_index("factor").reindex(factors)
+            y = np.arange(len(factors))[::-1]
+            if method == "sobol":
+                ax.barh(y + 0.18, d["ST"], 0.36, xerr=d["ST_conf"], label="total (ST)",
+                        color="C0", capsize=2)
+                ax.barh(y - 0.18, d["S1"], 0.36, xerr=d["S1_conf"], label="first order (S1)",
+                        color="C1", capsize=2)
+                ax.set_xlabel("Sobol index (95% interval)")
+            else:
+                ax.barh(y, d["mu_star"], 0.6, xerr=d["mu_star_conf"], color="C2", capsize=2,
+                        label="mu*")
+                ax.set_xlabel("Morris mu* (output units; 95% interval)")
+            ax.set_yticks(y, factors, fontsize=7)
+            ax.set_title(output.replace("value:", "target-year value: ").replace(
+                "p_hit:", "P(hit): "), fontsize=9)
+            ax.axvline(0, color="0.5", lw=0.6)
+            ax.grid(axis="x", alpha=0.3)
+        for ax in list(axes.flat)[len(outputs):]:
+            ax.set_visible(False)
+        axes.flat[0].legend(frameon=False, fontsize=7)
+        fig.suptitle(f"{method.capitalize()} sensitivity")
+        fig.tight_layout()
+        paths.append(_save(fig, out / f"sensitivity_{method}.png"))
+    return paths
+
+
+def peeling_trajectory(trajectory: pd.DataFrame, chosen: int, title: str, out: Path) -> Path:
+    """PRIM's peeling trajectory: coverage against density, coloured by restricted dims."""
+    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    sc = ax.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"],
+                    cmap="viridis", s=18)
+    row = trajectory.loc[chosen]
+    ax.scatter([row["coverage"]], [row["density"]], s=120, facecolors="none",
+               edgecolors="C3", linewidths=1.6, label=f"chosen box {chosen}")
+    fig.colorbar(sc, ax=ax, label="restricted dimensions")
+    ax.set_xlabel("coverage (share of cases of interest inside the box)")
+    ax.set_ylabel("density (share of the box that are cases of interest)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title, fontsize=9)
+    ax.legend(frameon=False, loc="lower left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, out)

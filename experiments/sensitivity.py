@@ -1,0 +1,361 @@
+"""Global sensitivity analysis with SALib: Morris screening and Sobol indices.
+
+A sensitivity file is an experiment file with one scenario (the policy the levers
+change) and a ``[sensitivity]`` table::
+
+    [sensitivity]
+    methods = ["morris", "sobol"]
+    samples = 64                # Sobol: base samples N; Morris: trajectories
+    morris_levels = 4
+    [sensitivity.factors]
+    peer_weight = { low = 0.6, high = 1.8 }                   # a model parameter
+    "subsidy.rate" = { low = 0.0, high = 0.8 }                # a lever of the scenario
+    "edih.capacity_per_year" = { low = 600, high = 4800 }
+
+Each sample point is run ``run.replications`` times (seeds shared by all points:
+common random numbers), through the same executors and store as experiments, so
+it parallelises, resumes and scales out on Dask. Outputs per target: the
+target-year value (mean over the point's runs) and P(hit) (share of its runs).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import PARAMETERS, ModelInputError, parse_policy
+from model.errors import check_number
+
+from .config import ConfigError, ExperimentConfig, _keys, parse_config
+from .design import RunSpec
+from .store import ResultStore, atomic_write_text
+
+METHODS = ("morris", "sobol")
+_SENS = ("methods", "samples", "morris_levels", "factors")
+_INTEGER_FIELDS = ("min_measures", "start_year", "end_year", "from_year")
+
+
+@dataclass(frozen=True)
+class SensitivityConfig:
+    experiment: ExperimentConfig
+    methods: tuple[str, ...]
+    samples: int
+    morris_levels: int
+    factors: dict[str, tuple[float, float]]
+
+    # What the store needs of a config (duck-typed like ExperimentConfig).
+    @property
+    def name(self) -> str:
+        return self.experiment.name
+
+    @property
+    def run(self):
+        return self.experiment.run
+
+    @property
+    def targets(self):
+        return self.experiment.targets
+
+    @property
+    def source(self) -> str:
+        return self.experiment.source
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return self.experiment.raw
+
+    @property
+    def scenario(self) -> str:
+        return next(iter(self.experiment.scenarios))
+
+    def canonical(self) -> dict[str, Any]:
+        return {**self.experiment.canonical(),
+                "sensitivity": {"methods": list(self.methods), "samples": self.samples,
+                                "morris_levels": self.morris_levels,
+                                "factors": {k: list(v) for k, v in self.factors.items()}}}
+
+    def digest(self) -> str:
+        text = json.dumps(self.canonical(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def problem(self) -> dict[str, Any]:
+        """The SALib problem dictionary."""
+        names = list(self.factors)
+        return {"num_vars": len(names), "names": names,
+                "bounds": [list(self.factors[n]) for n in names]}
+
+
+def load_sensitivity_config(path: str | Path) -> SensitivityConfig:
+    """Read and validate a sensitivity file, reporting every problem at once."""
+    import tomllib
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(str(path), [f"file not found: {path}"])
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(str(path), [f"not valid TOML: {err}"]) from None
+    return parse_sensitivity_config(raw, str(path), path.parent)
+
+
+def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
+                             base_dir: Path | None = None) -> SensitivityConfig:
+    errors: list[str] = []
+    if not isinstance(raw, Mapping):
+        raise ConfigError(source, ["the file must hold a TOML table"])
+    raw = dict(raw)
+    sens = raw.pop("sensitivity", None)
+    scen = raw.get("scenarios")
+    if "baseline" not in raw and isinstance(scen, Mapping) and len(scen) == 1:
+        raw["baseline"] = next(iter(scen))  # the one scenario is its own reference
+    experiment = None
+    try:
+        experiment = parse_config(raw, source=source, base_dir=base_dir)
+    except ConfigError as err:
+        errors.extend(err.errors)
+    methods: tuple[str, ...] = ("morris", "sobol")
+    samples, levels = 32, 4
+    factors: dict[str, tuple[float, float]] = {}
+    if sens is None:
+        errors.append("sensitivity: the table is required (methods, samples, factors)")
+    elif _keys(sens, _SENS, "sensitivity", errors):
+        m = sens.get("methods", list(methods))
+        if isinstance(m, str):
+            m = [m]
+        if not isinstance(m, list) or not m or any(x not in METHODS for x in m
+                                                   if isinstance(x, str)) \
+                or not all(isinstance(x, str) for x in m):
+            errors.append(f"sensitivity.methods: {m!r} (allowed: {', '.join(METHODS)})")
+        else:
+            methods = tuple(dict.fromkeys(m))
+        for key, low, high in (("samples", 2, 100_000), ("morris_levels", 2, 20)):
+            if key in sens:
+                try:
+                    value = check_number(sens[key], f"sensitivity.{key}", low, high,
+                                         integer=True)
+                    if key == "samples":
+                        samples = value
+                    else:
+                        levels = value
+                except ModelInputError as err:
+                    errors.append(str(err))
+        table = sens.get("factors")
+        if not isinstance(table, Mapping) or not table:
+            errors.append("sensitivity.factors: at least one factor is required, e.g. "
+                          "peer_weight = { low = 0.6, high = 1.8 }")
+        else:
+            scenarios = experiment.scenarios if experiment else {}
+            base_policy = next(iter(scenarios.values())) if len(scenarios) == 1 else {}
+            for name, spec in table.items():
+                where = f"sensitivity.factors.{name}"
+                if not _keys(spec, ("low", "high"), where, errors):
+                    continue
+                try:
+                    low = check_number(spec.get("low"), f"{where}.low")
+                    high = check_number(spec.get("high"), f"{where}.high")
+                except ModelInputError as err:
+                    errors.append(str(err))
+                    continue
+                if not low < high:
+                    errors.append(f"{where}: low ({low:g}) must be below high ({high:g})")
+                    continue
+                problem = _factor_problem(name, low, high, base_policy, experiment)
+                if problem:
+                    errors.append(f"{where}: {problem}")
+                    continue
+                factors[name] = (low, high)
+    if "sobol" in methods and samples & (samples - 1):
+        errors.append(f"sensitivity.samples: {samples}; Sobol sampling needs a power of two "
+                      "(e.g. 32, 64, 128)")
+    if isinstance(scen, Mapping) and len(scen) != 1:
+        errors.append("scenarios: a sensitivity file has exactly one scenario (the policy its "
+                      f"levers change); found {len(scen)}")
+    if errors:
+        raise ConfigError(source, errors)
+    return SensitivityConfig(experiment=experiment, methods=methods, samples=samples,
+                             morris_levels=levels, factors=factors)
+
+
+def _factor_problem(name: str, low: float, high: float, policy: dict[str, Any],
+                    experiment: ExperimentConfig | None) -> str | None:
+    """Why ``name`` cannot be a factor (None if it can)."""
+    if "." not in name:
+        if name not in PARAMETERS:
+            return ("not a model parameter, nor a lever written as 'lever.field' "
+                    "(e.g. 'subsidy.rate', 'edih.capacity_per_year')")
+        spec = PARAMETERS[name]
+        if low < spec.low or high > spec.high:
+            return f"range {low:g} to {high:g} leaves the parameter's {spec.low:g} to {spec.high:g}"
+        if experiment is not None and (name in experiment.uncertainties
+                                       or name in experiment.parameters):
+            return "also declared under [uncertainties] or [parameters]; give it in one place"
+        return None
+    for value in (low, high):
+        try:
+            parse_policy(apply_lever(policy, name, value))
+        except ModelInputError as err:
+            return f"not a valid lever value ({err})"
+    return None
+
+
+def apply_lever(policy: Mapping[str, Any], path: str, value: float) -> dict[str, Any]:
+    """A copy of ``policy`` with ``lever.field`` set to ``value`` (the first scheme of a
+    subsidy list)."""
+    lever, _, fld = path.partition(".")
+    if fld in _INTEGER_FIELDS:
+        value = round(value)
+    out = copy.deepcopy(dict(policy))
+    table = out.get(lever, {})
+    if isinstance(table, list):
+        table = table[0] if table else {}
+        out[lever] = [dict(table, **{fld: value}), *out[lever][1:]]
+    else:
+        out[lever] = dict(table, **{fld: value})
+    return out
+
+
+def sample_points(problem: dict[str, Any], method: str, samples: int, levels: int = 4,
+                  seed: int = 0) -> np.ndarray:
+    """SALib sample points (rows) for one method."""
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    if method == "sobol":
+        return sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
+    return morris_sample.sample(problem, samples, num_levels=levels, seed=seed)
+
+
+def indices(problem: dict[str, Any], method: str, x: np.ndarray, y: np.ndarray,
+            levels: int = 4, seed: int = 0) -> pd.DataFrame:
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices with 95% intervals, one row per factor."""
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+
+    if method == "sobol":
+        res = sobol_analyze.analyze(problem, y, calc_second_order=False, conf_level=0.95,
+                                    seed=seed)
+        keys = ("S1", "S1_conf", "ST", "ST_conf")
+    else:
+        res = morris_analyze.analyze(problem, x, y, conf_level=0.95, num_levels=levels,
+                                     seed=seed)
+        keys = ("mu_star", "mu_star_conf", "sigma")
+    return pd.DataFrame({"factor": problem["names"],
+                         **{k: np.asarray(res[k], dtype=float) for k in keys}})
+
+
+def _seed(config: SensitivityConfig, stream: int) -> int:
+    return int(np.random.SeedSequence(config.run.seed, spawn_key=(stream,)).generate_state(1)[0])
+
+
+def sample(config: SensitivityConfig, method: str) -> np.ndarray:
+    return sample_points(config.problem(), method, config.samples, config.morris_levels,
+                         _seed(config, 2**33))
+
+
+def build_sensitivity_design(config: SensitivityConfig) -> tuple[list[RunSpec], pd.DataFrame]:
+    """Runs for every sample point of every method x replication, and the points."""
+    run = config.run
+    policy = config.experiment.scenarios[config.scenario]
+    points = []
+    specs = []
+    for method in config.methods:
+        x = sample(config, method)
+        for i, row in enumerate(x):
+            point = f"{method}-{i:06d}"
+            values = dict(zip(config.factors, (float(v) for v in row), strict=True))
+            points.append({"point": point, "method": method, "index": i, **values})
+            params = dict(config.experiment.parameters)
+            pol = policy
+            for name, value in values.items():
+                if "." in name:
+                    pol = apply_lever(pol, name, value)
+                else:
+                    params[name] = value
+            for r in range(run.replications):
+                specs.append(RunSpec(scenario=point, replication=r, draw=i, seed=run.seed,
+                                     policy=pol, parameters=params, firms=run.firms,
+                                     end_year=run.end_year, population=run.population))
+    # Replication-major order: batches then hold one seed's many points.
+    specs.sort(key=lambda s: (s.replication, s.scenario))
+    return specs, pd.DataFrame(points)
+
+
+def analyse(config: SensitivityConfig, outcomes: pd.DataFrame, points: pd.DataFrame
+            ) -> pd.DataFrame:
+    """Indices per method, output and factor, with 95% confidence intervals."""
+    problem = config.problem()
+    per_point = outcomes.groupby("scenario").agg(
+        **{f"value:{t}": (f"value:{t}", "mean") for t in config.targets},
+        **{f"p_hit:{t}": (f"hit:{t}", "mean") for t in config.targets},
+    )
+    frames = []
+    for method in config.methods:
+        pts = points[points["method"] == method].set_index("point")
+        missing = ~pts.index.isin(per_point.index)
+        if missing.any():
+            raise ValueError(f"results lack runs of {int(missing.sum())} {method} points")
+        x = pts[list(config.factors)].to_numpy()
+        for output in per_point.columns:
+            y = per_point.loc[pts.index, output].to_numpy(float)
+            ind = indices(problem, method, x, y, config.morris_levels, _seed(config, 2**34))
+            frames.append(ind.assign(method=method, output=output))
+    cols = ["method", "output", "factor", "S1", "S1_conf", "ST", "ST_conf", "mu_star",
+            "mu_star_conf", "sigma"]
+    return pd.concat(frames, ignore_index=True).reindex(columns=cols)
+
+
+def run_sensitivity(config: SensitivityConfig, out: str | Path | None = None,
+                    workers: int | None = None, executor: str = "local",
+                    scheduler: str | None = None, resume: bool = False,
+                    overwrite: bool = False, progress: bool = True):
+    """Run the design (missing runs only), then indices, figures and report."""
+    from . import plots
+    from .runner import execute
+
+    out = Path(out) if out else Path("results") / config.name
+    specs, points = build_sensitivity_design(config)
+    result = execute(config, specs, out, workers=workers, executor=executor,
+                     scheduler=scheduler, resume=resume, overwrite=overwrite,
+                     progress=progress, group=1, series=False)
+    if result.interrupted or not (out / "outcomes.parquet").exists() or result.failures:
+        return result, None
+    store = ResultStore(out)
+    atomic_write_text(out / "points.csv", points.to_csv(index=False))
+    indices = analyse(config, store.outcomes(), points)
+    atomic_write_text(out / "sensitivity.csv", indices.to_csv(index=False))
+    figures = plots.sensitivity_bars(indices, out / "figures")
+    atomic_write_text(out / "report.md", render(config, indices, figures, len(specs)))
+    return result, indices
+
+
+def render(config: SensitivityConfig, indices: pd.DataFrame, figures: list[Path],
+           n_runs: int) -> str:
+    parts = [f"# Sensitivity: {config.name}\n",
+             f"{len(config.factors)} factors, methods {', '.join(config.methods)}, "
+             f"{config.samples} base samples, {config.run.replications} runs per point "
+             f"({n_runs:,} runs of {config.run.firms:,} firms). Outputs per target: the "
+             "target-year value (mean over a point's runs) and P(hit) (share of its runs).\n",
+             "Factors: " + ", ".join(f"`{k}` {lo:g} to {hi:g}"
+                                     for k, (lo, hi) in config.factors.items()) + ".\n"]
+    for method in config.methods:
+        sub = indices[indices["method"] == method]
+        cols = (["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol"
+                else ["mu_star", "mu_star_conf", "sigma"])
+        parts.append(f"\n## {method.capitalize()}\n")
+        parts.append("| output | factor | " + " | ".join(cols) + " |")
+        parts.append("|---|---|" + "---|" * len(cols))
+        for _, r in sub.iterrows():
+            parts.append(f"| {r['output']} | `{r['factor']}` | "
+                         + " | ".join(f"{r[c]:.3g}" for c in cols) + " |")
+    parts.append("\n## Figures\n")
+    parts += [f"![{p.stem}](figures/{p.name})\n" for p in figures]
+    return "\n".join(parts)

@@ -1,0 +1,129 @@
+"""Sensitivity analysis: the SALib pipeline against Ishigami's known indices, config
+validation, and a small end-to-end run through the executors and store."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.config import ConfigError
+from experiments.sensitivity import (
+    apply_lever,
+    build_sensitivity_design,
+    indices,
+    parse_sensitivity_config,
+    run_sensitivity,
+    sample_points,
+)
+
+ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"],
+            "bounds": [[-np.pi, np.pi]] * 3}
+# Analytic indices of Ishigami (a = 7, b = 0.1).
+S1 = [0.3139, 0.4424, 0.0]
+ST = [0.5576, 0.4424, 0.2437]
+
+
+def _ishigami(x: np.ndarray) -> np.ndarray:
+    return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_sobol_pipeline_reproduces_ishigami_indices():
+    x = sample_points(ISHIGAMI, "sobol", 2048, seed=1)
+    got = indices(ISHIGAMI, "sobol", x, _ishigami(x), seed=1)
+    np.testing.assert_allclose(got["S1"], S1, atol=0.04)
+    np.testing.assert_allclose(got["ST"], ST, atol=0.04)
+    assert (got["S1_conf"] > 0).all() and (got["ST_conf"] > 0).all()
+    # the known values lie in (or very near) the 95% intervals
+    assert (abs(got["ST"] - ST) <= 2 * got["ST_conf"] + 0.01).all()
+
+
+def test_morris_ranks_ishigami_factors():
+    x = sample_points(ISHIGAMI, "morris", 200, levels=4, seed=2)
+    got = indices(ISHIGAMI, "morris", x, _ishigami(x), levels=4, seed=2).set_index("factor")
+    # x1 and x2 matter far more than x3 in the elementary effects
+    assert got.loc["x3", "mu_star"] < got.loc["x1", "mu_star"]
+    assert got.loc["x3", "mu_star"] < got.loc["x2", "mu_star"]
+
+
+def _raw(**sens):
+    return {
+        "name": "sens",
+        "run": {"end_year": 2023, "firms": 500, "replications": 1, "seed": 3},
+        "targets": {"basic": {"indicator": "dii_at_least_basic", "threshold": 0.85}},
+        "scenarios": {"mix": {"subsidy": {"rate": 0.5, "start_year": 2022}}},
+        "sensitivity": {"methods": ["morris", "sobol"], "samples": 2, "morris_levels": 4,
+                        "factors": {"basic_intercept": {"low": -3.8, "high": -2.9},
+                                    "subsidy.rate": {"low": 0.0, "high": 0.8}},
+                        **sens},
+    }
+
+
+def test_valid_config_and_design():
+    config = parse_sensitivity_config(_raw())
+    specs, points = build_sensitivity_design(config)
+    assert len(points) == 2 * (2 + 1) + 2 * (2 + 2)  # morris r(k+1) + sobol N(k+2)
+    assert len(specs) == len(points) * config.run.replications
+    # levers land in the policy, parameters in the parameters
+    spec = specs[0]
+    pt = points.set_index("point").loc[spec.scenario]
+    assert spec.policy["subsidy"]["rate"] == pytest.approx(pt["subsidy.rate"])
+    assert spec.parameters["basic_intercept"] == pytest.approx(pt["basic_intercept"])
+    assert points["subsidy.rate"].between(0.0, 0.8).all()
+
+
+@pytest.mark.parametrize(("change", "needle"), [
+    ({"factors": {"peer_wieght": {"low": 0, "high": 1}}}, "sensitivity.factors.peer_wieght"),
+    ({"factors": {"subsidy.rate": {"low": 0, "high": 1.5}}}, "not a valid lever value"),
+    ({"factors": {"subsidy.colour": {"low": 0, "high": 1}}}, "sensitivity.factors.subsidy.colour"),
+    ({"factors": {"peer_weight": {"low": 2, "high": 1}}}, "must be below high"),
+    ({"factors": {"peer_weight": {"low": -1, "high": 1}}}, "leaves the parameter's"),
+    ({"methods": ["fast"]}, "sensitivity.methods"),
+    ({"samples": 6}, "power of two"),
+    ({"factors": {}}, "at least one factor"),
+    ({"levels": 3}, "sensitivity.levels"),
+])
+def test_malformed_sensitivity_configs_fail_clearly(change, needle):
+    raw = _raw()
+    raw["sensitivity"].update(change)
+    with pytest.raises(ConfigError) as err:
+        parse_sensitivity_config(raw)
+    assert any(needle in e for e in err.value.errors), err.value.errors
+
+
+def test_missing_table_and_two_scenarios_are_refused():
+    raw = _raw()
+    del raw["sensitivity"]
+    raw["scenarios"]["other"] = {}
+    with pytest.raises(ConfigError) as err:
+        parse_sensitivity_config(raw)
+    text = "\n".join(err.value.errors)
+    assert "sensitivity: the table is required" in text and "exactly one scenario" in text
+
+
+def test_apply_lever_leaves_the_original_policy_alone():
+    policy = {"subsidy": [{"rate": 0.5}, {"rate": 0.2}], "edih": {"capacity_per_year": 100}}
+    before = copy.deepcopy(policy)
+    out = apply_lever(policy, "subsidy.rate", 0.7)
+    assert out["subsidy"][0]["rate"] == 0.7 and out["subsidy"][1]["rate"] == 0.2
+    assert apply_lever(policy, "edih.from_year", 2027.4)["edih"]["from_year"] == 2027
+    assert policy == before
+
+
+def test_end_to_end_small_sensitivity(tmp_path):
+    config = parse_sensitivity_config(_raw())
+    result, ind = run_sensitivity(config, out=tmp_path / "s", workers=1, progress=False)
+    assert result.failures == []
+    assert set(ind["method"]) == {"morris", "sobol"}
+    assert set(ind["output"]) == {"value:basic", "p_hit:basic"}
+    assert set(ind["factor"]) == {"basic_intercept", "subsidy.rate"}
+    for name in ("sensitivity.csv", "points.csv", "report.md", "outcomes.parquet",
+                 "figures/sensitivity_sobol.png", "figures/sensitivity_morris.png"):
+        assert (tmp_path / "s" / name).exists(), name
+    # resuming a complete analysis runs nothing and gives the same indices
+    again, ind2 = run_sensitivity(config, out=tmp_path / "s", workers=1, resume=True,
+                                  progress=False)
+    assert again.ran == 0
+    pd.testing.assert_frame_equal(ind, ind2)
