@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -36,7 +35,7 @@ from model import PARAMETERS, SMEEconomy
 from model.errors import ModelInputError, check_number
 from model.population import POPULATIONS
 
-from .config import ConfigError, _keys
+from .config import ConfigError, _keys, read_toml
 from .store import atomic_write_parquet, atomic_write_text, git_commit, now, versions
 
 V3_YEARS = (2021, 2023, 2025)
@@ -88,12 +87,7 @@ def load_calibration_config(path: str | Path) -> CalibrationConfig:
     """Read and validate a calibration file; every problem is reported at once,
     before any simulation."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(str(path), [f"file not found: {path}"])
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(str(path), [f"not valid TOML: {err}"]) from None
+    raw = read_toml(path)
     return parse_calibration_config(raw, str(path), path.parent)
 
 

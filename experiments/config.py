@@ -166,17 +166,22 @@ def load_config(path: str | Path, base_dir: str | Path | None = None,
     (or to ``base_dir``). ``check_files=False`` skips reading the files it names
     (rebuilding a report needs only the design, not the posterior)."""
     path = Path(path)
+    raw = read_toml(path)
+    return parse_config(raw, source=str(path),
+                        base_dir=Path(base_dir) if base_dir else path.parent,
+                        check_files=check_files)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed TOML file, or a ConfigError saying why not."""
     if not path.is_file():
         raise ConfigError(str(path), [f"file not found: {path}"])
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(str(path), [f"not valid TOML: {err}"]) from None
     except UnicodeDecodeError as err:
         raise ConfigError(str(path), [f"not a UTF-8 text file: {err}"]) from None
-    return parse_config(raw, source=str(path),
-                        base_dir=Path(base_dir) if base_dir else path.parent,
-                        check_files=check_files)
 
 
 def parse_config(raw: Mapping[str, Any], source: str = "<config>",

@@ -11,7 +11,6 @@ those at least ``threshold`` dense, the one with the best balance of the two
 
 from __future__ import annotations
 
-import tomllib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, parse_config
+from .config import ConfigError, parse_config, read_toml
 from .store import ResultStore, atomic_write_text
 
 INTERESTS = ("miss", "hit")
@@ -124,9 +123,7 @@ def discover_dir(root: str | Path, target: str, interest: str = "miss",
     store = ResultStore(root)
     outcomes = store.outcomes()
     cfg = root / "config.toml"
-    if not cfg.exists():
-        raise ConfigError(str(root), [f"no config.toml in {root}"])
-    raw = tomllib.loads(cfg.read_text(encoding="utf-8"))
+    raw = read_toml(cfg)
     raw.pop("sensitivity", None)
     config = parse_config(raw, source=str(cfg), check_files=False)
     if target not in config.targets:

@@ -34,7 +34,7 @@ import pandas as pd
 from model import PARAMETERS, ModelInputError, parse_policy
 from model.errors import check_number
 
-from .config import ConfigError, ExperimentConfig, _keys, parse_config
+from .config import ConfigError, ExperimentConfig, _keys, parse_config, read_toml
 from .design import RunSpec
 from .store import ResultStore, atomic_write_text
 
@@ -95,15 +95,8 @@ class SensitivityConfig:
 
 def load_sensitivity_config(path: str | Path) -> SensitivityConfig:
     """Read and validate a sensitivity file, reporting every problem at once."""
-    import tomllib
-
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(str(path), [f"file not found: {path}"])
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError(str(path), [f"not valid TOML: {err}"]) from None
+    raw = read_toml(path)
     return parse_sensitivity_config(raw, str(path), path.parent)
 
 

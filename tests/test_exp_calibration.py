@@ -165,3 +165,13 @@ def test_back_test_reports_held_out_years(tmp_path):
     held = result.forecast[result.forecast["role"] == "held out"]
     assert set(held["year"]) == {2024, 2025}
     assert "Back-test" in (tmp_path / "bt" / "report.md").read_text()
+
+
+def test_calibration_runs_on_a_dask_cluster(tmp_path):
+    raw = _raw()
+    raw["run"]["firms"] = 500
+    raw["abc"].update(population_size=10, max_populations=1, predictive_draws=5)
+    config = parse_calibration_config(raw)
+    result = calibrate(config, out=tmp_path / "d", sampler="dask", workers=2, progress=False)
+    assert len(result.posterior) == 10
+    assert result.posterior["weight"].sum() == pytest.approx(1.0)
