@@ -61,6 +61,7 @@ class CalibrationConfig:
     max_populations: int = 8
     min_epsilon: float = 0.0
     max_walltime_minutes: float = 40.0
+    min_acceptance_rate: float = 0.0
     max_simulations: int = 1_000_000
     sampler: str = "multicore"
     workers: int | None = None
@@ -79,7 +80,7 @@ class CalibrationConfig:
 _TOP = ("name", "run", "abc", "priors", "data", "tolerance", "parameters")
 _RUN = ("firms", "population", "seed", "fit_until")
 _ABC = ("population_size", "max_populations", "min_epsilon", "max_walltime_minutes",
-        "max_simulations", "sampler", "workers", "predictive_draws")
+        "max_simulations", "sampler", "workers", "predictive_draws", "min_acceptance_rate")
 _TOLERANCE = ("dii_v3_basic", "dii_v3_bands", "dii_v4", "advanced")
 
 
@@ -124,7 +125,8 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
         limits = {"population_size": (10, 100_000, True), "max_populations": (1, 100, True),
                   "min_epsilon": (0.0, None, False), "max_walltime_minutes": (0.1, 10_000, False),
                   "max_simulations": (10, 10**9, True), "workers": (1, 4096, True),
-                  "predictive_draws": (5, 10_000, True)}
+                  "predictive_draws": (5, 10_000, True),
+                  "min_acceptance_rate": (0.0, 1.0, False)}
         for key, (low, high, integer) in limits.items():
             if key in abc:
                 try:
@@ -352,11 +354,19 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     abc.new(f"sqlite:///{db.resolve()}", {row.key: row.value for row in fit.itertuples()})
     start = time.perf_counter()
     started = now()
+    history = abc.history
+    stopped_early = False
     try:
         history = abc.run(minimum_epsilon=config.min_epsilon,
                           max_nr_populations=config.max_populations,
+                          min_acceptance_rate=config.min_acceptance_rate,
                           max_total_nr_simulations=config.max_simulations,
                           max_walltime=timedelta(minutes=config.max_walltime_minutes))
+    except KeyboardInterrupt:
+        # Every finished generation is in the database: keep the last one.
+        stopped_early = True
+        if history.max_t < 0:
+            raise
     finally:
         if client is not None:
             client.close()
@@ -387,6 +397,7 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
         "git_commit": git_commit(), "started": started, "finished": now(),
         "seconds": round(seconds, 1), "simulations": int(history.total_nr_simulations),
         "fit_until": config.fit_until, "observations_fitted": len(fit),
+        "stopped_early": stopped_early,
         "populations": pops.astype({"t": int}).to_dict(orient="records"),
         "forecast_mae_pp": _mae(forecast, held_out=True),
         "fit_mae_pp": _mae(forecast, held_out=False),

@@ -216,6 +216,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from .calibration import calibrate, load_calibration_config
     from .config import ConfigError
 
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # stop, keeping finished generations
     sampler = "dask" if args.executor == "dask" or args.scheduler else (
         "multicore" if args.executor == "local" else None)
     try:

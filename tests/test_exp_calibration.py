@@ -175,3 +175,33 @@ def test_calibration_runs_on_a_dask_cluster(tmp_path):
     result = calibrate(config, out=tmp_path / "d", sampler="dask", workers=2, progress=False)
     assert len(result.posterior) == 10
     assert result.posterior["weight"].sum() == pytest.approx(1.0)
+
+
+def test_interrupted_calibration_keeps_the_last_complete_generation(tmp_path, monkeypatch):
+    import json
+
+    import pyabc
+
+    original = pyabc.ABCSMC.run
+
+    def run_then_interrupt(self, *args, **kwargs):
+        kwargs["max_nr_populations"] = 1
+        original(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pyabc.ABCSMC, "run", run_then_interrupt)
+    raw = _raw()
+    raw["run"]["firms"] = 500
+    raw["abc"].update(population_size=10, predictive_draws=5)
+    result = calibrate(parse_calibration_config(raw), out=tmp_path / "i", progress=False)
+    assert len(result.posterior) == 10
+    manifest = json.loads((tmp_path / "i" / "manifest.json").read_text())
+    assert manifest["stopped_early"] is True
+
+
+def test_min_acceptance_rate_is_validated():
+    raw = _raw()
+    raw["abc"]["min_acceptance_rate"] = 1.5
+    with pytest.raises(ConfigError) as err:
+        parse_calibration_config(raw)
+    assert any(e.startswith("abc.min_acceptance_rate") for e in err.value.errors)
