@@ -72,6 +72,8 @@ def discover(x: pd.DataFrame, cases: np.ndarray, threshold: float = 0.8,
     dense = f1[traj["density"] >= threshold]
     chosen = int(dense.idxmax() if len(dense) else traj["density"].idxmax())
     lims, init = box.box_lims[chosen], box.box_lims[0]
+    # Quasi-p-values: how likely each restriction would arise by chance (-1: side free).
+    qps = box.qp[chosen] if chosen < len(box.qp) else {}
     rows = []
     for col in x.columns:
         if pd.api.types.is_numeric_dtype(x[col]):
@@ -86,8 +88,11 @@ def discover(x: pd.DataFrame, cases: np.ndarray, threshold: float = 0.8,
                          "high": np.nan, "categories": ", ".join(sorted(map(str, cats))),
                          "full_low": np.nan, "full_high": np.nan,
                          "restricted": cats != icats})
-    limits = pd.DataFrame(rows).sort_values(["restricted", "dimension"],
-                                            ascending=[False, True], ignore_index=True)
+    for r in rows:
+        sides = [v for v in qps.get(r["dimension"], []) if v is not None and v >= 0]
+        r["qp"] = max(sides) if sides else np.nan
+    limits = pd.DataFrame(rows).sort_values(["restricted", "qp", "dimension"],
+                                            ascending=[False, True, True], ignore_index=True)
     row = traj.loc[chosen]
     return Discovery(target=target, interest=interest, trajectory=traj, chosen=chosen,
                      limits=limits, coverage=float(row["coverage"]),
@@ -142,12 +147,13 @@ def discover_dir(root: str | Path, target: str, interest: str = "miss",
     lines = [f"# Scenario discovery: runs that {interest} `{target}`\n",
              f"{d.n_cases} of {d.n_runs} runs are cases of interest. Chosen box "
              f"{d.chosen}: coverage {d.coverage:.2f}, density {d.density:.2f}, "
-             f"mass {d.mass:.2f} (threshold {threshold}).\n",
-             "| dimension | box | full range |", "|---|---|---|"]
+             f"mass {d.mass:.2f} (threshold {threshold}). Restrictions with a quasi-p-value "
+             "above 0.05 could well be chance.\n",
+             "| dimension | box | full range | quasi-p |", "|---|---|---|---|"]
     for r in restricted.itertuples():
         box = (f"{r.low:.4g} to {r.high:.4g}" if r.kind == "numeric" else r.categories)
         full = (f"{r.full_low:.4g} to {r.full_high:.4g}" if r.kind == "numeric" else "all")
-        lines.append(f"| `{r.dimension}` | {box} | {full} |")
+        lines.append(f"| `{r.dimension}` | {box} | {full} | {r.qp:.2g} |")
     lines.append(f"\n![peeling trajectory](figures/{fig.name})\n")
     report = root / f"{stem}.md"
     atomic_write_text(report, "\n".join(lines))
