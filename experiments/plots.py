@@ -315,7 +315,7 @@ def sensitivity_bars(indices: pd.DataFrame, out: Path) -> list[Path]:
                 ax.set_xlabel("Morris mu* (output units; 95% interval)")
             ax.set_yticks(y, factors, fontsize=7)
             ax.set_title(output.replace("value:", "target-year value: ").replace(
-                "p_hit:", "P(hit): "), fontsize=9)
+                "p_hit:", "P(hit): ").replace("share:", "final-year share: "), fontsize=9)
             ax.axvline(0, color="0.5", lw=0.6)
             ax.grid(axis="x", alpha=0.3)
         for ax in list(axes.flat)[len(outputs):]:

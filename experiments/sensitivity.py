@@ -15,7 +15,8 @@ change) and a ``[sensitivity]`` table::
 Each sample point is run ``run.replications`` times (seeds shared by all points:
 common random numbers), through the same executors and store as experiments, so
 it parallelises, resumes and scales out on Dask. Outputs per target: the
-target-year value (mean over the point's runs) and P(hit) (share of its runs).
+target-year value (mean over the point's runs) and P(hit) (share of its runs);
+and the final-year share using any advanced technology.
 """
 
 from __future__ import annotations
@@ -286,8 +287,14 @@ def analyse(config: SensitivityConfig, outcomes: pd.DataFrame, points: pd.DataFr
             ) -> pd.DataFrame:
     """Indices per method, output and factor, with 95% confidence intervals."""
     problem = config.problem()
+    # The final-year share of firms using any advanced technology is analysed too
+    # unless a target already measures it.
+    seg = "10-249" if config.run.population == "10-249" else "all"
+    extra = {} if any(t.indicator == "advanced_any" for t in config.targets.values()) else {
+        "share:advanced_any": (f"advanced_any@{seg}", "mean")}
     per_point = outcomes.groupby("scenario").agg(
         **{f"value:{t}": (f"value:{t}", "mean") for t in config.targets},
+        **extra,
         **{f"p_hit:{t}": (f"hit:{t}", "mean") for t in config.targets},
     )
     frames = []

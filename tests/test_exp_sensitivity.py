@@ -117,7 +117,7 @@ def test_end_to_end_small_sensitivity(tmp_path):
     result, ind = run_sensitivity(config, out=tmp_path / "s", workers=1, progress=False)
     assert result.failures == []
     assert set(ind["method"]) == {"morris", "sobol"}
-    assert set(ind["output"]) == {"value:basic", "p_hit:basic"}
+    assert set(ind["output"]) == {"value:basic", "share:advanced_any", "p_hit:basic"}
     assert set(ind["factor"]) == {"basic_intercept", "subsidy.rate"}
     for name in ("sensitivity.csv", "points.csv", "report.md", "outcomes.parquet",
                  "figures/sensitivity_sobol.png", "figures/sensitivity_morris.png"):
