@@ -105,8 +105,10 @@ class ResultStore:
         for sub in (self.parts, self.timeseries, self.failures, self.figures):
             shutil.rmtree(sub, ignore_errors=True)
         for name in ("outcomes.parquet", "summary.csv", "report.md", "manifest.json",
-                     "config.toml"):
+                     "config.toml", "points.csv", "sensitivity.csv"):
             (self.root / name).unlink(missing_ok=True)
+        for stale in self.root.glob("discovery_*"):  # derived from the runs being deleted
+            stale.unlink()
 
     def _remove_orphans(self) -> None:
         """Time-series parts of batches killed before their outcomes were committed, and
