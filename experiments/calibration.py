@@ -312,8 +312,15 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
               fit_until: int | None = None, sampler: str | None = None,
               workers: int | None = None, scheduler: str | None = None,
               progress: bool = True) -> CalibrationResult:
-    """Run ABC-SMC and write the posterior, its summary, fit figures and a manifest."""
+    """Run ABC-SMC and write the posterior, its summary, fit figures and a manifest.
+
+    ``progress`` keeps pyabc's per-generation log (epsilon, acceptance, timing).
+    """
+    import logging
+
     import pyabc
+
+    logging.getLogger("ABC").setLevel(logging.INFO if progress else logging.WARNING)
 
     if fit_until is not None:
         config = replace(config, fit_until=check_number(fit_until, "--fit-until", 2022, 2025,
