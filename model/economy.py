@@ -39,7 +39,6 @@ from .policy import (
     CURRENT_EDIH,
     EDIHProgramme,
     Policy,
-    SecurityObligation,
     active,
     first_come_first_served,
     hub_capacities,
@@ -171,6 +170,15 @@ class SMEEconomy(mesa.Model):
         }
         self._row_offsets = np.arange(n, dtype=np.int64) * (N_BASIC + 1)
         self._ladder_offsets = np.arange(n, dtype=np.int64) * N_BASIC
+        # Who each lever can reach is fixed at set-up, not recomputed every quarter.
+        pol = self.policy
+        self._applicants = [self._covered(sc.size_classes)
+                            & (self._apply_u >= sc.application_friction)
+                            for sc in pol.subsidies]
+        self._campaign_covered = (self._covered(pol.cyber_campaign.size_classes)
+                                  if pol.cyber_campaign else None)
+        o = pol.security_obligation
+        self._obligation_covered = self._covered(o.size_classes, o.sectors) if o else None
         # One grant per firm, technology and scheme.
         self._granted = np.zeros((len(self.policy.subsidies), len(DECISIONS), n), dtype=bool)
         self.subsidy_paid_by_year: dict[tuple[int, int], float] = {}
@@ -248,6 +256,13 @@ class SMEEconomy(mesa.Model):
         f = self.firms
         np.less(f.gigabit_threshold, environment.gigabit_coverage(self.time), out=f.gigabit)
 
+    def _covered(self, size_classes: tuple[str, ...],
+                 sectors: tuple[str, ...] = SECTOR_NAMES) -> np.ndarray:
+        """Firms a lever reaches by its fixed targeting (size classes and sectors)."""
+        f = self.firms
+        return (np.isin(f.size_class, [SIZE_CLASSES.index(s) for s in size_classes])
+                & np.isin(f.sector, [SECTOR_NAMES.index(s) for s in sectors]))
+
     def _edih_programme(self) -> EDIHProgramme:
         """The scenario's programme from its ``from_year``; current policy before."""
         e = self.policy.edih
@@ -262,9 +277,7 @@ class SMEEconomy(mesa.Model):
         the programme in force changes).
         """
         f = self.firms
-        sizes = [SIZE_CLASSES.index(s) for s in e.size_classes]
-        sectors = [SECTOR_NAMES.index(s) for s in e.sectors]
-        targeted = np.isin(f.size_class, sizes) & np.isin(f.sector, sectors) & ~f.edih_served
+        targeted = self._covered(e.size_classes, e.sectors) & ~f.edih_served
         order = self._by_priority[targeted[self._by_priority]]
         queues = []
         for hub in range(len(REGION_NAMES)):
@@ -323,8 +336,7 @@ class SMEEconomy(mesa.Model):
         f.aware["security"] |= u[len(ADVANCED)] < -np.expm1(-p["security_awareness_rate"])
         c = self.policy.cyber_campaign
         if active(c, self.year):
-            sizes = [SIZE_CLASSES.index(s) for s in c.size_classes]
-            covered = np.isin(f.size_class, sizes)
+            covered = self._campaign_covered
             reached = covered & (u[len(ADVANCED) + 1] < c.reach_per_year / 4.0)
             f.campaign_reached |= reached
             f.aware["security"] |= reached
@@ -333,7 +345,7 @@ class SMEEconomy(mesa.Model):
         o = self.policy.security_obligation
         if active(o, self.year):
             # A legal duty makes the covered firms aware of cyber risk.
-            f.aware["security"] |= self._obligation_covered(o)
+            f.aware["security"] |= self._obligation_covered
 
     def _adoption(self, u: np.ndarray, peers: np.ndarray) -> None:
         f, p = self.firms, self.params
@@ -399,14 +411,9 @@ class SMEEconomy(mesa.Model):
             push = push + p["campaign_measure_effect"] * f.campaign_reached
         o = self.policy.security_obligation
         if active(o, self.year):
-            covered = self._obligation_covered(o)
-            push = push + p["obligation_effect"] * (covered & (f.measures < o.min_measures))
+            below = self._obligation_covered & (f.measures < o.min_measures)
+            push = push + p["obligation_effect"] * below
         return push
-
-    def _obligation_covered(self, o: SecurityObligation) -> np.ndarray:
-        f = self.firms
-        return (np.isin(f.size_class, [SIZE_CLASSES.index(s) for s in o.size_classes])
-                & np.isin(f.sector, [SECTOR_NAMES.index(s) for s in o.sectors]))
 
     def _subsidise(self, d: int, tech: str, facing: np.ndarray, inputs: DecisionInputs,
                    cost_eur: np.ndarray, p_plain: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -425,10 +432,8 @@ class SMEEconomy(mesa.Model):
             key = (s, self.year)
             left = scheme.yearly_budget_eur - self.subsidy_paid_by_year.get(key, 0.0)
             grant = np.minimum(scheme.rate * cost_eur, scheme.cap_eur)
-            sizes = [SIZE_CLASSES.index(c) for c in scheme.size_classes]
             eligible = (facing & (grant > 0) & ~self._granted[s, d] & ~granted_any
-                        & np.isin(f.size_class, sizes)
-                        & (self._apply_u >= scheme.application_friction))
+                        & self._applicants[s])
             if not eligible.any() or left <= 0:
                 continue
             with_grant = DecisionInputs(**{**inputs.__dict__,
