@@ -35,7 +35,7 @@ from model import PARAMETERS, SMEEconomy
 from model.errors import ModelInputError, check_number
 from model.population import POPULATIONS
 
-from .config import ConfigError, _keys, read_toml
+from .config import ConfigError, _keys, content_hash, read_toml
 from .store import atomic_write_parquet, atomic_write_text, git_commit, now, versions
 
 V3_YEARS = (2021, 2023, 2025)
@@ -399,7 +399,7 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     plots.posterior_marginals(posterior, config.priors, out / "figures")
     manifest = {
         "name": config.name, "config": config.canonical(),
-        "config_hash": _hash(config.canonical()), "versions": {**versions(),
+        "config_hash": content_hash(config.canonical()), "versions": {**versions(),
                                                                "pyabc": pyabc.__version__},
         "git_commit": git_commit(), "started": started, "finished": now(),
         "seconds": round(seconds, 1), "simulations": int(history.total_nr_simulations),
@@ -414,12 +414,6 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     return CalibrationResult(posterior=posterior, summary=summary, predictive=predictive,
                              forecast=forecast, populations=pops, seconds=seconds,
                              simulations=int(history.total_nr_simulations), out=out)
-
-
-def _hash(d: dict[str, Any]) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def posterior_summary(posterior: pd.DataFrame, config: CalibrationConfig) -> pd.DataFrame:

@@ -24,6 +24,7 @@ listing every problem, each naming its field and what is allowed.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -133,8 +134,13 @@ class ExperimentConfig:
 
     def digest(self) -> str:
         """Hash of the canonical content: results of different configs never mix."""
-        text = json.dumps(self.canonical(), sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return content_hash(self.canonical())
+
+
+def content_hash(content: Mapping[str, Any]) -> str:
+    """SHA-256 of a mapping's JSON form, independent of key order."""
+    text = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _posterior_fingerprint(path: Path | None) -> str | None:
@@ -459,7 +465,7 @@ def _scenarios(table: Any, errors: list[str]) -> dict[str, dict[str, Any]]:
         except (TypeError, AttributeError) as err:
             errors.append(f"scenarios.{name}: expected a table of levers ({err})")
             continue
-        out[name] = _plain(policy)
+        out[name] = copy.deepcopy(dict(policy))
     return out
 
 
@@ -470,11 +476,3 @@ def _valid_name(name: str) -> bool:
     """Names become parts of file names and column names: keep them plain."""
     return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name)) and ".." not in name
 
-
-def _plain(value: Any) -> Any:
-    """TOML values as plain JSON-able Python (for hashing and the manifest)."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

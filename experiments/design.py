@@ -91,10 +91,9 @@ def _transform(u: Uncertainty, q: np.ndarray) -> np.ndarray:
         c = (a["mode"] - a["low"]) / (a["high"] - a["low"])
         return stats.triang.ppf(q, c, loc=a["low"], scale=a["high"] - a["low"])
     # normal, truncated to the parameter's allowed range
-    lo = (spec.low - a["mean"]) / a["sd"] if a["sd"] > 0 else -np.inf
-    hi = (spec.high - a["mean"]) / a["sd"] if a["sd"] > 0 else np.inf
     if a["sd"] == 0:
         return np.full(len(q), a["mean"])
+    lo, hi = (spec.low - a["mean"]) / a["sd"], (spec.high - a["mean"]) / a["sd"]
     return stats.truncnorm.ppf(q, lo, hi, loc=a["mean"], scale=a["sd"])
 
 

@@ -22,8 +22,6 @@ and the final-year share using any advanced technology.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,14 @@ import pandas as pd
 from model import PARAMETERS, ModelInputError, parse_policy
 from model.errors import check_number
 
-from .config import ConfigError, ExperimentConfig, _keys, parse_config, read_toml
+from .config import (
+    ConfigError,
+    ExperimentConfig,
+    _keys,
+    content_hash,
+    parse_config,
+    read_toml,
+)
 from .design import RunSpec
 from .store import ResultStore, atomic_write_text
 
@@ -84,8 +89,7 @@ class SensitivityConfig:
                                 "factors": {k: list(v) for k, v in self.factors.items()}}}
 
     def digest(self) -> str:
-        text = json.dumps(self.canonical(), sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return content_hash(self.canonical())
 
     def problem(self) -> dict[str, Any]:
         """The SALib problem dictionary."""

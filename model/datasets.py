@@ -12,8 +12,6 @@ from importlib import resources
 import pandas as pd
 
 SIZE_CLASSES: tuple[str, ...] = ("2-9", "10-49", "50-249")
-SURVEY_SIZE_CLASSES: tuple[str, ...] = ("10-49", "50-249")
-"""The size classes Eurostat's ICT survey covers among SMEs."""
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -54,12 +52,3 @@ def firm_counts() -> pd.DataFrame:
 def advanced_technologies() -> pd.DataFrame:
     return _read("advanced_technologies.csv")
 
-
-@cache
-def cybersecurity() -> pd.DataFrame:
-    return _read("cybersecurity.csv")
-
-
-@cache
-def policy_programmes() -> pd.DataFrame:
-    return _read("policy_programmes.csv")

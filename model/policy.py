@@ -21,7 +21,7 @@ of the firms a smaller one serves.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -107,9 +107,6 @@ class Policy:
     edih: EDIHProgramme = field(default_factory=EDIHProgramme)
     cyber_campaign: CyberCampaign | None = None
     security_obligation: SecurityObligation | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 _LEVERS = {
