@@ -1,21 +1,15 @@
-"""Calibration: ABC-SMC (pyabc) of the model's calibrated parameters to the observed
-2021-2025 series, a posterior that experiments use, and a back-test.
+"""Calibration: ABC-SMC (pyabc) of every calibrated parameter to the whole observed
+record, a joint posterior that experiments draw from, and a back-test.
 
-Summary statistics are the observed shares themselves, each compared with the
-simulated survey value (quarter 1) of its year:
-
-- DII v3 (2021, 2023, 2025): at-least-basic and the four bands, for 10-49 and 50-249;
-- DII v4 (2022, 2024): at-least-basic, for 10-49 and 50-249;
-- 2025: cloud, data analytics, AI and "any of" (Eurostat, firms of 10+, compared with
-  the model's 10-249 frame).
-
-The distance is the Euclidean norm of the differences, each divided by its
-series' standard deviation (``[tolerance]``: survey sampling error plus model
-error). The at-least-basic share, which the target is about, gets the smallest;
-the four bands (smaller survey cells, and a band shape the model's one-item-a-
-quarter ladder reproduces only roughly) and DII v4 (an item set the model maps
-approximately) larger ones. The ABC tolerance epsilon decreases over generations
-(median of the last distances).
+The statistics, their survey observation model (measurement offsets where a
+definition changes, sampling error) and their standard deviations are defined in
+``experiments.observations``. Each simulated statistic is the survey reading of the
+model's quarter-1 value, with the survey's sampling error drawn anew in every
+simulation; the distance is the Euclidean norm of the differences over their
+standard deviations, each series scaled by one over the square root of its number of
+statistics, so that every series (the DII bands, AI, the size gradient, ...) carries
+the same weight whatever its size. The ABC tolerance epsilon decreases over
+generations (median of the last distances).
 """
 
 from __future__ import annotations
@@ -35,16 +29,14 @@ from model import PARAMETERS, SMEEconomy
 from model.errors import ModelInputError, check_number
 from model.population import POPULATIONS
 
+from . import observations as ob
 from .config import ConfigError, _keys, content_hash, read_toml
 from .store import atomic_write_parquet, atomic_write_text, git_commit, now, versions
 
-V3_YEARS = (2021, 2023, 2025)
-V4_YEARS = (2022, 2024)
-SIZES = ("10-49", "50-249")
-LEVELS = ("at_least_basic", "very_low", "low", "high", "very_high")
-ADVANCED_CODES = {"cloud": "E_CC1_SI", "data_analytics": "E_DA", "ai": "E_AI_TANY",
-                  "advanced_any": "E_AI_CC1SI_DA_ANY"}
 SAMPLERS = ("single", "multicore", "dask")
+IDENTIFIED_WIDTH = 0.5
+"""A parameter counts as identified when its posterior 90% interval is at most this
+share of its prior range."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +58,7 @@ class CalibrationConfig:
     sampler: str = "multicore"
     workers: int | None = None
     predictive_draws: int = 100
-    tolerance: dict[str, float] = field(default_factory=lambda: {
-        "dii_v3_basic": 0.01, "dii_v3_bands": 0.025, "dii_v4": 0.03, "advanced": 0.02})
+    tolerance: dict[str, float] = field(default_factory=lambda: dict(ob.MODEL_SD))
     parameters: dict[str, float] = field(default_factory=dict)
     source: str = "<config>"
 
@@ -81,7 +72,7 @@ _TOP = ("name", "run", "abc", "priors", "data", "tolerance", "parameters")
 _RUN = ("firms", "population", "seed", "fit_until")
 _ABC = ("population_size", "max_populations", "min_epsilon", "max_walltime_minutes",
         "max_simulations", "sampler", "workers", "predictive_draws", "min_acceptance_rate")
-_TOLERANCE = ("dii_v3_basic", "dii_v3_bands", "dii_v4", "advanced")
+_TOLERANCE = ob.SERIES
 
 
 def load_calibration_config(path: str | Path) -> CalibrationConfig:
@@ -168,7 +159,7 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
     values["priors"] = priors
 
     data = raw.get("data", {})
-    files = {"dii": "eurostat_isoc_e_dii.csv", "advanced": "advanced_technologies.csv"}
+    files = {"dii": "eurostat_isoc_e_dii.csv", "advanced": "eurostat_advanced_history.csv"}
     shipped = Path(__file__).resolve().parents[1] / "model" / "data"
     if _keys(data, files, "data", errors):
         for key, default in files.items():
@@ -187,7 +178,7 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
         for key, value in tol.items():
             if key in _TOLERANCE:
                 try:
-                    merged[key] = check_number(value, f"tolerance.{key}", 1e-6, 1.0)
+                    merged[key] = check_number(value, f"tolerance.{key}", 0.0, 1.0)
                 except ModelInputError as err:
                     errors.append(str(err))
         values["tolerance"] = merged
@@ -222,77 +213,67 @@ def _shipped(name: str, shipped: Path) -> Path:
 
 # --------------------------------------------------------------------- observations
 def observations(config: CalibrationConfig) -> pd.DataFrame:
-    """Observed statistics: key, series, segment, indicator, year, value, sd."""
-    dii = pd.read_csv(config.dii_file)
-    dii = dii[dii["geo"] == "NL"]
-    rows = []
-    for size in SIZES:
-        for year in V3_YEARS:
-            for level in LEVELS:
-                sel = dii[(dii["size_class"] == size) & (dii["year"] == year)
-                          & (dii["dii_version"] == 3) & (dii["level"] == level)]
-                if len(sel) == 1:
-                    series = "dii_v3_basic" if level == "at_least_basic" else "dii_v3_bands"
-                    rows.append((series, f"dii_{level}", size, year,
-                                 sel["value_pct"].iloc[0] / 100))
-        for year in V4_YEARS:
-            sel = dii[(dii["size_class"] == size) & (dii["year"] == year)
-                      & (dii["dii_version"] == 4) & (dii["level"] == "at_least_basic")]
-            if len(sel) == 1:
-                rows.append(("dii_v4", "dii_v4_at_least_basic", size, year,
-                             sel["value_pct"].iloc[0] / 100))
-    adv = pd.read_csv(config.advanced_file)
-    adv = adv[(adv["geo"] == "NL") & (adv["size_class"] == "GE10")
-              & (adv["year"].astype(str) == "2025")]
-    for indicator, code in ADVANCED_CODES.items():
-        sel = adv[adv["indicator"].str.contains(f" {code}]", regex=False)]
-        if len(sel):
-            value = float(str(sel["value"].iloc[0]).split()[0])
-            rows.append(("advanced", indicator, "10-249", 2025, value / 100))
-    frame = pd.DataFrame(rows, columns=["series", "indicator", "segment", "year", "value"])
-    frame["sd"] = frame["series"].map(config.tolerance)
-    frame["key"] = frame["indicator"] + "@" + frame["segment"] + ":" + frame["year"].astype(str)
-    if frame.empty:
-        raise ConfigError(config.source, ["data: no observations found in the data files"])
-    return frame
+    """The observed record (see ``experiments.observations``) with the config's
+    model-error allowances: one row per statistic."""
+    try:
+        record = ob.load_record(pd.read_csv(config.dii_file), pd.read_csv(config.advanced_file))
+    except (KeyError, ValueError) as err:
+        raise ConfigError(config.source, [f"data: cannot read the observations ({err})"]
+                          ) from None
+    table = record.table.copy()
+    model_sd = table["series"].map(config.tolerance).fillna(0.0)
+    gradient = table["kind"] == "gradient"
+    table.loc[~gradient, "sd"] = np.hypot(table.loc[~gradient, "sampling_sd"],
+                                          model_sd[~gradient])
+    table.loc[gradient, "sd"] = np.hypot(table.loc[gradient, "sd"], model_sd[gradient])
+    return table
 
 
 def fitted(obs: pd.DataFrame, fit_until: int) -> pd.DataFrame:
-    """The observations used for fitting (the rest are held out for the back-test).
+    """The statistics fitted: from 2021 (where the initial state is not matched by
+    construction) up to ``fit_until``; later ones are held out for the back-test."""
+    return obs[(obs["role"] == "fit") & (obs["year"] <= fit_until)].reset_index(drop=True)
 
-    2021 is the initial state, matched by construction: it carries no information."""
-    return obs[(obs["year"] <= fit_until) & (obs["year"] > 2021)]
+
+def distance_weights(stats: pd.DataFrame) -> dict[str, float]:
+    """1 / (sd x sqrt(statistics in its series)): every series weighs the same."""
+    count = stats["series"].map(stats["series"].value_counts())
+    return dict(zip(stats["key"], 1.0 / (stats["sd"] * np.sqrt(count)), strict=True))
 
 
 # --------------------------------------------------------------------- simulation
 def simulate_series(params: Mapping[str, float], config: CalibrationConfig, seed: int,
-                    end_year: int) -> pd.DataFrame:
-    """Survey-year (Q1) values of the observed indicators, 2021 to ``end_year``."""
+                    end_year: int) -> dict[tuple[str, str, int], float]:
+    """Survey-year (Q1) values, 2021 to ``end_year``, keyed (indicator, segment, year)."""
     model = SMEEconomy(n_firms=config.firms, seed=seed,
                        parameters={**config.parameters, **params},
                        end_year=end_year, population=config.population)
     while model.running and not (model.year == end_year and model.quarter == 1):
         model.step()
     frame = model.indicator_frame()
-    return frame[frame["quarter"] == 1].drop(columns="quarter")
+    frame = frame[frame["quarter"] == 1]
+    return dict(zip(zip(frame["indicator"].astype(str), frame["segment"].astype(str),
+                        frame["year"].astype(int), strict=True),
+                    frame["value"].to_numpy(), strict=True))
 
 
 class Simulator:
-    """The pyabc model: parameters -> simulated statistics (a picklable callable)."""
+    """The pyabc model: parameters -> survey readings of the fitted statistics, with
+    sampling error (a picklable callable)."""
 
-    def __init__(self, config: CalibrationConfig, keys: pd.DataFrame) -> None:
+    def __init__(self, config: CalibrationConfig, stats: pd.DataFrame) -> None:
         self.config = config
-        self.keys = keys[["key", "indicator", "segment", "year"]].reset_index(drop=True)
-        self.end_year = int(keys["year"].max())
+        self.stats = stats.reset_index(drop=True)
+        self.end_year = int(stats["year"].max())
 
     def __call__(self, par: Mapping[str, float]) -> dict[str, float]:
         # pyabc seeds numpy's global generator; one integer from it seeds this run.
         seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002 - pyabc owns this state
-        params = {k: float(par[k]) for k in self.config.priors}
-        series = simulate_series(params, self.config, seed, self.end_year)
-        wide = series.set_index(["indicator", "segment", "year"])["value"]
-        return {row.key: float(wide[(row.indicator, row.segment, row.year)])
-                for row in self.keys.itertuples()}
+        params = {**self.config.parameters, **{k: float(par[k]) for k in self.config.priors}}
+        values = simulate_series(params, self.config, seed, self.end_year)
+        survey = ob.readings(self.stats, values, params,
+                             rng=np.random.default_rng([seed, 1]))
+        return dict(zip(self.stats["key"], map(float, survey), strict=True))
 
 
 # --------------------------------------------------------------------- calibration
@@ -341,8 +322,7 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     prior = pyabc.Distribution(**{
         name: pyabc.RV("uniform", low, high - low) for name, (low, high) in config.priors.items()
     })
-    distance = pyabc.PNormDistance(p=2, fixed_weights={
-        row.key: 1.0 / row.sd for row in fit.itertuples()})
+    distance = pyabc.PNormDistance(p=2, fixed_weights=distance_weights(fit))
     client = None
     if config.sampler == "single":
         smp = pyabc.sampler.SingleCoreSampler()
@@ -381,6 +361,10 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
 
     df, w = history.get_distribution()
     posterior = df[list(config.priors)].reset_index(drop=True)
+    # Parameters the calibration held fixed travel with the posterior, so an experiment
+    # drawing from it simulates the same history that was fitted.
+    for name, value in config.parameters.items():
+        posterior[name] = float(value)
     posterior["weight"] = w / w.sum()
     atomic_write_parquet(out / "posterior.parquet", posterior)
     summary = posterior_summary(posterior, config)
@@ -395,7 +379,7 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
 
     from . import plots
 
-    plots.calibration_fit(predictive, obs, config.fit_until, out / "figures")
+    plots.calibration_fit(predictive, forecast, out / "figures")
     plots.posterior_marginals(posterior, config.priors, out / "figures")
     manifest = {
         "name": config.name, "config": config.canonical(),
@@ -408,6 +392,9 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
         "populations": pops.astype({"t": int}).to_dict(orient="records"),
         "forecast_mae_pp": _mae(forecast, held_out=True),
         "fit_mae_pp": _mae(forecast, held_out=False),
+        "forecast_inside_90": _inside(forecast, held_out=True),
+        "fit_inside_90": _inside(forecast, held_out=False),
+        "weakly_identified": summary.loc[~summary["identified"], "parameter"].tolist(),
     }
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     atomic_write_text(out / "report.md", render(config, summary, forecast, pops, manifest))
@@ -422,10 +409,12 @@ def posterior_summary(posterior: pd.DataFrame, config: CalibrationConfig) -> pd.
     rows = []
     for name, (low, high) in config.priors.items():
         q05, q50, q95 = weighted_quantiles(posterior[name].to_numpy(), w, [0.05, 0.5, 0.95])
+        width = (q95 - q05) / (high - low)
         rows.append({"parameter": name, "median": q50, "q05": q05, "q95": q95,
                      "prior_low": low, "prior_high": high,
                      "default": PARAMETERS[name].default,
-                     "unit": PARAMETERS[name].unit})
+                     "unit": PARAMETERS[name].unit, "width_ratio": width,
+                     "identified": bool(width <= IDENTIFIED_WIDTH)})
     return pd.DataFrame(rows)
 
 
@@ -440,79 +429,139 @@ def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: list[float]) -> list[flo
 
 def posterior_predictive(posterior: pd.DataFrame, config: CalibrationConfig,
                          obs: pd.DataFrame) -> pd.DataFrame:
-    """Simulated series for draws of the posterior (new seeds), to the last observed year."""
+    """Survey readings, with sampling error, of every statistic from 2021 on, for draws
+    of the posterior (new seeds): columns key, draw, value."""
     rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(1,)))
     w = posterior["weight"].to_numpy()
     rows = rng.choice(len(posterior), size=config.predictive_draws, p=w / w.sum())
     seeds = rng.integers(0, 2**31 - 1, size=config.predictive_draws)
-    keep = set(zip(obs["indicator"], obs["segment"], strict=True))
-    end = int(obs["year"].max())
+    stats = obs[obs["role"] != "before start"].reset_index(drop=True)
+    end = int(stats["year"].max())
+    names = [c for c in posterior.columns if c != "weight"]
     frames = []
     for k, (row, seed) in enumerate(zip(rows, seeds, strict=True)):
-        params = {n: float(posterior.loc[row, n]) for n in config.priors}
-        s = simulate_series(params, config, int(seed), end)
-        s = s[[(i, g) in keep for i, g in zip(s["indicator"], s["segment"], strict=True)]]
-        frames.append(s.assign(draw=k))
-    out = pd.concat(frames, ignore_index=True)
-    out["indicator"] = out["indicator"].astype(str)
-    out["segment"] = out["segment"].astype(str)
-    return out
+        params = {**config.parameters, **{n: float(posterior.loc[row, n]) for n in names}}
+        values = simulate_series(params, config, int(seed), end)
+        survey = ob.readings(stats, values, params, rng=np.random.default_rng([int(seed), 2]))
+        frames.append(pd.DataFrame({"key": stats["key"], "draw": k, "value": survey}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def forecast_errors(predictive: pd.DataFrame, obs: pd.DataFrame, fit_until: int
                     ) -> pd.DataFrame:
-    """Per observation: predictive median and 90% band, error, and whether it was fitted."""
-    q = predictive.groupby(["indicator", "segment", "year"])["value"].quantile(
-        [0.05, 0.5, 0.95]).unstack()
+    """Per statistic: predictive median and 90% band (sampling error included), error,
+    whether the observation lies inside, and its role (fitted, held out, initial)."""
+    q = predictive.groupby("key")["value"].quantile([0.05, 0.5, 0.95]).unstack()
     rows = []
     for o in obs.itertuples():
-        if (o.indicator, o.segment, o.year) not in q.index:
+        if o.key not in q.index:
             continue
-        lo, med, hi = q.loc[(o.indicator, o.segment, o.year)]
-        rows.append({"indicator": o.indicator, "segment": o.segment, "year": o.year,
-                     "observed": o.value, "median": med, "p05": lo, "p95": hi,
-                     "error_pp": 100 * (med - o.value), "inside_90": bool(lo <= o.value <= hi),
-                     "role": "initial" if o.year == 2021 else
+        lo, med, hi = q.loc[o.key]
+        scale = 1.0 if o.kind == "gradient" else 100.0
+        rows.append({"key": o.key, "series": o.series, "code": o.code,
+                     "indicator": o.indicator, "segment": o.segment, "year": o.year,
+                     "kind": o.kind, "observed": o.value, "median": med, "p05": lo, "p95": hi,
+                     "error_pp": scale * (med - o.value),
+                     "inside_90": bool(lo <= o.value <= hi),
+                     "role": "initial" if o.role == "initial" else
                      ("fitted" if o.year <= fit_until else "held out")})
     return pd.DataFrame(rows)
 
 
+def _shares(forecast: pd.DataFrame, held_out: bool) -> pd.DataFrame:
+    """Statistics in percentage points (the size gradient, in log-odds, is apart)."""
+    return forecast[(forecast["role"] == ("held out" if held_out else "fitted"))
+                    & (forecast["kind"] == "share")]
+
+
 def _mae(forecast: pd.DataFrame, held_out: bool) -> float | None:
-    sel = forecast[forecast["role"] == ("held out" if held_out else "fitted")]
+    sel = _shares(forecast, held_out)
     return round(float(sel["error_pp"].abs().mean()), 2) if len(sel) else None
+
+
+def _inside(forecast: pd.DataFrame, held_out: bool) -> float | None:
+    sel = _shares(forecast, held_out)
+    return round(float(sel["inside_90"].mean()), 3) if len(sel) else None
+
+
+def series_errors(forecast: pd.DataFrame) -> pd.DataFrame:
+    """Mean absolute error and coverage per series and role."""
+    f = forecast[forecast["role"] != "initial"]
+    g = f.groupby(["role", "series"])
+    return pd.DataFrame({"statistics": g.size(), "mae": g["error_pp"].apply(
+        lambda e: e.abs().mean()), "inside_90": g["inside_90"].mean()}).reset_index()
 
 
 def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFrame,
            pops: pd.DataFrame, manifest: dict[str, Any]) -> str:
-    s = summary.copy()
-    table = ["| parameter | median | 90% interval | prior | default | unit |",
-             "|---|---|---|---|---|---|"]
-    for r in s.itertuples():
+    table = ["| parameter | median | 90% interval | prior | width / prior | identified | unit |",
+             "|---|---|---|---|---|---|---|"]
+    for r in summary.itertuples():
         table.append(f"| `{r.parameter}` | {r.median:.3g} | {r.q05:.3g} to {r.q95:.3g} | "
-                     f"U({r.prior_low:g}, {r.prior_high:g}) | {r.default:g} | {r.unit} |")
+                     f"U({r.prior_low:g}, {r.prior_high:g}) | {r.width_ratio:.2f} | "
+                     f"{'yes' if r.identified else '**weakly**'} | {r.unit} |")
     gens = ["| generation | epsilon | simulations | particles |", "|---|---|---|---|"]
     for r in pops.itertuples():
         gens.append(f"| {int(r.t)} | {r.epsilon:.3g} | {int(r.samples)} | {int(r.particles)} |")
+    per = ["| role | series | statistics | mean abs. error | inside 90% band |",
+           "|---|---|---|---|---|"]
+    for r in series_errors(forecast).itertuples():
+        unit = "log-odds" if r.series == "size_gradient" else "pp"
+        per.append(f"| {r.role} | {r.series} | {r.statistics} | {r.mae:.2f} {unit} | "
+                   f"{100 * r.inside_90:.0f}% |")
+    rows = ["| statistic | segment | year | role | observed | median | 90% band | error |",
+            "|---|---|---|---|---|---|---|---|"]
+    for r in forecast.itertuples():
+        k = 1.0 if r.kind == "gradient" else 100.0
+        unit = "" if r.kind == "gradient" else " pp"
+        rows.append(f"| {r.code} ({r.indicator}) | {r.segment} | {r.year} | {r.role} | "
+                    f"{k * r.observed:.2f} | {k * r.median:.2f} | {k * r.p05:.2f} to "
+                    f"{k * r.p95:.2f} | {r.error_pp:+.2f}{unit} |")
+    weak = summary.loc[~summary["identified"], "parameter"].tolist()
     held = forecast[forecast["role"] == "held out"]
     back = ""
     if len(held):
         back = (f"\n## Back-test\n\nFitted to observations up to {config.fit_until}; the "
-                f"{len(held)} later observations were held out. Mean absolute error of the "
-                f"predictive median on them: **{manifest['forecast_mae_pp']} percentage "
-                f"points**; {int(held['inside_90'].sum())} of {len(held)} lie inside the 90% "
-                "predictive band.\n")
+                f"{len(_shares(forecast, True))} later survey shares were held out. Mean "
+                f"absolute error of the predictive median on them: "
+                f"**{manifest['forecast_mae_pp']} percentage points**; "
+                f"{100 * (manifest['forecast_inside_90'] or 0):.0f}% lie inside the 90% "
+                "predictive band (sampling error included).\n")
     return f"""# Calibration: {config.name}
 
 ABC-SMC (pyabc {manifest['versions'].get('pyabc')}) of {len(config.priors)} parameters to
 {manifest['observations_fitted']} observed statistics up to {config.fit_until}, with
 {config.firms:,} simulated firms per simulation, {config.population_size} particles per
 generation; {manifest['simulations']:,} simulations in {manifest['seconds'] / 60:.1f} minutes.
-Mean absolute error of the posterior-predictive median on the fitted observations:
-{manifest['fit_mae_pp']} percentage points.
+On the fitted survey shares the posterior-predictive median is off by
+**{manifest['fit_mae_pp']} percentage points** on average, and
+{100 * (manifest['fit_inside_90'] or 0):.0f}% of them lie inside the 90% predictive band
+(model and survey sampling error).
 {back}
+## Identification
+
+A parameter is *identified* when its posterior 90% interval spans at most
+{IDENTIFIED_WIDTH:.0%} of its prior range. Weakly identified here: {", ".join(f"`{w}`" for w in weak) or "none"}.
+The data say little about a weakly identified parameter beyond its prior; experiments
+still draw it jointly from the posterior, so its uncertainty is carried into P(hit)
+rather than hidden.
+
 ## Posterior (weighted median and 90% interval)
 
 {chr(10).join(table)}
+
+## Fit by series
+
+{chr(10).join(per)}
+
+## Every statistic
+
+The size gradient is the log-odds of use by 50-249 over 10-49 firms, compared with the
+median of the other member states (NL's own split is held out). Observations before
+2021 (cloud since 2014, big data 2016-2020) lie before the simulated period and are
+not fitted.
+
+{chr(10).join(rows)}
 
 ## Generations
 

@@ -16,6 +16,7 @@ import pandas as pd
 from model import datasets
 
 from .config import ExperimentConfig, Target
+from .observations import START_YEAR, load_record
 
 LABELS = {
     "dii_at_least_basic": "At least basic digital intensity (DII v3)",
@@ -29,30 +30,19 @@ plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 9,
 
 
 def observed_points(indicator: str, segment: str) -> pd.DataFrame:
-    """Observed NL values (share) by year for an indicator, where data exist.
-
-    DII: Eurostat v3 years for the 10-249 frame. Advanced technologies: Eurostat
-    2025 (firms of 10+, a close proxy for 10-249) and the 2021 AI figure of DESI 2022.
-    """
+    """Observed NL values (share) by year for an indicator, where the survey measures
+    what the model counts (no measurement offset): DII v3 by size class and 10-249;
+    AI, cloud, data analytics and the Digital Decade aggregate for 10-249."""
     if indicator == "dii_at_least_basic" and segment in ("10-249", "10-49", "50-249"):
         d = datasets.dii()
         d = d[(d["level"] == "at_least_basic") & (d["size_class"] == segment)
               & (d["dii_version"] == 3)]
         return pd.DataFrame({"year": d["year"], "value": d["value"], "source": "Eurostat DII v3"})
-    adv = datasets.advanced_technologies()
-    codes = {"cloud": "E_CC1_SI", "data_analytics": "E_DA", "ai": "E_AI_TANY",
-             "advanced_any": "E_AI_CC1SI_DA_ANY"}
-    if indicator in codes:
-        rows = adv[(adv["geo"] == "NL") & adv["indicator"].str.contains(codes[indicator])
-                   & (adv["year"].astype(str) == "2025") & (adv["size_class"] == "GE10")]
-        out = pd.DataFrame({"year": [2025] * len(rows[:1]),
-                            "value": pd.to_numeric(rows["value"][:1]) / 100,
-                            "source": "Eurostat 2025 (10+)"})
-        if indicator == "ai":
-            out = pd.concat([pd.DataFrame({"year": [2021], "value": [0.13],
-                                           "source": ["DESI 2022"]}), out])
-        return out
-    return pd.DataFrame(columns=["year", "value", "source"])
+    t = load_record().table
+    t = t[(t["indicator"] == indicator) & (t["segment"] == segment) & (t["offset"] == "")
+          & (t["kind"] == "share") & (t["year"] >= START_YEAR)]
+    return pd.DataFrame({"year": t["year"], "value": t["value"],
+                         "source": "Eurostat " + t["code"]}).reset_index(drop=True)
 
 
 def _err(centre: pd.Series, low: pd.Series, high: pd.Series, scale: float = 100.0):
@@ -213,57 +203,68 @@ def by_size_class(outcomes: pd.DataFrame, config: ExperimentConfig, out: Path) -
 
 
 FIT_PANELS = (
-    ("DII v3 bands, 10-49", [f"dii_{lv}" for lv in ("at_least_basic", "very_low", "low", "high",
-                                                       "very_high")], "10-49"),
-    ("DII v3 bands, 50-249", [f"dii_{lv}" for lv in ("at_least_basic", "very_low", "low",
-                                                        "high", "very_high")], "50-249"),
-    ("DII v4 at least basic", ["dii_v4_at_least_basic"], None),
-    ("Advanced technologies, 10-249", ["cloud", "data_analytics", "ai", "advanced_any"],
-     "10-249"),
+    ("Basic level or above (DII v3 odd years, v4 even years)", "% of firms",
+     (("E_DI3_at_least_basic", "10-49"), ("E_DI3_at_least_basic", "50-249"),
+      ("E_DI4_GELO", "10-49"), ("E_DI4_GELO", "50-249"))),
+    ("DII v3 bands, firms of 10-49", "% of firms",
+     (("E_DI3_low", "10-49"), ("E_DI3_high", "10-49"), ("E_DI3_very_high", "10-49"))),
+    ("DII v3 bands, firms of 50-249", "% of firms",
+     (("E_DI3_low", "50-249"), ("E_DI3_high", "50-249"), ("E_DI3_very_high", "50-249"))),
+    ("Advanced technologies, firms of 10-249", "% of firms",
+     (("E_AI_TANY", "10-249"), ("E_CC1_SI", "10-249"), ("E_CC", "10-249"),
+      ("E_DA", "10-249"), ("E_AI_CC1SI_DA_ANY", "10-249"))),
+    ("Size gradient: 50-249 over 10-49 firms", "log-odds ratio",
+     (("E_AI_TANY", "50-249 vs 10-49"), ("E_CC1_SI", "50-249 vs 10-49"),
+      ("E_DA", "50-249 vs 10-49"))),
 )
+CODE_LABELS = {
+    "E_DI3_at_least_basic": "basic+ v3", "E_DI4_GELO": "basic+ v4", "E_DI3_low": "low",
+    "E_DI3_high": "high", "E_DI3_very_high": "very high", "E_AI_TANY": "AI",
+    "E_CC1_SI": "cloud (soph./interm.)", "E_CC": "any cloud", "E_DA": "data analytics",
+    "E_AI_CC1SI_DA_ANY": "AI, cloud or data analytics",
+}
 
 
-def calibration_fit(predictive: pd.DataFrame, obs: pd.DataFrame, fit_until: int,
-                    out: Path) -> Path:
-    """Observed points against posterior-predictive 50% and 90% bands, per series.
+def calibration_fit(predictive: pd.DataFrame, forecast: pd.DataFrame, out: Path) -> Path:
+    """Observed statistics against posterior-predictive 50% and 90% bands (survey
+    sampling error included), per series.
 
-    Filled markers were fitted; open markers were held out (back-test); the 2021
-    values are the initial state.
+    Filled markers were fitted; open markers were held out (back-test); crosses are
+    the 2021 initial state.
     """
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.2), squeeze=False)
-    for ax, (title, indicators, segment) in zip(axes.flat, FIT_PANELS, strict=True):
-        k = 0
-        for ind in indicators:
-            segs = [segment] if segment else ["10-49", "50-249"]
-            for seg in segs:
-                p = predictive[(predictive["indicator"] == ind) & (predictive["segment"] == seg)]
-                if p.empty:
-                    continue
-                q = p.groupby("year")["value"].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
-                color = f"C{k % 10}"
-                k += 1
-                label = ind.replace("dii_v4_", "").replace("dii_", "") + (
-                    f" {seg}" if segment is None else "")
-                yrs = q.index.to_numpy()
-                ax.fill_between(yrs, q[0.05] * 100, q[0.95] * 100, color=color, alpha=0.15,
-                                lw=0)
-                ax.fill_between(yrs, q[0.25] * 100, q[0.75] * 100, color=color, alpha=0.3,
-                                lw=0)
-                ax.plot(yrs, q[0.5] * 100, color=color, lw=1.2, label=label)
-                o = obs[(obs["indicator"] == ind) & (obs["segment"] == seg)]
-                fitted_o = o[o["year"] <= fit_until]
-                held = o[o["year"] > fit_until]
-                ax.plot(fitted_o["year"], fitted_o["value"] * 100, "o", color=color, ms=4)
-                ax.plot(held["year"], held["value"] * 100, "o", mfc="white", color=color, ms=5)
-        ax.set_title(title)
-        ax.set_xlabel("year (survey, Q1)")
-        ax.set_ylabel("% of firms")
+    pred = predictive.merge(forecast[["key", "code", "segment", "year"]], on="key")
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7.6), squeeze=False)
+    for ax, (title, unit, lines) in zip(axes.flat, FIT_PANELS, strict=False):
+        scale = 1.0 if unit == "log-odds ratio" else 100.0
+        for k, (code, seg) in enumerate(lines):
+            p = pred[(pred["code"] == code) & (pred["segment"] == seg)]
+            if p.empty:
+                continue
+            q = p.groupby("year")["value"].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+            color = f"C{k % 10}"
+            label = CODE_LABELS.get(code, code)
+            if lines is FIT_PANELS[0][2]:
+                label += f" {seg}"
+            yrs = q.index.to_numpy()
+            ax.fill_between(yrs, q[0.05] * scale, q[0.95] * scale, color=color, alpha=0.15, lw=0)
+            ax.fill_between(yrs, q[0.25] * scale, q[0.75] * scale, color=color, alpha=0.3, lw=0)
+            ax.plot(yrs, q[0.5] * scale, color=color, lw=1.2, label=label)
+            o = forecast[(forecast["code"] == code) & (forecast["segment"] == seg)]
+            for role, style in (("fitted", {"mfc": color}), ("held out", {"mfc": "white"}),
+                                ("initial", {"marker": "x"})):
+                sel = o[o["role"] == role]
+                kw = {"marker": "o", "ls": "none", "color": color, "ms": 4.5, **style}
+                ax.plot(sel["year"], sel["observed"] * scale, **kw)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("survey year")
+        ax.set_ylabel(unit if scale == 1.0 else "% of firms")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        if k:
-            ax.legend(frameon=False, fontsize=7, ncol=2)
+        ax.legend(frameon=False, fontsize=7)
         ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(FIT_PANELS):]:
+        ax.set_visible(False)
     fig.suptitle("Posterior-predictive 50% and 90% bands (lines: median) against "
-                 "observations (dots; open = held out)")
+                 "observations (filled: fitted; open: held out; x: 2021 initial state)")
     fig.tight_layout()
     return _save(fig, out / "calibration_fit.png")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 SIZE_CLASSES: tuple[str, ...] = ("2-9", "10-49", "50-249")
@@ -22,7 +23,11 @@ def _read(name: str) -> pd.DataFrame:
 @cache
 def dii() -> pd.DataFrame:
     """Eurostat isoc_e_dii, Netherlands: size_class, year, dii_version, level, value (a share)."""
-    df = _read("eurostat_isoc_e_dii.csv")
+    return normalise_dii(_read("eurostat_isoc_e_dii.csv"))
+
+
+def normalise_dii(df: pd.DataFrame) -> pd.DataFrame:
+    """NL rows of an isoc_e_dii table in the shipped layout, values as shares."""
     df = df[df["geo"] == "NL"].copy()
     df["value"] = df["value_pct"] / 100.0
     return df[["size_class", "year", "dii_version", "level", "value", "flag"]].reset_index(
@@ -52,3 +57,52 @@ def firm_counts() -> pd.DataFrame:
 def advanced_technologies() -> pd.DataFrame:
     return _read("advanced_technologies.csv")
 
+
+
+EU_MEMBER_STATES: tuple[str, ...] = (
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
+    "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+)
+
+
+@cache
+def advanced_history() -> pd.DataFrame:
+    """Eurostat AI, cloud, data-analytics and big-data use by country, size class and year
+    (isoc_eb_ai, isoc_cicce_use, isoc_eb_das, isoc_eb_bd; see SOURCES_advanced_history.md):
+    dataset, indicator, geo, size_class, year, value (a share), flag."""
+    return normalise_advanced(_read("eurostat_advanced_history.csv"))
+
+
+def normalise_advanced(df: pd.DataFrame) -> pd.DataFrame:
+    """An advanced-technology table in the shipped layout, values as shares."""
+    df = df.copy()
+    df["value"] = df["value"] / 100.0
+    df["flag"] = df["flag"].fillna("").astype(str)
+    return df[["dataset", "indicator", "geo", "size_class", "year", "value", "flag"]]
+
+
+@cache
+def eu_size_gradient(indicator: str, year: int) -> tuple[float, float, int]:
+    """Log-odds of use by 50-249 firms over 10-49 firms across the other member states:
+    (median, standard deviation, number of countries).
+
+    NL's own split by size class is not in the shipped data (kept out as a test of the
+    model's size mechanism); other member states say how large the gap usually is.
+    """
+    return size_gradient(advanced_history(), indicator, year)
+
+
+def size_gradient(table: pd.DataFrame, indicator: str, year: int) -> tuple[float, float, int]:
+    """``eu_size_gradient`` on a table in the layout of ``advanced_history``."""
+    df = table[(table["indicator"] == indicator) & (table["year"] == year)
+               & table["geo"].isin(EU_MEMBER_STATES) & (table["geo"] != "NL")]
+    wide = df.pivot_table(index="geo", columns="size_class", values="value")
+    if not {"10-49", "50-249"} <= set(wide.columns):
+        raise ValueError(f"no size classes for {indicator} in {year}")
+    wide = wide.dropna(subset=["10-49", "50-249"])
+    lor = _logit(wide["50-249"]) - _logit(wide["10-49"])
+    return float(lor.median()), float(lor.std()), len(lor)
+
+
+def _logit(x: pd.Series) -> pd.Series:
+    return np.log(x / (1.0 - x))

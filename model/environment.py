@@ -20,10 +20,27 @@ GIGABIT_2025 = 0.9875
 GIGABIT_RATE = math.log((1 - GIGABIT_2021) / (1 - GIGABIT_2025)) / 4.0
 
 
+BENEFIT_TREND_WIDTH = 1.5
+"""Scale of the logistic benefit curve in years: a rise goes from 27% to 73% of its
+course within this many years either side of its mid-year (stated assumption:
+diffusion-of-innovation S-curves)."""
+
+
 def benefit_trend(tech: str, t: float, p: Parameters) -> float:
-    """Multiplier of a technology's benefit at time ``t`` (1 in 2021)."""
-    growth = p[f"{tech}_benefit_growth"]
-    return 1.0 + growth * (t - BASE_YEAR)
+    """Multiplier of a technology's benefit at time ``t``: 1 in 2021, rising along a
+    logistic curve centred on the technology's mid-year and bounded by 1 + gain.
+
+    Bounded on purpose: a linear trend makes a 2030 forecast grow without limit from
+    four observed years.
+    """
+    mid = p["ai_benefit_midyear"] if tech == "ai" else p["benefit_midyear"]
+    start = _logistic((BASE_YEAR - mid) / BENEFIT_TREND_WIDTH)
+    now = _logistic((t - mid) / BENEFIT_TREND_WIDTH)
+    return 1.0 + p[f"{tech}_benefit_gain"] * (now - start) / (1.0 - start)
+
+
+def _logistic(x: float) -> float:
+    return 0.5 * (1.0 + math.tanh(0.5 * x))
 
 
 def cost_index(t: float, p: Parameters) -> float:

@@ -30,7 +30,21 @@ class ParameterSpec:
     source: str
     calibrated: bool = False
     integer: bool = False
+    role: str = "history"
 
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"{self.name}: role must be one of {ROLES}")
+
+
+ROLES = ("history", "lever", "measurement")
+"""What a parameter shapes. ``history``: the simulated 2021-2025 path that the
+surveys observed (calibrated, or fixed at its default by assumption: experiments
+draw these only from a calibration's posterior). ``lever``: what a policy lever
+does to a firm; acts only when a lever is in force, after the observed period, so
+experiments give it its own distribution from evaluation evidence.
+``measurement``: how a survey reads the simulated firms where a definition changes;
+it never changes the simulation."""
 
 ASSUMPTION = "stated assumption"
 _SECTOR_NOTE = (
@@ -45,12 +59,12 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "calibrated to Eurostat DII 2021-2025", calibrated=True),
     ParameterSpec("cloud_intercept", -4.05, -8.0, 1.0, "log-odds/quarter", "adoption",
                   "Intercept for adopting sophisticated/intermediate cloud services",
-                  "calibrated to Eurostat E_CC1_SI 2025", calibrated=True),
+                  "calibrated to Eurostat E_CC1_SI and E_CC 2021-2025", calibrated=True),
     ParameterSpec("data_analytics_intercept", -2.5, -8.0, 1.0, "log-odds/quarter", "adoption",
                   "Intercept for adopting data analytics",
-                  "calibrated to Eurostat E_DA 2025", calibrated=True),
+                  "calibrated to Eurostat E_DA 2023-2025", calibrated=True),
     ParameterSpec("ai_intercept", -2.2, -9.0, 0.0, "log-odds/quarter", "adoption",
-                  "Intercept for adopting AI", "calibrated to Eurostat E_AI_TANY 2025",
+                  "Intercept for adopting AI", "calibrated to Eurostat E_AI_TANY 2021-2025",
                   calibrated=True),
     ParameterSpec("security_intercept", -4.51, -6.0, 1.0, "log-odds/quarter", "cyber",
                   "Intercept for adding one security measure (security-aware firms)",
@@ -62,46 +76,62 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "stated assumption (no survey of 2-9 firms; CBS 2018 shows them lagging)"),
     ParameterSpec("size_effect_50_249", 0.26, -1.0, 2.0, "log-odds", "adoption",
                   "Shift for firms of 50-249 persons relative to 10-49",
-                  "calibrated to the DII gap between size classes", calibrated=True),
+                  "calibrated to the DII gap between size classes and the EU size gradient of "
+                  "advanced technologies", calibrated=True),
     ParameterSpec("innovativeness_effect", 0.4, 0.0, 2.0, "log-odds per s.d.", "adoption",
                   "Effect of the firm's innovativeness trait", ASSUMPTION),
     ParameterSpec("benefit_weight", 1.0, 0.0, 3.0, "log-odds per unit", "adoption",
                   "Weight of perceived benefit x capability", ASSUMPTION),
     ParameterSpec("cost_weight", 0.8, 0.0, 3.0, "log-odds per EUR 10k/slack", "adoption",
                   "Weight of net cost (after subsidy) relative to financial slack",
-                  "stated assumption; innovation-voucher lottery (80% additionality) "
-                  "suggests costs bind for SMEs"),
+                  "calibrated (identified through the size gradient: medium firms pay "
+                  "cost_scale_50_249 times as much from more slack)", calibrated=True),
     ParameterSpec("peer_weight", 1.2, 0.0, 4.0, "log-odds per share", "adoption",
                   "Effect of the share of tied firms that have adopted",
                   "calibrated", calibrated=True),
     ParameterSpec("edih_weight", 0.4, 0.0, 2.0, "log-odds", "policy",
                   "Effect of having been served by an EDIH on every decision",
-                  "stated assumption: no published estimate of EDIH effects (wide range)"),
+                  "stated assumption: no published estimate of EDIH effects (wide range)",
+                  role="lever"),
     ParameterSpec("complexity_weight", 1.0, 0.0, 3.0, "log-odds per unit", "adoption",
-                  "Weight of a technology's complexity", ASSUMPTION),
+                  "Weight of a technology's complexity (also how much harder the "
+                  "later items of the basic ladder are)",
+                  "calibrated to the DII bands", calibrated=True),
     ParameterSpec("test_before_invest_effect", 0.5, 0.0, 1.0, "share", "policy",
                   "Share of complexity removed by an EDIH test-before-invest service",
-                  "stated assumption"),
+                  "stated assumption", role="lever"),
     ParameterSpec("training_capability_gain", 0.2, 0.0, 1.0, "capability units", "policy",
-                  "Capability added by EDIH training (capability has median 1)", ASSUMPTION),
+                  "Capability added by EDIH training (capability has median 1)", ASSUMPTION,
+                  role="lever"),
     ParameterSpec("ai_cloud_complementarity", 0.8, 0.0, 3.0, "log-odds", "adoption",
                   "Extra log-odds of AI for firms that use cloud",
                   "stated assumption: most AI users also use cloud (Eurostat)"),
     ParameterSpec("gigabit_effect", 0.3, 0.0, 2.0, "log-odds", "adoption",
                   "Extra log-odds of cloud where gigabit is available", ASSUMPTION),
     # --- environment -----------------------------------------------------------------
-    ParameterSpec("basic_benefit_growth", 0.03, 0.0, 0.3, "per year", "environment",
-                  "Yearly growth of the benefit of basic items", ASSUMPTION),
-    ParameterSpec("cloud_benefit_growth", 0.05, 0.0, 0.4, "per year", "environment",
-                  "Yearly growth of the benefit of cloud", ASSUMPTION),
-    ParameterSpec("data_analytics_benefit_growth", 0.08, 0.0, 0.4, "per year", "environment",
-                  "Yearly growth of the benefit of data analytics", ASSUMPTION),
-    ParameterSpec("ai_benefit_growth", 0.38, 0.0, 0.8, "per year", "environment",
-                  "Yearly growth of the benefit of AI (fastest: generative AI from 2023)",
-                  "calibrated to AI 13% (2021) to 33% (2025)", calibrated=True),
-    ParameterSpec("security_benefit_growth", 0.0, 0.0, 0.3, "per year", "environment",
-                  "Yearly growth of the perceived benefit of security measures "
+    # Benefit trends rise along a logistic curve in time and saturate: the benefit
+    # multiplier is 1 in 2021 and tends to 1 + gain (environment.benefit_trend).
+    ParameterSpec("basic_benefit_gain", 0.4, 0.0, 3.0, "x 2021 benefit", "environment",
+                  "Eventual rise of the benefit of basic items (saturating)",
+                  "calibrated to the DII v3/v4 series", calibrated=True),
+    ParameterSpec("cloud_benefit_gain", 0.6, 0.0, 3.0, "x 2021 benefit", "environment",
+                  "Eventual rise of the benefit of cloud (saturating)",
+                  "calibrated to E_CC1_SI/E_CC 2021-2025", calibrated=True),
+    ParameterSpec("data_analytics_benefit_gain", 1.0, 0.0, 3.0, "x 2021 benefit",
+                  "environment", "Eventual rise of the benefit of data analytics (saturating)",
+                  "calibrated to E_DA 2023-2025", calibrated=True),
+    ParameterSpec("ai_benefit_gain", 3.5, 0.0, 8.0, "x 2021 benefit", "environment",
+                  "Eventual rise of the benefit of AI (saturating; generative AI from 2023)",
+                  "calibrated to E_AI_TANY 2021-2025", calibrated=True),
+    ParameterSpec("security_benefit_gain", 0.0, 0.0, 3.0, "x 2021 benefit", "environment",
+                  "Eventual rise of the perceived benefit of security measures "
                   "(threat growth acts separately)", ASSUMPTION),
+    ParameterSpec("benefit_midyear", 2023.0, 2015.0, 2032.0, "year", "environment",
+                  "Year by which basic items, cloud and data analytics have gained half "
+                  "of their eventual benefit rise", "calibrated", calibrated=True),
+    ParameterSpec("ai_benefit_midyear", 2025.0, 2021.0, 2032.0, "year", "environment",
+                  "Year by which AI has gained half of its eventual benefit rise",
+                  "calibrated to the AI take-off after 2023", calibrated=True),
     ParameterSpec("cost_decline", 0.05, 0.0, 0.2, "per year", "environment",
                   "Yearly fall in the real cost of digital technology", ASSUMPTION),
     ParameterSpec("threat_growth", 0.05, 0.0, 0.3, "per year", "environment",
@@ -111,7 +141,8 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Hazard of becoming aware of an advanced technology through media",
                   "calibrated", calibrated=True),
     ParameterSpec("awareness_peer_rate", 0.15, 0.0, 1.0, "per quarter per share", "awareness",
-                  "Extra hazard of awareness per share of tied firms that use it", ASSUMPTION),
+                  "Extra hazard of awareness per share of tied firms that use it",
+                  "calibrated", calibrated=True),
     ParameterSpec("security_awareness_rate", 0.03, 0.0, 0.3, "per quarter", "cyber",
                   "Hazard of becoming aware of cyber risk without an incident or campaign",
                   "stated assumption: small firms neglect cyber risk (progress report 2023)"),
@@ -141,12 +172,15 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Rise in reporting log-odds per unit protection (measures / 11)", ASSUMPTION),
     ParameterSpec("campaign_measure_effect", 0.5, 0.0, 2.0, "log-odds", "policy",
                   "Extra log-odds of adding a measure for firms reached by a campaign, "
-                  "while it runs", ASSUMPTION),
+                  "while it runs", ASSUMPTION,
+                  role="lever"),
     ParameterSpec("campaign_reporting_effect", 0.7, 0.0, 3.0, "log-odds", "policy",
-                  "Extra log-odds of reporting for firms reached by a campaign", ASSUMPTION),
+                  "Extra log-odds of reporting for firms reached by a campaign", ASSUMPTION,
+                  role="lever"),
     ParameterSpec("obligation_effect", 2.0, 0.0, 5.0, "log-odds", "policy",
                   "Extra log-odds of adding a measure for firms under a security obligation "
-                  "that are below its minimum", ASSUMPTION),
+                  "that are below its minimum", ASSUMPTION,
+                  role="lever"),
     # --- costs (for the logit and for subsidy accounting) ---------------------------
     ParameterSpec("cost_basic_eur", 3_000.0, 0.0, 50_000.0, "EUR", "costs",
                   "Cost of one basic item for a firm of 10-49 persons", ASSUMPTION),
@@ -160,8 +194,25 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Cost of one security measure for a firm of 10-49", ASSUMPTION),
     ParameterSpec("cost_scale_2_9", 0.4, 0.1, 1.0, "x cost of 10-49", "costs",
                   "Cost multiplier for firms of 2-9 persons", ASSUMPTION),
-    ParameterSpec("cost_scale_50_249", 3.0, 1.0, 10.0, "x cost of 10-49", "costs",
-                  "Cost multiplier for firms of 50-249 persons", ASSUMPTION),
+    ParameterSpec("cost_scale_50_249", 2.0, 1.0, 10.0, "x cost of 10-49", "costs",
+                  "Cost multiplier for firms of 50-249 persons",
+                  "calibrated (with cost_weight) to the size gradient", calibrated=True),
+    ParameterSpec("slack_size_effect", 0.3, 0.0, 2.0, "log slack", "costs",
+                  "Financial slack of firms of 50-249 persons over 10-49 (log ratio; 2-9 "
+                  "firms lie as far below 10-49)",
+                  "calibrated (with the cost parameters) to the size gradient",
+                  calibrated=True),
+    # --- 2021 starting levels (true shares of 10-249 firms; the survey reads them
+    # through the measurement model) ---------------------------------------------------
+    ParameterSpec("initial_cloud", 0.59, 0.3, 0.85, "share of 10-249 firms", "population",
+                  "Firms using sophisticated or intermediate cloud in early 2021",
+                  "calibrated; Eurostat E_CC1_SI 2021: 59.45%", calibrated=True),
+    ParameterSpec("initial_data_analytics", 0.42, 0.15, 0.7, "share of 10-249 firms",
+                  "population", "Firms performing data analytics in early 2021",
+                  "calibrated; unobserved in 2021 (E_DA from 2023: 49.43%)", calibrated=True),
+    ParameterSpec("initial_ai", 0.12, 0.03, 0.3, "share of 10-249 firms", "population",
+                  "Firms using at least one AI technology in early 2021",
+                  "calibrated; Eurostat E_AI_TANY 2021: 12.10%", calibrated=True),
     # --- population and network -----------------------------------------------------
     ParameterSpec("trait_digital_correlation", 0.5, 0.0, 0.9, "correlation", "population",
                   "Correlation of capability and innovativeness with the initial digital level",
@@ -172,6 +223,24 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("network_supply_degree", 2.0, 0.0, 20.0, "ties per firm", "network",
                   "Ties drawn per firm along supply chains (other sectors, any region)",
                   ASSUMPTION, integer=True),
+    # --- measurement: how the surveys read the simulated firms -------------------------
+    ParameterSpec("survey_cloud_any_offset", 0.2, -1.0, 2.0, "log-odds", "measurement",
+                  "Log-odds of buying any cloud service (E_CC) over buying "
+                  "sophisticated or intermediate cloud (E_CC1_SI, the model's cloud)",
+                  "calibrated; both series observed 2021-2025", calibrated=True,
+                  role="measurement"),
+    ParameterSpec("survey_ai_2025_offset", 0.0, -1.5, 1.5, "log-odds", "measurement",
+                  "Shift of the 2025 AI reading (Eurostat flags a break in series for NL)",
+                  "calibrated; Eurostat break flag b on E_AI_TANY NL 2025", calibrated=True,
+                  role="measurement"),
+    ParameterSpec("survey_dii_v4_offset_10_49", 0.0, -1.5, 1.5, "log-odds", "measurement",
+                  "Shift of the DII v4 at-least-basic reading for 10-49 firms against the "
+                  "model's v4 item mapping", "calibrated to E_DI4_GELO 2022, 2024",
+                  calibrated=True, role="measurement"),
+    ParameterSpec("survey_dii_v4_offset_50_249", 0.0, -1.5, 1.5, "log-odds", "measurement",
+                  "Shift of the DII v4 at-least-basic reading for 50-249 firms against the "
+                  "model's v4 item mapping", "calibrated to E_DI4_GELO 2022, 2024",
+                  calibrated=True, role="measurement"),
 )
 
 SECTOR_EFFECT_DEFAULTS = {
@@ -193,6 +262,10 @@ _SPECS += tuple(
 
 PARAMETERS: dict[str, ParameterSpec] = {s.name: s for s in _SPECS}
 CALIBRATED: tuple[str, ...] = tuple(s.name for s in _SPECS if s.calibrated)
+HISTORY: tuple[str, ...] = tuple(s.name for s in _SPECS if s.role != "lever")
+"""Parameters that shape (or read) the observed 2021-2025 record: an experiment takes
+them only from a calibration's posterior (or leaves them at their defaults)."""
+LEVER_RESPONSE: tuple[str, ...] = tuple(s.name for s in _SPECS if s.role == "lever")
 
 
 class Parameters(Mapping[str, float]):
@@ -256,6 +329,7 @@ def parameter_table() -> pd.DataFrame:
                 "high": s.high,
                 "unit": s.unit,
                 "calibrated": s.calibrated,
+                "role": s.role,
                 "description": s.description,
                 "source": s.source,
             }

@@ -15,19 +15,24 @@ weight. How the stated assumptions enter is written out in docs/ODD.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
+from scipy.stats import betabinom
 
 from . import datasets
 from .errors import ModelInputError
 from .parameters import Parameters
 from .technologies import (
+    BANDS,
     BASIC_ITEMS,
     DII_BASIC_MASK,
     N_BASIC,
     N_SECURITY_MEASURES,
     SECURITY_THRESHOLD,
+    band_codes,
 )
 
 SIZE_CLASSES = datasets.SIZE_CLASSES
@@ -69,20 +74,14 @@ POPULATIONS = {"10-249": ("10-49", "50-249"), "2-249": SIZE_CLASSES}
 # reveals the share of 50-249 firms in the survey frame: 0.176 in 2021, the same
 # for every band (see frame_share_medium). The frame's 10-49 count follows from
 # the 50-249 count; it is split over sectors as described in stratum_counts.
-# Within-band distribution of the DII item count (stated assumption: density falls
-# away from the lower edge of each band, as in a unimodal count distribution).
-WITHIN_BAND = {
-    "very_low": (0.05, 0.10, 0.30, 0.55),
-    "low": (0.40, 0.33, 0.27),
-    "high": (0.42, 0.33, 0.25),
-    "very_high": (0.60, 0.30, 0.10),
-}
 
-# Starting levels of the advanced technologies and of security (shares of 10+ firms
-# in early 2021); derivations in model/data/README.md.
-INITIAL_CLOUD = 0.52  # CBS: 65% use any cloud (2021) x about 0.8 sophisticated/intermediate
-INITIAL_DATA_ANALYTICS = 0.35  # between CBS big data 27% (2019) and Eurostat E_DA 56% (2025)
-INITIAL_AI = 0.13  # DESI 2022: about 13% of NL firms used AI (2021)
+# The starting levels of cloud, data analytics and AI are calibrated parameters
+# (initial_cloud, ...: shares of 10-249 firms). Their split by size class follows the
+# median gap between 50-249 and 10-49 firms in the other member states (Eurostat,
+# log-odds; the earliest year each indicator exists); firms of 2-9 lag 10-49 by the
+# same gap (stated assumption).
+INITIAL_SIZE_GRADIENT = {"cloud": ("E_CC1_SI", 2021), "data_analytics": ("E_DA", 2023),
+                         "ai": ("E_AI_TANY", 2021)}
 INITIAL_SECURITY_5PLUS = 0.68  # assumption: 76.3% (E_SECMGE5, 2024) less 2.8 points a year
 # Awareness of an advanced technology among non-users in 2021 (stated assumption).
 INITIAL_AWARENESS = {"cloud": 0.65, "data_analytics": 0.45, "ai": 0.30}
@@ -120,6 +119,7 @@ def _sum_sections(column: pd.Series, parts: tuple[str, ...]) -> float:
     return float(sum(-column[p[1:]] if p.startswith("-") else column[p] for p in parts))
 
 
+@cache
 def frame_share_medium(year: int = 2021) -> float:
     """Share of 50-249 firms among 10-249 firms in Eurostat's frame.
 
@@ -174,11 +174,36 @@ def initial_band_pmf(population: str = "10-249") -> dict[str, np.ndarray]:
     shares["2-9"] = small / small.sum()
     pmf = {}
     for size in POPULATIONS[population]:
-        s = shares[size] / shares[size].sum()
-        pmf[size] = np.concatenate(
-            [s[band] * np.asarray(WITHIN_BAND[band]) for band in WITHIN_BAND]
-        )
+        s = (shares[size] / shares[size].sum())[list(BANDS)].to_numpy()
+        shape = _smooth_count_shape(tuple(s))
+        band = band_codes(np.arange(N_COUNT))
+        within = shape / np.bincount(band, weights=shape)[band]
+        pmf[size] = s[band] * within
     return pmf
+
+
+N_COUNT = 13  # DII item counts 0..12
+
+
+@cache
+def _smooth_count_shape(band_shares: tuple[float, ...]) -> np.ndarray:
+    """A beta-binomial distribution of the item count (0..12) fitted to four band shares.
+
+    Only its shape within each band is used (the band shares themselves are matched
+    exactly): a unimodal count distribution puts the mass of a band towards the
+    mode, e.g. most 'low' firms at 6 items when the mode lies near 6-7. How the mass
+    sits within a band decides how soon firms cross into the next one.
+    """
+    target = np.asarray(band_shares)
+    band = band_codes(np.arange(N_COUNT))
+
+    def loss(log_ab: np.ndarray) -> float:
+        pmf = betabinom.pmf(np.arange(N_COUNT), N_COUNT - 1, *np.exp(log_ab))
+        return float(np.sum((np.bincount(band, weights=pmf, minlength=4) - target) ** 2))
+
+    best = minimize(loss, np.log([2.0, 2.0]), method="Nelder-Mead",
+                    options={"xatol": 1e-6, "fatol": 1e-12, "maxiter": 2000})
+    return betabinom.pmf(np.arange(N_COUNT), N_COUNT - 1, *np.exp(best.x))
 
 
 @dataclass
@@ -257,25 +282,34 @@ def build_population(
     capability = np.exp(
         0.4 * (rho * level + np.sqrt(1 - rho**2) * rng.standard_normal(n)) + 0.1 * size_centre
     )
-    slack = np.exp(0.4 * rng.standard_normal(n) + 0.3 * size_centre)
+    slack = np.exp(0.4 * rng.standard_normal(n) + params["slack_size_effect"] * size_centre)
     innovativeness = rho * level + np.sqrt(1 - rho**2) * rng.standard_normal(n)
 
-    # Advanced technologies by quota on a score rising with the item count and size;
-    # the quota is set on the surveyed firms (10-249) and its threshold applied to all.
+    # Advanced technologies by quota within each size class, on a score rising with
+    # the item count: the size classes' shares follow initial_size_shares.
     surveyed = size >= size_idx["10-49"]
     adopted: dict[str, np.ndarray] = {}
-    score = 0.45 * count_v3 + 0.3 * size_centre + rng.standard_normal(n)
-    cloud = _top_share(score, weight, surveyed, INITIAL_CLOUD, eligible=count_v3 >= 1)
+    by_size = [size == k for k in range(len(SIZE_CLASSES))]
+
+    def quota(tech: str, score: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+        shares = initial_size_shares(tech, params[f"initial_{tech}"])
+        out = np.zeros(n, dtype=bool)
+        for k, s_name in enumerate(SIZE_CLASSES):
+            if by_size[k].any():
+                out |= by_size[k] & _top_share(score, weight, by_size[k], shares[s_name],
+                                               eligible)
+        return out
+
+    score = 0.45 * count_v3 + rng.standard_normal(n)
+    cloud = quota("cloud", score, count_v3 >= 1)
     cloud |= count_v3 >= 11  # 11+ of 12 v3 items needs cloud or AI: give cloud
     adopted["cloud"] = cloud
-    score = 0.45 * count_v3 + 0.3 * size_centre + 1.0 * cloud + rng.standard_normal(n)
-    ai = _top_share(score, weight, surveyed, INITIAL_AI, eligible=count_v3 >= 4)
+    score = 0.45 * count_v3 + 1.0 * cloud + rng.standard_normal(n)
+    ai = quota("ai", score, count_v3 >= 4)
     ai |= count_v3 >= 12
     adopted["ai"] = ai
-    score = 0.45 * count_v3 + 0.3 * size_centre + rng.standard_normal(n)
-    adopted["data_analytics"] = _top_share(
-        score, weight, surveyed, INITIAL_DATA_ANALYTICS, eligible=count_v3 >= 4
-    )
+    score = 0.45 * count_v3 + rng.standard_normal(n)
+    adopted["data_analytics"] = quota("data_analytics", score, count_v3 >= 4)
 
     # Basic ladder: a firm-specific order (Plackett-Luce on the odds of each item's
     # prevalence), held up to the position that gives the firm its v3 count.
@@ -318,6 +352,25 @@ def build_population(
         edih_eur=np.zeros(n),
         campaign_eur=np.zeros(n),
     )
+
+
+def initial_size_shares(tech: str, share_10_249: float) -> dict[str, float]:
+    """2021 share of users per size class such that the 10-249 frame (Eurostat's mix of
+    10-49 and 50-249) holds ``share_10_249`` and the 50-249 / 10-49 log-odds gap is the
+    median of the other member states (INITIAL_SIZE_GRADIENT)."""
+    gap = datasets.eu_size_gradient(*INITIAL_SIZE_GRADIENT[tech])[0]
+    alpha = frame_share_medium()
+    lo, hi = -20.0, 20.0
+    for _ in range(80):  # bisection on the log-odds of 10-49 firms
+        mid = 0.5 * (lo + hi)
+        mix = (1 - alpha) * _expit(mid) + alpha * _expit(mid + gap)
+        lo, hi = (mid, hi) if mix < share_10_249 else (lo, mid)
+    z = 0.5 * (lo + hi)
+    return {"2-9": _expit(z - gap), "10-49": _expit(z), "50-249": _expit(z + gap)}
+
+
+def _expit(x: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-x)))
 
 
 def _quota_by_rank(z: np.ndarray, w: np.ndarray, pmf: np.ndarray) -> np.ndarray:

@@ -1,0 +1,231 @@
+"""The observed record and the survey observation model.
+
+Every statistic the model is compared with, calibration and history check alike:
+
+- DII v3 (2021, 2023, 2025): at-least-basic and the low, high and very high bands
+  (very low is one minus at-least-basic), for 10-49 and 50-249 firms;
+- DII v4 (2022, 2024): at-least-basic, for 10-49 and 50-249 firms, read through a
+  measurement offset per size class (v4 counts another item set than v3);
+- AI (E_AI_TANY 2021, 2023, 2024, 2025; a measurement offset for the 2025 break),
+  sophisticated/intermediate cloud (E_CC1_SI) and any cloud (E_CC, through an offset),
+  2021-2025; data analytics (E_DA) and the Digital Decade aggregate "AI, cloud or data
+  analytics" (E_AI_CC1SI_DA_ANY), 2023 and 2025; all for NL 10-249;
+- the size gradient of AI, cloud and data analytics (log-odds of 50-249 over 10-49
+  firms): NL's own split is held out, so the statistic is the median of the other
+  member states, with their spread as its standard deviation.
+
+Observations before 2021 (cloud since 2014, big data 2016-2020) lie before the
+simulated period: they are kept in the record (``role = "before start"``) and shown in
+figures, not fitted.
+
+A survey reading of a simulated share is ``expit(logit(share) + offset)`` where a
+measurement parameter applies, plus the survey's sampling error when drawing a
+predictive value. Each statistic's standard deviation combines sampling error
+(effective sample sizes below) and a model-error allowance per series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model import PARAMETERS, datasets
+
+START_YEAR = 2021
+LAST_OBSERVED_YEAR = 2025
+SIZES = ("10-49", "50-249")
+BANDS_FITTED = ("low", "high", "very_high")
+
+SERIES = ("dii_v3_basic", "dii_v3_bands", "dii_v4", "ai", "cloud", "data_analytics",
+          "advanced_any", "size_gradient")
+"""Groups of statistics; each has one model-error allowance and, in the ABC distance,
+the same total weight (so no group dominates by its number of statistics)."""
+
+MODEL_SD = {"dii_v3_basic": 0.008, "dii_v3_bands": 0.015, "dii_v4": 0.01, "ai": 0.01,
+            "cloud": 0.012, "data_analytics": 0.012, "advanced_any": 0.012,
+            "size_gradient": 0.0}
+"""Model-error allowance per series (share units), added in quadrature to the
+sampling error; for the size gradient the cross-country spread stands in for both."""
+
+EFFECTIVE_SAMPLE = {"10-49": 3000, "50-249": 2000, "10-249": 4500}
+"""Effective sample sizes of the Dutch ICT survey (stated assumption derived from
+Eurostat's 2021 quality report for NL, isoc_sdds_nl: 13,600 sampled enterprises of 10+
+persons, 75% response, Neyman allocation over 32 NACE x 6 size strata, 100+ fully
+included; a design effect of about 1.5-2 is assumed)."""
+
+ADVANCED_STATISTICS = (
+    # series, Eurostat code, model indicator, years, measurement offset by year
+    ("ai", "E_AI_TANY", "ai", (2021, 2023, 2024, 2025), {2025: "survey_ai_2025_offset"}),
+    ("cloud", "E_CC1_SI", "cloud", (2021, 2023, 2024, 2025), {}),
+    ("cloud", "E_CC", "cloud", (2014, 2016, 2018, 2020, 2021, 2023, 2024, 2025),
+     {"*": "survey_cloud_any_offset"}),
+    ("data_analytics", "E_DA", "data_analytics", (2023, 2025), {}),
+    ("data_analytics", "E_BD", "data_analytics", (2016, 2018), {}),
+    ("data_analytics", "E_BDA", "data_analytics", (2020,), {}),
+    ("advanced_any", "E_AI_CC1SI_DA_ANY", "advanced_any", (2023, 2025), {}),
+)
+GRADIENT_STATISTICS = (("E_AI_TANY", "ai", (2023, 2024, 2025)),
+                       ("E_CC1_SI", "cloud", (2023, 2025)),
+                       ("E_DA", "data_analytics", (2023, 2025)))
+V4_OFFSET = {"10-49": "survey_dii_v4_offset_10_49", "50-249": "survey_dii_v4_offset_50_249"}
+
+
+@dataclass(frozen=True)
+class Record:
+    """The observed statistics (one row each) with what the model reads for them.
+
+    Columns: ``key``, ``series``, ``code`` (Eurostat), ``indicator`` (model),
+    ``segment``, ``year``, ``value``, ``flag``, ``kind`` (``share`` or ``gradient``),
+    ``offset`` (measurement parameter or empty), ``sd`` (sampling and model error),
+    ``sampling_sd``, ``role`` (``initial``, ``fit`` or ``before start``).
+    """
+
+    table: pd.DataFrame
+
+    def fitted(self, fit_until: int = LAST_OBSERVED_YEAR) -> pd.DataFrame:
+        t = self.table
+        return t[(t["role"] == "fit") & (t["year"] <= fit_until)]
+
+    def held_out(self, fit_until: int) -> pd.DataFrame:
+        t = self.table
+        return t[(t["role"] == "fit") & (t["year"] > fit_until)]
+
+    def simulated(self) -> pd.DataFrame:
+        """Statistics the model can produce (from 2021 on)."""
+        return self.table[self.table["role"] != "before start"]
+
+
+def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None = None
+                ) -> Record:
+    """The record from the shipped data, or from tables in the shipped layouts
+    (``datasets.normalise_dii`` / ``normalise_advanced`` are applied here)."""
+    dii = datasets.dii() if dii is None else datasets.normalise_dii(dii)
+    adv = (datasets.advanced_history() if advanced is None
+           else datasets.normalise_advanced(advanced))
+    rows: list[dict] = []
+    for size in SIZES:
+        for year in (2021, 2023, 2025):
+            for level in ("at_least_basic", *BANDS_FITTED):
+                v = _one(dii, size_class=size, year=year, dii_version=3, level=level)
+                if v is not None:
+                    series = "dii_v3_basic" if level == "at_least_basic" else "dii_v3_bands"
+                    rows.append(_row(series, "E_DI3_" + level, f"dii_{level}", size, year,
+                                     v, "", ""))
+        for year in (2022, 2024):
+            v = _one(dii, size_class=size, year=year, dii_version=4, level="at_least_basic")
+            if v is not None:
+                rows.append(_row("dii_v4", "E_DI4_GELO", "dii_v4_at_least_basic", size, year,
+                                 v, "", V4_OFFSET[size]))
+    nl = adv[(adv["geo"] == "NL") & (adv["size_class"] == "10-249")]
+    for series, code, indicator, years, offsets in ADVANCED_STATISTICS:
+        for year in years:
+            sel = nl[(nl["indicator"] == code) & (nl["year"] == year)]
+            if len(sel) == 1:
+                offset = offsets.get(year, offsets.get("*", ""))
+                rows.append(_row(series, code, indicator, "10-249", year,
+                                 float(sel["value"].iloc[0]), sel["flag"].iloc[0], offset))
+    for code, indicator, years in GRADIENT_STATISTICS:
+        for year in years:
+            try:
+                median, sd, n = datasets.size_gradient(adv, code, year)
+            except ValueError:
+                continue
+            if n >= 5:
+                rows.append({**_row("size_gradient", code, indicator, "50-249 vs 10-49",
+                                    year, median, "", ""), "kind": "gradient", "sd": sd,
+                             "sampling_sd": 0.0})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        raise ValueError("no observations found in the data")
+    table["key"] = (table["code"] + ":" + table["indicator"] + "@" + table["segment"] + ":"
+                    + table["year"].astype(str))
+    return Record(table.reset_index(drop=True))
+
+
+def _one(df: pd.DataFrame, **where) -> float | None:
+    sel = df
+    for k, v in where.items():
+        sel = sel[sel[k] == v]
+    return float(sel["value"].iloc[0]) if len(sel) == 1 else None
+
+
+def _row(series: str, code: str, indicator: str, segment: str, year: int, value: float,
+         flag: str, offset: str) -> dict:
+    n = EFFECTIVE_SAMPLE.get(segment, EFFECTIVE_SAMPLE["10-249"])
+    sampling = float(np.sqrt(max(value * (1 - value), 0.0) / n))
+    role = ("before start" if year < START_YEAR else
+            "initial" if year == START_YEAR and series.startswith("dii_v3") else "fit")
+    return {"series": series, "code": code, "indicator": indicator, "segment": segment,
+            "year": int(year), "value": float(value), "flag": str(flag or ""),
+            "kind": "share", "offset": offset,
+            "sd": float(np.hypot(sampling, MODEL_SD[series])), "sampling_sd": sampling,
+            "role": role}
+
+
+# --------------------------------------------------------------------- survey readings
+def _logit(x):
+    x = np.clip(np.asarray(x, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(x / (1 - x))
+
+
+def _expit(z):
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def readings(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int], float],
+             params: Mapping[str, float], rng: np.random.Generator | None = None
+             ) -> np.ndarray:
+    """What the survey would report for each statistic (rows of ``stats``), given the
+    simulated survey-year values (indicator, segment, year) and the parameters.
+
+    With ``rng``, the survey's sampling error is added (a predictive draw)."""
+    out = np.empty(len(stats))
+    for k, s in enumerate(stats.itertuples()):
+        if s.kind == "gradient":
+            out[k] = (_logit(simulated[(s.indicator, "50-249", s.year)])
+                      - _logit(simulated[(s.indicator, "10-49", s.year)]))
+            continue
+        value = simulated[(s.indicator, s.segment, s.year)]
+        if s.offset:
+            value = float(_expit(_logit(value) + _param(params, s.offset)))
+        out[k] = value
+    if rng is not None:
+        noise = rng.standard_normal(len(stats)) * stats["sampling_sd"].to_numpy()
+        out = np.where(stats["kind"].to_numpy() == "share", np.clip(out + noise, 0, 1), out)
+    return out
+
+
+def _param(params: Mapping[str, float], name: str) -> float:
+    return float(params[name]) if name in params else PARAMETERS[name].default
+
+
+def needed(stats: pd.DataFrame) -> set[tuple[str, str, int]]:
+    """The simulated (indicator, segment, year) values ``readings`` uses."""
+    out = set()
+    for s in stats.itertuples():
+        if s.kind == "gradient":
+            out |= {(s.indicator, "50-249", s.year), (s.indicator, "10-49", s.year)}
+        else:
+            out.add((s.indicator, s.segment, s.year))
+    return out
+
+
+# --------------------------------------------------------------------- history check
+HISTORY_Z = 2.0
+"""A run reproduces a series when the root-mean-square of its standardised errors
+(reading minus observation, over the statistic's sd) is at most this."""
+
+
+def history_scores(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int], float],
+                   params: Mapping[str, float]) -> dict[str, float]:
+    """Root-mean-square standardised error per series (keys ``SERIES`` present)."""
+    z = (readings(stats, simulated, params) - stats["value"].to_numpy()) / stats["sd"].to_numpy()
+    frame = pd.DataFrame({"series": stats["series"].to_numpy(), "z2": z**2})
+    return {k: float(np.sqrt(v)) for k, v in frame.groupby("series")["z2"].mean().items()}
+
+
+def history_ok(scores: Mapping[str, float]) -> bool:
+    return all(v <= HISTORY_Z for v in scores.values())
