@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
+from model.parameters import CALIBRATED, HISTORY
 from model.errors import check_keys, check_number
 from model.population import POPULATIONS
 from model.technologies import ADVANCED
@@ -73,6 +74,7 @@ class RunSettings:
     seeds_per_draw: int = 1
     batch_size: int | None = None
     start_year: int = START_YEAR
+    exploratory: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class Target:
     threshold: float
     population: str = "10-249"
     year: int = 2030
+    dii_version: int = 3
 
     @property
     def segment(self) -> str:
@@ -90,7 +93,12 @@ class Target:
 
     @property
     def indicators(self) -> tuple[str, ...]:
-        return ADVANCED if self.indicator == "advanced_each" else (self.indicator,)
+        """Model indicators read (the lowest counts for ``advanced_each``)."""
+        if self.indicator == "advanced_each":
+            return ADVANCED
+        if self.indicator == "dii_at_least_basic" and self.dii_version == 4:
+            return ("dii_v4_at_least_basic",)
+        return (self.indicator,)
 
 
 @dataclass(frozen=True)
@@ -162,8 +170,10 @@ _RUN = {
     "seed": ("integer", 0, 2**63 - 1),
     "seeds_per_draw": ("integer", 1, 1000),
     "batch_size": ("integer", 1, 100_000),
+    "exploratory": ("boolean",),
 }
-_TARGET = ("indicator", "threshold", "population", "year")
+_TARGET = ("indicator", "threshold", "population", "year", "dii_version")
+DII_VERSIONS = (3, 4)
 
 
 def load_config(path: str | Path, base_dir: str | Path | None = None,
@@ -216,6 +226,8 @@ def parse_config(raw: Mapping[str, Any], source: str = "<config>",
     for overlap in sorted(set(parameters) & set(uncertainties)):
         errors.append(f"parameters.{overlap}: also declared under [uncertainties]; "
                       "give it in one place only")
+    if not run.exploratory:
+        errors.extend(history_problems(uncertainties, parameters, posterior, check_files))
     scenarios = _scenarios(raw.get("scenarios"), errors)
     baseline = raw.get("baseline", "baseline")
     if not isinstance(baseline, str):
@@ -256,6 +268,11 @@ def _run_settings(table: Any, errors: list[str]) -> RunSettings:
         try:
             if rule[0] == "integer":
                 values[key] = check_number(value, f"run.{key}", rule[1], rule[2], integer=True)
+            elif rule[0] == "boolean":
+                if not isinstance(value, bool):
+                    raise ModelInputError(f"run.{key}", f"expected true or false, got {value!r}",
+                                          "true, false")
+                values[key] = value
             elif value not in rule[1]:
                 raise ModelInputError(f"run.{key}", f"unknown value {value!r}",
                                       ", ".join(rule[1]))
@@ -309,10 +326,17 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
                                 run.end_year, integer=True)
         except ModelInputError as err:
             local.append(str(err))
+        version = spec.get("dii_version", 3)
+        if isinstance(version, bool) or version not in DII_VERSIONS:
+            local.append(f"{path}.dii_version: {version!r} is not a DII version "
+                         f"(allowed: {', '.join(map(str, DII_VERSIONS))})")
+        elif version != 3 and indicator != "dii_at_least_basic":
+            local.append(f"{path}.dii_version: only a dii_at_least_basic target has a DII "
+                         f"version (this target's indicator is {indicator!r})")
         errors.extend(local)
         if not local:
             out[name] = Target(name=name, indicator=indicator, threshold=threshold,
-                               population=population, year=year)
+                               population=population, year=year, dii_version=int(version))
     return out
 
 
@@ -393,6 +417,42 @@ def _uncertainties(table: Any, base_dir: Path, errors: list[str], check_files: b
             errors.append(f"uncertainties.{name}: already a column of the posterior file; "
                           "a parameter comes from one source only")
     return out, posterior
+
+
+_OPT_OUT = ("set run.exploratory = true to explore it anyway (the manifest records it "
+            "and the report flags the results as not calibrated to the observed past)")
+
+
+def history_problems(uncertainties: Mapping[str, Any], parameters: Mapping[str, float],
+                     posterior: Path | None, check_files: bool = True) -> list[str]:
+    """Why an experiment's uncertainty model is incoherent with the calibration.
+
+    A parameter that shapes the simulated 2021-2025 history may only be drawn, jointly
+    with the others, from a calibration's posterior: a separate distribution (or a
+    fixed value other than its default) would simulate a past that was never fitted.
+    A posterior must hold every calibrated parameter.
+    """
+    out = []
+    for name in sorted(set(uncertainties) & set(HISTORY)):
+        out.append(f"uncertainties.{name}: shapes the observed 2021-2025 history, so it is "
+                   "drawn only from the calibrated posterior (uncertainties.posterior); "
+                   + _OPT_OUT)
+    for name in sorted(set(parameters) & set(HISTORY)):
+        if parameters[name] != PARAMETERS[name].default:
+            out.append(f"parameters.{name}: shapes the observed 2021-2025 history; fixing it "
+                       f"at {parameters[name]:g} (default {PARAMETERS[name].default:g}) "
+                       "departs from the calibration; " + _OPT_OUT)
+    if posterior is not None and check_files and posterior.is_file():
+        try:
+            columns = set(read_posterior(posterior).columns)
+        except (ConfigError, OSError, ValueError):
+            return out  # reported where the file is read
+        missing = [c for c in CALIBRATED if c not in columns]
+        if missing:
+            out.append(f"uncertainties.posterior: {posterior.name} lacks calibrated "
+                       f"parameter(s) {', '.join(missing)}: it comes from an older "
+                       "calibration; run `sme-abm calibrate` again, or " + _OPT_OUT)
+    return out
 
 
 def read_posterior(path: str | Path) -> pd.DataFrame:

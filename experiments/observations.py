@@ -213,6 +213,30 @@ def needed(stats: pd.DataFrame) -> set[tuple[str, str, int]]:
     return out
 
 
+def survey_value(indicator: str, segment: str, year: int,
+                 simulated: Mapping[tuple[str, str, int], float],
+                 params: Mapping[str, float]) -> float:
+    """What the official survey would report for a model indicator (a target's reading).
+
+    The AI reading carries the 2025 break from 2025 on (a break in series puts the
+    survey on a new basis). The DII v4 reading of a segment mixes its size classes'
+    readings, each with its offset (2-9 firms, never surveyed, take the 10-49 one).
+    Everything else is read as simulated.
+    """
+    value = simulated[(indicator, segment, year)]
+    if indicator == "ai" and year >= 2025:
+        return float(_expit(_logit(value) + _param(params, "survey_ai_2025_offset")))
+    if indicator == "dii_v4_at_least_basic":
+        parts = [s for s in ("2-9", "10-49", "50-249")
+                 if (indicator, s, year) in simulated
+                 and (segment == "all" or (segment == "10-249" and s != "2-9") or segment == s)]
+        firms = np.array([simulated[("firms", s, year)] for s in parts])
+        read = [_expit(_logit(simulated[(indicator, s, year)])
+                       + _param(params, V4_OFFSET.get(s, V4_OFFSET["10-49"]))) for s in parts]
+        return float(np.dot(firms, read) / firms.sum())
+    return float(value)
+
+
 # --------------------------------------------------------------------- history check
 HISTORY_Z = 2.0
 """A run reproduces a series when the root-mean-square of its standardised errors
@@ -229,3 +253,27 @@ def history_scores(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int],
 
 def history_ok(scores: Mapping[str, float]) -> bool:
     return all(v <= HISTORY_Z for v in scores.values())
+
+
+_RECORD: Record | None = None
+
+
+def shipped_record() -> Record:
+    """The record from the shipped data, built once per process."""
+    global _RECORD
+    if _RECORD is None:
+        _RECORD = load_record()
+    return _RECORD
+
+
+def history_check(simulated: Mapping[tuple[str, str, int], float],
+                  params: Mapping[str, float], end_year: int) -> dict[str, float | bool]:
+    """Outcome columns of one run: ``history:<series>`` (RMS standardised error over the
+    fitted statistics it simulated) and ``history:ok`` (every series within
+    HISTORY_Z). Statistics after ``end_year`` are skipped."""
+    stats = shipped_record().fitted()
+    stats = stats[stats["year"] <= end_year]
+    if stats.empty:
+        return {}
+    scores = history_scores(stats.reset_index(drop=True), simulated, params)
+    return {**{f"history:{k}": v for k, v in scores.items()}, "history:ok": history_ok(scores)}

@@ -14,6 +14,7 @@ import pandas as pd
 from . import plots
 from .analysis import summarise
 from .config import ExperimentConfig
+from .observations import HISTORY_Z
 from .store import ResultStore, atomic_write_text
 
 NO_SPLIT = "Needs two or more seeds per parameter draw (run.seeds_per_draw)."
@@ -79,6 +80,38 @@ def other_outcomes(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def history_table(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario: share of runs whose simulated 2021-2025 survey readings reproduce
+    every fitted series (``history:ok``), and per series."""
+    cols = [c for c in outcomes.columns if c.startswith("history:") and c != "history:ok"]
+    if "history:ok" not in outcomes or outcomes.empty:
+        return pd.DataFrame()
+    rows = []
+    for scenario, runs in outcomes.groupby("scenario", sort=False):
+        row = {"scenario": scenario, "every series": _pct(runs["history:ok"].mean())}
+        for c in cols:
+            row[c.split(":", 1)[1]] = _pct((runs[c] <= HISTORY_Z).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def history_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
+    """One line for the top of a report: how many runs reproduce the observed past."""
+    if "history:ok" not in outcomes or outcomes.empty:
+        return "History check: not available (no run simulated an observed year)."
+    share = outcomes["history:ok"].mean()
+    flag = ""
+    if config.run.exploratory:
+        flag = (" **Exploratory run (run.exploratory = true): parameters that shape the "
+                "observed past were drawn outside the calibrated posterior; P(hit) is not "
+                "calibrated to the observed record.**")
+    elif config.posterior is None:
+        flag = (" No posterior: the parameters that shape the observed past are at their "
+                "defaults, not calibrated.")
+    return (f"History check: {share:.0%} of runs reproduce every fitted 2021-2025 series "
+            f"(root-mean-square standardised error at most {HISTORY_Z:g} per series).{flag}")
+
+
 def _pct(x: float) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
 
@@ -108,7 +141,10 @@ def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFra
     run = config.run
     targets = "\n".join(
         f"- **{t.name}**: `{t.indicator}` of firms {t.population} at least "
-        f"{t.threshold:.0%} in {t.year} (survey value)" for t in config.targets.values())
+        f"{t.threshold:.0%} in {t.year} (survey reading"
+        + (f", DII v{t.dii_version}" if t.indicator == "dii_at_least_basic" else "") + ")"
+        for t in config.targets.values())
+    history = history_table(outcomes)
     split = summary[["scenario", "target", "sd_parameters", "sd_noise", "p_hit_draw_p05",
                      "p_hit_draw_p50", "p_hit_draw_p95"]].copy()
     has_split = split["sd_noise"].notna().any()
@@ -126,11 +162,16 @@ def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFra
     cost["deadweight_share"] = cost["deadweight_share"].map(_pct)
     others = other_outcomes(outcomes, config)
     figs = "\n\n".join(f"![{p.stem}](figures/{p.name})" for p in figures)
-    uncertainty = (
-        f"Uncertain parameters: {', '.join(sorted(config.uncertainties))}"
-        if config.uncertainties else
-        f"Parameters drawn from the posterior `{config.posterior}`" if config.posterior
-        else "No parameter uncertainty declared: P(hit) then reflects run-to-run noise only.")
+    parts = []
+    if config.posterior:
+        parts.append(f"Parameters that shape the observed past are drawn jointly from the "
+                     f"calibrated posterior `{config.posterior.name}`")
+    if config.uncertainties:
+        parts.append("lever effects from declared distributions: "
+                     + ", ".join(sorted(config.uncertainties)))
+    uncertainty = ("; ".join(parts) if parts else
+                   "No parameter uncertainty declared: P(hit) then reflects run-to-run "
+                   "noise only")
     config_text = ""
     cfg = root / "config.toml"
     if cfg.exists():
@@ -145,6 +186,8 @@ firms ({run.population} persons), 2021-{run.end_year}, seed {run.seed},
 Every scenario of a replication shares its parameter draw and seed (common random numbers),
 so differences against `{config.baseline}` are paired. Runs completed: {len(outcomes)}.
 Model commit: `{manifest.get('git_commit') or 'unknown'}`.
+
+{history_sentence(outcomes, config)}
 
 ## Targets
 
@@ -166,6 +209,16 @@ baseline's; "EUR/extra firm" divides it by the additional firms meeting the targ
 `sd_parameters` is the spread of the target-year value due to the parameters, `sd_noise`
 that of one run at fixed parameters. P(hit | draw) is the chance of a hit at one parameter
 draw; its 5/50/95% quantiles over draws show how far the parameters, not chance, decide.
+
+## History check
+
+Each run's simulated survey readings of 2021-2025 (the statistics the calibration fits,
+read through the same measurement model) against the observations: the share of runs
+whose root-mean-square standardised error is at most {HISTORY_Z:g} in each series. A
+coherent uncertainty model keeps this high in every scenario (the scenarios share their
+past).
+
+{_markdown(history) if len(history) else "-"}
 
 ## Cost
 

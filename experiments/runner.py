@@ -20,6 +20,7 @@ from model import SMEEconomy
 
 from .config import ExperimentConfig, Target
 from .design import RunSpec, build_design
+from .observations import history_check, survey_value
 from .executors import make_executor
 from .store import ResultStore, now
 
@@ -65,12 +66,16 @@ def run_one(spec: RunSpec, targets: Sequence[Target]) -> tuple[dict[str, Any], p
     frame = model.indicator_frame()
     frame = frame[frame["quarter"] == 1]
     wide = frame.set_index(["indicator", "segment", "year"])["value"]
+    simulated = dict(zip(zip(frame["indicator"].astype(str), frame["segment"].astype(str),
+                             frame["year"].astype(int), strict=True),
+                         frame["value"].to_numpy(), strict=True))
 
     row: dict[str, Any] = {"scenario": spec.scenario, "replication": spec.replication,
                            "draw": spec.draw, "seed": spec.seed}
     row.update({f"param:{k}": v for k, v in spec.parameters.items()})
     for t in targets:
-        values = [wide[(ind, t.segment, t.year)] for ind in t.indicators]
+        values = [survey_value(ind, t.segment, t.year, simulated, spec.parameters)
+                  for ind in t.indicators]
         value = float(min(values))
         row[f"value:{t.name}"] = value
         row[f"hit:{t.name}"] = bool(value >= t.threshold)
@@ -83,6 +88,7 @@ def run_one(spec: RunSpec, targets: Sequence[Target]) -> tuple[dict[str, Any], p
                 row[f"{ind}@{seg}"] = float(wide[(ind, seg, final)])
     for name in (*SPEND, *COUNTS):
         row[name] = float(wide[(name, "all", final)])
+    row.update(history_check(simulated, spec.parameters, spec.end_year))
 
     series = frame[frame["segment"].isin(SERIES_SEGMENTS)].copy()
     series.insert(0, "replication", np.int32(spec.replication))

@@ -93,6 +93,13 @@ def stratum_counts(population: str = "10-249") -> pd.DataFrame:
     if not isinstance(population, str) or population not in POPULATIONS:
         raise ModelInputError("population", f"unknown population {population!r}",
                               ", ".join(POPULATIONS))
+    return _stratum_counts(population).copy()
+
+
+@cache
+def _stratum_counts(population: str) -> pd.DataFrame:
+    # Cached: the shipped data never change within a process, and a calibration builds
+    # thousands of populations.
     counts = datasets.firm_counts()
     table = counts.pivot_table(index="section", columns="size_class", values="value")
     n_2_49 = pd.Series({k: _sum_sections(table["2-49"], v) for k, v in SECTORS.items()})
@@ -162,6 +169,13 @@ def _largest_remainder(mass: np.ndarray, n: int, floor: int = 0) -> np.ndarray:
 
 
 def initial_band_pmf(population: str = "10-249") -> dict[str, np.ndarray]:
+    """Distribution of the 2021 DII v3 item count (0..12) per size class (see
+    ``_initial_band_pmf``)."""
+    return {k: v.copy() for k, v in _initial_band_pmf(population).items()}
+
+
+@cache
+def _initial_band_pmf(population: str) -> dict[str, np.ndarray]:
     """Distribution of the 2021 DII v3 item count (0..12) per size class.
 
     10-49 and 50-249 come from Eurostat 2021. For 2-9 (not surveyed) each band
