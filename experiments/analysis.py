@@ -23,6 +23,16 @@ SUMMARY_COLUMNS = (
 )
 
 
+def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: list[float]) -> list[float]:
+    """Quantiles of a weighted sample (mid-point interpolation of the weighted CDF)."""
+    keep = w > 0
+    x, w = np.asarray(x)[keep], np.asarray(w)[keep]
+    order = np.argsort(x)
+    x, w = x[order], w[order]
+    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return [float(np.interp(qq, cum, x)) for qq in q]
+
+
 def wilson_interval(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion (Wilson 1927)."""
     if n <= 0:

@@ -1,4 +1,4 @@
-"""Calibration: ABC-SMC (pyabc) of every calibrated parameter to the whole observed
+"""Calibration: ABC-SMC (experiments.abc) of every calibrated parameter to the whole observed
 record, a joint posterior that experiments draw from, and a back-test.
 
 The statistics, their survey observation model (measurement offsets where a
@@ -8,8 +8,8 @@ model's quarter-1 value, with the survey's sampling error drawn anew in every
 simulation; the distance is the Euclidean norm of the differences over their
 standard deviations, each series scaled by one over the square root of its number of
 statistics, so that every series (the DII bands, AI, the size gradient, ...) carries
-the same weight whatever its size. The ABC tolerance epsilon decreases over
-generations (median of the last distances).
+the same weight whatever its size. Each generation the tolerance epsilon falls to
+the distance of the better half of the particles (``experiments.abc``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,10 @@ from model.errors import ModelInputError, check_number
 from model.population import POPULATIONS
 
 from . import observations as ob
+from .abc import chunks, simulation_seed, smc_abc
+from .analysis import weighted_quantiles
 from .config import ConfigError, _keys, content_hash, read_toml
+from .executors import make_executor
 from .store import atomic_write_parquet, atomic_write_text, git_commit, now, versions
 
 SAMPLERS = ("single", "multicore", "dask")
@@ -257,23 +259,33 @@ def simulate_series(params: Mapping[str, float], config: CalibrationConfig, seed
                     frame["value"].to_numpy(), strict=True))
 
 
-class Simulator:
-    """The pyabc model: parameters -> survey readings of the fitted statistics, with
-    sampling error (a picklable callable)."""
+@dataclass(frozen=True)
+class DistanceTask:
+    """A picklable batch of numbered simulations for a worker."""
 
-    def __init__(self, config: CalibrationConfig, stats: pd.DataFrame) -> None:
-        self.config = config
-        self.stats = stats.reset_index(drop=True)
-        self.end_year = int(stats["year"].max())
+    config: CalibrationConfig
+    stats: pd.DataFrame
+    weights: np.ndarray
+    items: tuple[tuple[int, dict[str, float]], ...]
 
-    def __call__(self, par: Mapping[str, float]) -> dict[str, float]:
-        # pyabc seeds numpy's global generator; one integer from it seeds this run.
-        seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002 - pyabc owns this state
-        params = {**self.config.parameters, **{k: float(par[k]) for k in self.config.priors}}
-        values = simulate_series(params, self.config, seed, self.end_year)
-        survey = ob.readings(self.stats, values, params,
-                             rng=np.random.default_rng([seed, 1]))
-        return dict(zip(self.stats["key"], map(float, survey), strict=True))
+
+def simulated_readings(config: CalibrationConfig, stats: pd.DataFrame,
+                       params: Mapping[str, float], seed: int) -> np.ndarray:
+    """One simulation's survey readings of ``stats``, with sampling error."""
+    full = {**config.parameters, **params}
+    values = simulate_series(full, config, seed, int(stats["year"].max()))
+    return ob.readings(stats, values, full, rng=np.random.default_rng([seed, 1]))
+
+
+def distances(task: DistanceTask) -> list[tuple[int, float]]:
+    """Weighted Euclidean distance to the observations of each numbered simulation."""
+    observed = task.stats["value"].to_numpy()
+    out = []
+    for number, params in task.items:
+        seed = simulation_seed(task.config.seed, number)
+        diff = simulated_readings(task.config, task.stats, params, seed) - observed
+        out.append((number, float(np.sqrt(np.sum((task.weights * diff) ** 2)))))
+    return out
 
 
 # --------------------------------------------------------------------- calibration
@@ -293,16 +305,11 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
               fit_until: int | None = None, sampler: str | None = None,
               workers: int | None = None, scheduler: str | None = None,
               progress: bool = True) -> CalibrationResult:
-    """Run ABC-SMC and write the posterior, its summary, fit figures and a manifest.
+    """Run ABC-SMC (``experiments.abc``) and write the posterior, its summary, the
+    posterior-predictive fit, figures, a report and a manifest.
 
-    ``progress`` keeps pyabc's per-generation log (epsilon, acceptance, timing).
+    ``progress`` prints one line per generation (tolerance, acceptance, simulations).
     """
-    import logging
-
-    import pyabc
-
-    logging.getLogger("ABC").setLevel(logging.INFO if progress else logging.WARNING)
-
     if fit_until is not None:
         config = replace(config, fit_until=check_number(fit_until, "--fit-until", 2022, 2025,
                                                         integer=True))
@@ -317,60 +324,43 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     if fit.empty:
         raise ConfigError(config.source, [f"run.fit_until: no observations up to "
                                           f"{config.fit_until} after the initial year"])
+    weights = fit["key"].map(distance_weights(fit)).to_numpy()
+    executor = make_executor("dask" if config.sampler == "dask" else "local",
+                             1 if config.sampler == "single" else config.workers,
+                             scheduler if config.sampler == "dask" else None,
+                             keep_alive=True)
+    n_workers = getattr(executor, "workers", None) or config.workers or 1
 
-    np.random.seed(config.seed % 2**32)  # noqa: NPY002 - pyabc draws from the global state
-    prior = pyabc.Distribution(**{
-        name: pyabc.RV("uniform", low, high - low) for name, (low, high) in config.priors.items()
-    })
-    distance = pyabc.PNormDistance(p=2, fixed_weights=distance_weights(fit))
-    client = None
-    if config.sampler == "single":
-        smp = pyabc.sampler.SingleCoreSampler()
-    elif config.sampler == "multicore":
-        smp = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=config.workers)
-    else:
-        from distributed import Client, LocalCluster
+    def simulate(items):
+        tasks = [DistanceTask(config, fit, weights, tuple(part))
+                 for part in chunks(items, 4 * n_workers)]
+        return [pair for res in executor.imap_unordered(distances, tasks) for pair in res]
 
-        client = Client(scheduler) if scheduler else Client(LocalCluster(
-            n_workers=config.workers or None, threads_per_worker=1, dashboard_address=None))
-        smp = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=4)
-    abc = pyabc.ABCSMC(Simulator(config, fit), prior, distance,
-                       population_size=config.population_size, sampler=smp)
-    db = out / "abc_history.db"
-    db.unlink(missing_ok=True)
-    abc.new(f"sqlite:///{db.resolve()}", {row.key: row.value for row in fit.itertuples()})
     start = time.perf_counter()
     started = now()
-    history = abc.history
-    stopped_early = False
     try:
-        history = abc.run(minimum_epsilon=config.min_epsilon,
-                          max_nr_populations=config.max_populations,
-                          min_acceptance_rate=config.min_acceptance_rate,
-                          max_total_nr_simulations=config.max_simulations,
-                          max_walltime=timedelta(minutes=config.max_walltime_minutes))
-    except KeyboardInterrupt:
-        # Every finished generation is in the database: keep the last one.
-        stopped_early = True
-        if history.max_t < 0:
-            raise
+        result = smc_abc(simulate, config.priors, config.population_size, config.seed,
+                         min_epsilon=config.min_epsilon,
+                         max_generations=config.max_populations,
+                         min_acceptance=config.min_acceptance_rate,
+                         max_simulations=config.max_simulations,
+                         max_seconds=60 * config.max_walltime_minutes,
+                         log=(lambda m: print(m, flush=True)) if progress else None)
     finally:
-        if client is not None:
-            client.close()
+        if hasattr(executor, "close"):
+            executor.close()
     seconds = time.perf_counter() - start
 
-    df, w = history.get_distribution()
-    posterior = df[list(config.priors)].reset_index(drop=True)
+    posterior = result.particles.reset_index(drop=True)
     # Parameters the calibration held fixed travel with the posterior, so an experiment
     # drawing from it simulates the same history that was fitted.
     for name, value in config.parameters.items():
         posterior[name] = float(value)
-    posterior["weight"] = w / w.sum()
+    posterior["weight"] = 1.0 / len(posterior)
     atomic_write_parquet(out / "posterior.parquet", posterior)
     summary = posterior_summary(posterior, config)
     atomic_write_text(out / "posterior_summary.csv", summary.to_csv(index=False))
-    pops = history.get_all_populations()
-    pops = pops[pops["t"] >= 0].reset_index(drop=True)
+    pops = result.generation_table()
 
     predictive = posterior_predictive(posterior, config, obs)
     atomic_write_parquet(out / "predictive.parquet", predictive)
@@ -383,13 +373,13 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     plots.posterior_marginals(posterior, config.priors, out / "figures")
     manifest = {
         "name": config.name, "config": config.canonical(),
-        "config_hash": content_hash(config.canonical()), "versions": {**versions(),
-                                                               "pyabc": pyabc.__version__},
+        "config_hash": content_hash(config.canonical()), "versions": versions(),
         "git_commit": git_commit(), "started": started, "finished": now(),
-        "seconds": round(seconds, 1), "simulations": int(history.total_nr_simulations),
+        "seconds": round(seconds, 1), "simulations": result.simulations,
         "fit_until": config.fit_until, "observations_fitted": len(fit),
-        "stopped_early": stopped_early,
-        "populations": pops.astype({"t": int}).to_dict(orient="records"),
+        "stopped_early": result.interrupted, "stop_reason": result.stop_reason,
+        "epsilon": float(result.distances.max()),
+        "populations": pops.to_dict(orient="records"),
         "forecast_mae_pp": _mae(forecast, held_out=True),
         "fit_mae_pp": _mae(forecast, held_out=False),
         "forecast_inside_90": _inside(forecast, held_out=True),
@@ -400,7 +390,7 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     atomic_write_text(out / "report.md", render(config, summary, forecast, pops, manifest))
     return CalibrationResult(posterior=posterior, summary=summary, predictive=predictive,
                              forecast=forecast, populations=pops, seconds=seconds,
-                             simulations=int(history.total_nr_simulations), out=out)
+                             simulations=result.simulations, out=out)
 
 
 def posterior_summary(posterior: pd.DataFrame, config: CalibrationConfig) -> pd.DataFrame:
@@ -416,15 +406,6 @@ def posterior_summary(posterior: pd.DataFrame, config: CalibrationConfig) -> pd.
                      "unit": PARAMETERS[name].unit, "width_ratio": width,
                      "identified": bool(width <= IDENTIFIED_WIDTH)})
     return pd.DataFrame(rows)
-
-
-def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: list[float]) -> list[float]:
-    keep = w > 0
-    x, w = np.asarray(x)[keep], np.asarray(w)[keep]
-    order = np.argsort(x)
-    x, w = x[order], w[order]
-    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return [float(np.interp(qq, cum, x)) for qq in q]
 
 
 def posterior_predictive(posterior: pd.DataFrame, config: CalibrationConfig,
@@ -500,9 +481,11 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
         table.append(f"| `{r.parameter}` | {r.median:.3g} | {r.q05:.3g} to {r.q95:.3g} | "
                      f"U({r.prior_low:g}, {r.prior_high:g}) | {r.width_ratio:.2f} | "
                      f"{'yes' if r.identified else '**weakly**'} | {r.unit} |")
-    gens = ["| generation | epsilon | simulations | particles |", "|---|---|---|---|"]
+    gens = ["| generation | tolerance (epsilon) | MCMC acceptance | MCMC steps | simulations |",
+            "|---|---|---|---|---|"]
     for r in pops.itertuples():
-        gens.append(f"| {int(r.t)} | {r.epsilon:.3g} | {int(r.samples)} | {int(r.particles)} |")
+        gens.append(f"| {int(r.t)} | {r.epsilon:.3g} | {r.acceptance:.3f} | {int(r.mcmc_steps)} "
+                    f"| {int(r.samples)} |")
     per = ["| role | series | statistics | mean abs. error | inside 90% band |",
            "|---|---|---|---|---|"]
     for r in series_errors(forecast).itertuples():
@@ -517,7 +500,7 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
         rows.append(f"| {r.code} ({r.indicator}) | {r.segment} | {r.year} | {r.role} | "
                     f"{k * r.observed:.2f} | {k * r.median:.2f} | {k * r.p05:.2f} to "
                     f"{k * r.p95:.2f} | {r.error_pp:+.2f}{unit} |")
-    weak = summary.loc[~summary["identified"], "parameter"].tolist()
+    weak = ", ".join(f"`{w}`" for w in summary.loc[~summary["identified"], "parameter"])
     held = forecast[forecast["role"] == "held out"]
     back = ""
     if len(held):
@@ -529,10 +512,11 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
                 "predictive band (sampling error included).\n")
     return f"""# Calibration: {config.name}
 
-ABC-SMC (pyabc {manifest['versions'].get('pyabc')}) of {len(config.priors)} parameters to
-{manifest['observations_fitted']} observed statistics up to {config.fit_until}, with
-{config.firms:,} simulated firms per simulation, {config.population_size} particles per
-generation; {manifest['simulations']:,} simulations in {manifest['seconds'] / 60:.1f} minutes.
+ABC-SMC with MCMC moves (Drovandi and Pettitt 2011; `experiments/abc.py`) of
+{len(config.priors)} parameters to {manifest['observations_fitted']} observed statistics
+up to {config.fit_until}, with {config.firms:,} simulated firms per simulation and
+{config.population_size} equally weighted particles; {manifest['simulations']:,} simulations
+in {manifest['seconds'] / 60:.1f} minutes (stopped: {manifest['stop_reason']}).
 On the fitted survey shares the posterior-predictive median is off by
 **{manifest['fit_mae_pp']} percentage points** on average, and
 {100 * (manifest['fit_inside_90'] or 0):.0f}% of them lie inside the 90% predictive band
@@ -541,7 +525,7 @@ On the fitted survey shares the posterior-predictive median is off by
 ## Identification
 
 A parameter is *identified* when its posterior 90% interval spans at most
-{IDENTIFIED_WIDTH:.0%} of its prior range. Weakly identified here: {", ".join(f"`{w}`" for w in weak) or "none"}.
+{IDENTIFIED_WIDTH:.0%} of its prior range. Weakly identified here: {weak or "none"}.
 The data say little about a weakly identified parameter beyond its prior; experiments
 still draw it jointly from the posterior, so its uncertainty is carried into P(hit)
 rather than hidden.

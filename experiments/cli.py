@@ -3,7 +3,7 @@
 - ``sme-abm run CONFIG``: run an experiment (scenarios x replications) into results/<name>/.
 - ``sme-abm validate CONFIG``: check an experiment file, reporting every problem at once.
 - ``sme-abm report DIR``: rebuild summary, figures and report from stored results.
-- ``sme-abm calibrate CONFIG``: ABC-SMC calibration (pyabc), posterior for experiments.
+- ``sme-abm calibrate CONFIG``: ABC-SMC calibration, posterior for experiments.
 - ``sme-abm sensitivity CONFIG``: Morris and Sobol indices (SALib).
 - ``sme-abm discover DIR --target NAME``: scenario discovery (PRIM).
 - ``sme-abm simulate``: one run, printing the yearly indicator table.
@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="delete results already in DIR and start again")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    cal = sub.add_parser("calibrate", help="fit the calibrated parameters (ABC-SMC, pyabc)")
+    cal = sub.add_parser("calibrate", help="fit the calibrated parameters (ABC-SMC)")
     cal.add_argument("config", help="calibration file (TOML)")
     cal.add_argument("--fit-until", type=int, metavar="YEAR",
                      help="fit observations up to YEAR only and report the forecast error "

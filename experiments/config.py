@@ -37,8 +37,8 @@ from typing import Any
 import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
-from model.parameters import CALIBRATED, HISTORY
 from model.errors import check_keys, check_number
+from model.parameters import CALIBRATED, HISTORY
 from model.population import POPULATIONS
 from model.technologies import ADVANCED
 

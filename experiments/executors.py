@@ -24,10 +24,17 @@ def _single_threaded_children() -> None:
 
 
 class LocalExecutor:
-    """A pool of local processes; with one worker, runs in this process."""
+    """A pool of local processes; with one worker, runs in this process.
 
-    def __init__(self, workers: int | None = None) -> None:
+    With ``keep_alive`` the pool outlives a call to ``imap_unordered`` (a calibration
+    makes hundreds of short calls; starting workers costs about a second each) until
+    ``close``.
+    """
+
+    def __init__(self, workers: int | None = None, keep_alive: bool = False) -> None:
         self.workers = workers or os.cpu_count() or 1
+        self.keep_alive = keep_alive
+        self._pool: ProcessPoolExecutor | None = None
 
     def imap_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         items = list(items)
@@ -38,8 +45,13 @@ class LocalExecutor:
         _single_threaded_children()
         # "spawn" explicitly: `import mesa` switches the default to it anyway, and
         # forking a process that holds threads is unsafe.
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(items)) or 1,
-                                   mp_context=mp.get_context("spawn"))
+        if self._pool is not None:
+            pool = self._pool
+        else:
+            size = self.workers if self.keep_alive else min(self.workers, len(items)) or 1
+            pool = ProcessPoolExecutor(max_workers=size, mp_context=mp.get_context("spawn"))
+            if self.keep_alive:
+                self._pool = pool
         try:
             pending = set()
             queue = iter(items)
@@ -61,8 +73,15 @@ class LocalExecutor:
             for proc in list(getattr(pool, "_processes", {}).values()):
                 proc.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
             raise
-        pool.shutdown(wait=True)
+        if not self.keep_alive:
+            pool.shutdown(wait=True)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def describe(self) -> str:
         return f"local processes ({self.workers} worker{'s' if self.workers > 1 else ''})"
@@ -109,11 +128,12 @@ class DaskExecutor:
 
 
 def make_executor(kind: str = "local", workers: int | None = None,
-                  scheduler: str | None = None) -> LocalExecutor | DaskExecutor:
+                  scheduler: str | None = None, keep_alive: bool = False
+                  ) -> LocalExecutor | DaskExecutor:
     if kind == "local":
         if scheduler:
             raise ValueError("--scheduler needs --executor dask")
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, keep_alive=keep_alive)
     if kind == "dask":
         return DaskExecutor(scheduler, workers)
     raise ValueError(f"--executor: unknown executor {kind!r} (allowed: {', '.join(EXECUTORS)})")

@@ -20,8 +20,8 @@ from model import SMEEconomy
 
 from .config import ExperimentConfig, Target
 from .design import RunSpec, build_design
-from .observations import history_check, survey_value
 from .executors import make_executor
+from .observations import history_check, survey_value
 from .store import ResultStore, now
 
 SERIES_SEGMENTS = ("all", "10-249", "2-9", "10-49", "50-249")

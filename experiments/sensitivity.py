@@ -8,9 +8,18 @@ change) and a ``[sensitivity]`` table::
     samples = 64                # Sobol: base samples N; Morris: trajectories
     morris_levels = 4
     [sensitivity.factors]
-    peer_weight = { low = 0.6, high = 1.8 }                   # a model parameter
+    peer_weight = { range = "posterior" }                     # its posterior 90% interval
+    cost_weight = { low = 0.6, high = 1.8 }                   # within the posterior
+    edih_weight = { low = 0.0, high = 1.0 }                   # a lever-response parameter
     "subsidy.rate" = { low = 0.0, high = 0.8 }                # a lever of the scenario
     "edih.capacity_per_year" = { low = 600, high = 4800 }
+
+With ``[uncertainties] posterior = ...`` the analysis runs around the calibration:
+every calibrated parameter that is not a factor sits at its posterior median, and a
+factor that shapes the observed history must stay within the posterior's 1-99% range
+(``range = "posterior"`` takes its 90% interval). Without a posterior such factors are
+refused, and so are distributions under ``[uncertainties]`` (a sensitivity analysis
+varies factors over ranges); ``run.exploratory = true`` lifts the history checks.
 
 Each sample point is run ``run.replications`` times (seeds shared by all points:
 common random numbers), through the same executors and store as experiments, so
@@ -32,13 +41,16 @@ import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
 from model.errors import check_number
+from model.parameters import HISTORY
 
+from .analysis import weighted_quantiles
 from .config import (
     ConfigError,
     ExperimentConfig,
     _keys,
     content_hash,
     parse_config,
+    read_posterior,
     read_toml,
 )
 from .design import RunSpec
@@ -56,6 +68,9 @@ class SensitivityConfig:
     samples: int
     morris_levels: int
     factors: dict[str, tuple[float, float]]
+    base_parameters: dict[str, float] = None  # type: ignore[assignment]
+    """Parameters of every point before its factors: [parameters] and the posterior
+    medians of the calibrated parameters that are not factors."""
 
     # What the store needs of a config (duck-typed like ExperimentConfig).
     @property
@@ -86,7 +101,9 @@ class SensitivityConfig:
         return {**self.experiment.canonical(),
                 "sensitivity": {"methods": list(self.methods), "samples": self.samples,
                                 "morris_levels": self.morris_levels,
-                                "factors": {k: list(v) for k, v in self.factors.items()}}}
+                                "factors": {k: list(v) for k, v in self.factors.items()},
+                                "base_parameters": dict(sorted(
+                                    (self.base_parameters or {}).items()))}}
 
     def digest(self) -> str:
         return content_hash(self.canonical())
@@ -122,6 +139,15 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
         errors.extend(err.errors)
     methods: tuple[str, ...] = ("morris", "sobol")
     samples, levels = 32, 4
+    quantiles: dict[str, tuple[float, ...]] = {}
+    exploratory = bool(experiment and experiment.run.exploratory)
+    if experiment is not None:
+        for name in sorted(experiment.uncertainties):
+            errors.append(f"uncertainties.{name}: a sensitivity analysis varies factors over "
+                          "ranges, not distributions; declare it under [sensitivity.factors] "
+                          f"(e.g. {name} = {{ low = ..., high = ... }})")
+        if experiment.posterior is not None:
+            quantiles = posterior_quantiles(read_posterior(experiment.posterior))
     factors: dict[str, tuple[float, float]] = {}
     if sens is None:
         errors.append("sensitivity: the table is required (methods, samples, factors)")
@@ -155,18 +181,34 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
             base_policy = next(iter(scenarios.values())) if len(scenarios) == 1 else {}
             for name, spec in table.items():
                 where = f"sensitivity.factors.{name}"
-                if not _keys(spec, ("low", "high"), where, errors):
+                if not _keys(spec, ("low", "high", "range"), where, errors):
                     continue
-                try:
-                    low = check_number(spec.get("low"), f"{where}.low")
-                    high = check_number(spec.get("high"), f"{where}.high")
-                except ModelInputError as err:
-                    errors.append(str(err))
-                    continue
-                if not low < high:
-                    errors.append(f"{where}: low ({low:g}) must be below high ({high:g})")
-                    continue
-                problem = _factor_problem(name, low, high, base_policy, experiment)
+                if "range" in spec:
+                    if spec["range"] != "posterior" or "low" in spec or "high" in spec:
+                        errors.append(f"{where}: write either range = \"posterior\" or low "
+                                      "and high")
+                        continue
+                    if name not in quantiles:
+                        errors.append(f"{where}: range = \"posterior\" needs a posterior "
+                                      "(uncertainties.posterior) holding this parameter")
+                        continue
+                    low, high = quantiles[name][1], quantiles[name][3]
+                    if not low < high:
+                        errors.append(f"{where}: the posterior does not vary it "
+                                      f"(fixed at {low:g})")
+                        continue
+                else:
+                    try:
+                        low = check_number(spec.get("low"), f"{where}.low")
+                        high = check_number(spec.get("high"), f"{where}.high")
+                    except ModelInputError as err:
+                        errors.append(str(err))
+                        continue
+                    if not low < high:
+                        errors.append(f"{where}: low ({low:g}) must be below high ({high:g})")
+                        continue
+                problem = _factor_problem(name, low, high, base_policy, experiment) or (
+                    None if exploratory else _history_problem(name, low, high, quantiles))
                 if problem:
                     errors.append(f"{where}: {problem}")
                     continue
@@ -179,8 +221,38 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
                       f"levers change); found {len(scen)}")
     if errors:
         raise ConfigError(source, errors)
+    base = dict(experiment.parameters)
+    base.update({k: q[2] for k, q in quantiles.items() if k not in factors})
     return SensitivityConfig(experiment=experiment, methods=methods, samples=samples,
-                             morris_levels=levels, factors=factors)
+                             morris_levels=levels, factors=factors, base_parameters=base)
+
+
+def posterior_quantiles(posterior: pd.DataFrame) -> dict[str, tuple[float, ...]]:
+    """Weighted 1, 5, 50, 95 and 99% quantiles of every posterior column."""
+    w = (posterior["weight"].to_numpy(float) if "weight" in posterior
+         else np.ones(len(posterior)))
+    return {c: tuple(weighted_quantiles(posterior[c].to_numpy(float), w,
+                                        [0.01, 0.05, 0.5, 0.95, 0.99]))
+            for c in posterior.columns if c != "weight"}
+
+
+def _history_problem(name: str, low: float, high: float,
+                     quantiles: Mapping[str, tuple[float, ...]]) -> str | None:
+    """Why a factor that shapes the observed history cannot take this range."""
+    if name not in HISTORY:
+        return None
+    hint = "; or set run.exploratory = true to explore outside the calibration"
+    if not quantiles:
+        return ("shapes the observed 2021-2025 history: give uncertainties.posterior so its "
+                "range can be kept consistent with the calibration" + hint)
+    if name not in quantiles:
+        return ("shapes the observed history but is not calibrated (fixed at its default "
+                "in the posterior's calibration)" + hint)
+    q01, _, _, _, q99 = quantiles[name]
+    if low < q01 or high > q99:
+        return (f"range {low:g} to {high:g} leaves the posterior's 1-99% range {q01:.4g} to "
+                f"{q99:.4g}; use range = \"posterior\" for its 90% interval" + hint)
+    return None
 
 
 def _factor_problem(name: str, low: float, high: float, policy: dict[str, Any],
@@ -271,7 +343,7 @@ def build_sensitivity_design(config: SensitivityConfig) -> tuple[list[RunSpec], 
             point = f"{method}-{i:06d}"
             values = dict(zip(config.factors, (float(v) for v in row), strict=True))
             points.append({"point": point, "method": method, "index": i, **values})
-            params = dict(config.experiment.parameters)
+            params = dict(config.base_parameters or config.experiment.parameters)
             pol = policy
             for name, value in values.items():
                 if "." in name:

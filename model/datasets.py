@@ -30,6 +30,8 @@ def normalise_dii(df: pd.DataFrame) -> pd.DataFrame:
     """NL rows of an isoc_e_dii table in the shipped layout, values as shares."""
     df = df[df["geo"] == "NL"].copy()
     df["value"] = df["value_pct"] / 100.0
+    if "flag" not in df:
+        df["flag"] = ""
     return df[["size_class", "year", "dii_version", "level", "value", "flag"]].reset_index(
         drop=True
     )
@@ -77,7 +79,7 @@ def normalise_advanced(df: pd.DataFrame) -> pd.DataFrame:
     """An advanced-technology table in the shipped layout, values as shares."""
     df = df.copy()
     df["value"] = df["value"] / 100.0
-    df["flag"] = df["flag"].fillna("").astype(str)
+    df["flag"] = df["flag"].fillna("").astype(str) if "flag" in df else ""
     return df[["dataset", "indicator", "geo", "size_class", "year", "value", "flag"]]
 
 

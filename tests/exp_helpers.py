@@ -32,7 +32,10 @@ SERIES_KEY = [*KEY, "year", "indicator", "segment"]
 _TINY: dict[str, Any] = {
     "name": "tiny",
     "description": "Tiny experiment for the tests: two scenarios, 500 firms, 2021-2024.",
-    "run": {"end_year": 2024, "firms": 500, "replications": 4, "seeds_per_draw": 2, "seed": 7},
+    # exploratory: it draws two history-shaping parameters without a posterior (the
+    # machinery under test does not depend on a calibration).
+    "run": {"end_year": 2024, "firms": 500, "replications": 4, "seeds_per_draw": 2, "seed": 7,
+            "exploratory": True},
     "targets": {
         "basic": {"indicator": "dii_at_least_basic", "threshold": 0.87, "year": 2024},
         "advanced": {"indicator": "advanced_any", "threshold": 0.77},

@@ -82,19 +82,48 @@ def test_observations_match_the_shipped_data():
     row = obs[(obs["indicator"] == "dii_at_least_basic") & (obs["segment"] == "10-49")
               & (obs["year"] == 2025)]
     assert row["value"].item() == pytest.approx(0.8728)
-    assert set(obs["year"]) == {2021, 2022, 2023, 2024, 2025}
-    assert obs.loc[obs["indicator"] == "ai", "value"].item() == pytest.approx(0.3321)
+    fit = obs[obs["role"] == "fit"]
+    assert set(fit["year"]) == {2021, 2022, 2023, 2024, 2025}
+    ai = obs[(obs["code"] == "E_AI_TANY") & (obs["kind"] == "share")].set_index("year")
+    # AI on every observed year; the 2025 value (break in series) read through its offset
+    assert ai["value"].to_dict() == pytest.approx({2021: 0.121, 2023: 0.1311, 2024: 0.219,
+                                                   2025: 0.3187})
+    assert ai.loc[2025, "offset"] == "survey_ai_2025_offset" and ai.loc[2025, "flag"] == "b"
+    assert (obs.loc[obs["code"] == "E_CC", "offset"] == "survey_cloud_any_offset").all()
+    # both DII versions, each by size class
+    assert set(obs.loc[obs["series"] == "dii_v4", "year"]) == {2022, 2024}
+    assert set(obs.loc[obs["series"] == "dii_v3_basic", "year"]) == {2021, 2023, 2025}
+    # before 2021: kept, not fitted
+    assert set(obs.loc[obs["role"] == "before start", "year"]) <= set(range(2014, 2021))
     assert obs["key"].is_unique
-    # v4 years and bands carry wider tolerances than the at-least-basic share
-    assert (obs.loc[obs["series"] == "dii_v4", "sd"] == 0.03).all()
-    assert (obs.loc[obs["series"] == "dii_v3_bands", "sd"] == 0.025).all()
-    assert (obs.loc[obs["indicator"] == "dii_at_least_basic", "sd"] == 0.01).all()
+    # sd = sampling error (+) model error, so it exceeds both
+    shares = obs[obs["kind"] == "share"]
+    assert (shares["sd"] >= shares["sampling_sd"]).all() and (shares["sampling_sd"] > 0).all()
+
+
+def test_size_gradient_statistics_come_from_other_member_states():
+    obs = observations(load_calibration_config(DEFAULT))
+    grad = obs[obs["kind"] == "gradient"]
+    assert set(grad["indicator"]) == {"ai", "cloud", "data_analytics"}
+    # medium firms lead small ones everywhere in the EU: positive log-odds gaps
+    assert (grad["value"] > 0.5).all() and (grad["sd"] > 0.05).all()
 
 
 def test_fit_until_holds_later_years_out():
     obs = observations(load_calibration_config(DEFAULT))
     fit = cal.fitted(obs, 2023)
-    assert fit["year"].max() == 2023 and 2021 not in set(fit["year"])
+    assert fit["year"].max() == 2023 and 2020 not in set(fit["year"])
+    assert not ((fit["year"] == 2021) & fit["series"].str.startswith("dii_v3")).any()
+
+
+def test_series_weigh_the_same_in_the_distance():
+    obs = observations(load_calibration_config(DEFAULT))
+    fit = cal.fitted(obs, 2025)
+    w = cal.distance_weights(fit)
+    # sum over a series of (weight x sd)^2 is 1 for every series
+    totals = fit.assign(c=[(w[k] * sd) ** 2 for k, sd in zip(fit["key"], fit["sd"])]
+                        ).groupby("series")["c"].sum()
+    assert totals.to_numpy() == pytest.approx(1.0)
 
 
 def test_weighted_quantiles():
@@ -107,28 +136,39 @@ def test_weighted_quantiles():
 
 
 def _synthetic_data(tmp_path: Path, truth: dict[str, float], firms: int) -> tuple[Path, Path]:
-    """Observation files in the shipped format, made by the model at known parameters."""
+    """Observation files in the shipped layout, made by the model at known parameters
+    and read through the survey observation model (no sampling noise)."""
+    import numpy as np
+
+    from experiments import observations as ob
+
     config = CalibrationConfig(name="s", priors={}, dii_file=Path(), advanced_file=Path(),
                                firms=firms)
-    s = simulate_series(truth, config, seed=99, end_year=2025)
-    v = s.set_index(["indicator", "segment", "year"])["value"]
+    values = simulate_series(truth, config, seed=99, end_year=2025)
+    record = ob.load_record().table
+    record = record[record["role"] != "before start"].reset_index(drop=True)
+    record["value"] = ob.readings(record, values, truth)
     rows = []
-    for size in ("10-49", "50-249"):
-        for year in (2021, 2023, 2025):
-            for level in cal.LEVELS:
-                rows.append(("NL", size, year, 3, level, 100 * v[(f"dii_{level}", size, year)]))
-        for year in (2022, 2024):
-            rows.append(("NL", size, year, 4, "at_least_basic",
-                         100 * v[("dii_v4_at_least_basic", size, year)]))
+    for r in record[record["series"].str.startswith("dii")].itertuples():
+        level = r.indicator.replace("dii_v4_", "").replace("dii_", "")
+        rows.append(("NL", r.segment, r.year, 4 if r.series == "dii_v4" else 3, level,
+                     100 * r.value))
+        if level == "at_least_basic" and r.series != "dii_v4":
+            rows.append(("NL", r.segment, r.year, 3, "very_low", 100 * (1 - r.value)))
     dii = tmp_path / "dii.csv"
     pd.DataFrame(rows, columns=["geo", "size_class", "year", "dii_version", "level",
                                 "value_pct"]).to_csv(dii, index=False)
-    adv_rows = [(f"synthetic [{code}]", "NL", "GE10", "2025",
-                 str(100 * v[(ind, "10-249", 2025)]), "%", "model")
-                for ind, code in cal.ADVANCED_CODES.items()]
+    shipped = pd.read_csv(REPO / "model" / "data" / "eurostat_advanced_history.csv")
+    nl = (shipped["geo"] == "NL") & (shipped["size_class"] == "10-249")
+    adv_frame = shipped[~nl | (shipped["year"] < 2021)].copy()
+    new = []
+    for r in record[record["kind"] == "share"].itertuples():
+        if r.segment == "10-249":
+            new.append({"dataset": "synthetic", "indicator": r.code, "indicator_label": "",
+                        "geo": "NL", "size_class": "10-249", "year": r.year,
+                        "value": 100 * r.value, "flag": r.flag or np.nan})
     adv = tmp_path / "adv.csv"
-    pd.DataFrame(adv_rows, columns=["indicator", "geo", "size_class", "year", "value", "unit",
-                                    "source"]).to_csv(adv, index=False)
+    pd.concat([adv_frame, pd.DataFrame(new)], ignore_index=True).to_csv(adv, index=False)
     return dii, adv
 
 
@@ -153,6 +193,27 @@ def test_calibration_recovers_known_parameters(tmp_path):
     assert (out / "manifest.json").exists() and (out / "report.md").exists()
     fit = pd.read_csv(out / "fit.csv")
     assert set(fit["role"]) == {"initial", "fitted"}
+    assert "Identification" in (out / "report.md").read_text()
+    assert set(summary["identified"]) <= {True, False}
+
+
+def test_definition_break_offset_is_recovered(tmp_path):
+    """A synthetic AI series whose 2025 survey reads 0.8 log-odds higher than the firms'
+    true use (a break in series): the calibration recovers the offset, and the true AI
+    trend is not bent to absorb it."""
+    truth = {"survey_ai_2025_offset": 0.8}
+    dii, adv = _synthetic_data(tmp_path, truth, firms=1500)
+    raw = _raw(data={"dii": str(dii), "advanced": str(adv)},
+               priors={"survey_ai_2025_offset": {"low": -1.0, "high": 1.5},
+                       "ai_intercept": {"low": -3.2, "high": -1.2}})
+    raw["abc"].update(population_size=80, max_populations=5)
+    raw["run"]["firms"] = 1500
+    result = calibrate(parse_calibration_config(raw), out=tmp_path / "brk", progress=False)
+    s = result.summary.set_index("parameter")
+    assert s.loc["survey_ai_2025_offset", "q05"] <= 0.8 <= s.loc["survey_ai_2025_offset", "q95"]
+    assert s.loc["survey_ai_2025_offset", "q05"] > 0.2  # a break was found, not noise
+    default = -2.2  # the synthetic truth's ai_intercept (its default)
+    assert s.loc["ai_intercept", "q05"] <= default <= s.loc["ai_intercept", "q95"]
 
 
 def test_back_test_reports_held_out_years(tmp_path):
@@ -164,6 +225,7 @@ def test_back_test_reports_held_out_years(tmp_path):
     result = calibrate(config, out=tmp_path / "bt", fit_until=2023, progress=False)
     held = result.forecast[result.forecast["role"] == "held out"]
     assert set(held["year"]) == {2024, 2025}
+    assert {"ai", "cloud", "data_analytics", "dii_v4", "dii_v3_basic"} <= set(held["series"])
     assert "Back-test" in (tmp_path / "bt" / "report.md").read_text()
 
 

@@ -7,6 +7,7 @@ import pickle
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import FIRM_SHARES, one
 from hypothesis import given
@@ -60,7 +61,7 @@ def test_every_decision_has_intercept_cost_and_benefit_trend():
     from model.technologies import DECISIONS
 
     for d in DECISIONS:
-        for name in (f"{d}_intercept", f"cost_{d}_eur", f"{d}_benefit_growth"):
+        for name in (f"{d}_intercept", f"cost_{d}_eur", f"{d}_benefit_gain"):
             assert name in PARAMETERS, name
 
 
@@ -192,7 +193,9 @@ def test_extreme_corners_run():
         ("data_analytics_intercept", "data_analytics"),
         ("ai_intercept", "ai"),
         ("security_intercept", "security_5plus"),
-        ("ai_benefit_growth", "ai"),
+        ("ai_benefit_gain", "ai"),
+        ("initial_ai", "ai"),
+        ("initial_cloud", "cloud"),
         ("awareness_base_rate", "advanced_any"),
     ],
 )
@@ -206,3 +209,37 @@ def test_calibration_levers_move_their_target(name, indicator):
     hi = one(simulate(1_000, 4, parameters={name: higher}, end_year=2025), indicator,
              "10-249", 2025, 1)
     assert hi > lo, (name, lo, hi)
+
+
+@pytest.mark.parametrize("tech", ["basic", "cloud", "data_analytics", "ai", "security"])
+def test_benefit_trends_are_bounded(tech):
+    """A benefit trend is 1 in 2021, never falls, and stays below 1 + gain however far
+    ahead: a forecast cannot grow without limit from a few observed years."""
+    from model.environment import benefit_trend
+
+    for gain in (0.0, 1.0, PARAMETERS[f"{tech}_benefit_gain"].high):
+        for mid in (2015.0, 2023.0, 2032.0):
+            p = resolve_parameters({f"{tech}_benefit_gain": gain, "benefit_midyear": mid,
+                                    "ai_benefit_midyear": max(mid, 2021.0)})
+            t = np.linspace(2021, 2100, 400)
+            trend = np.array([benefit_trend(tech, x, p) for x in t])
+            assert trend[0] == pytest.approx(1.0)
+            assert np.all(np.diff(trend) >= -1e-12)
+            assert np.all(trend <= 1.0 + gain + 1e-9)
+            assert trend[-1] == pytest.approx(1.0 + gain, abs=1e-3)
+
+
+def test_every_parameter_has_a_role_and_levers_are_few():
+    from model.parameters import HISTORY, LEVER_RESPONSE, ROLES
+
+    assert {PARAMETERS[n].role for n in PARAMETERS} <= set(ROLES)
+    assert set(HISTORY) | set(LEVER_RESPONSE) == set(PARAMETERS)
+    # what a lever does to a firm acts only when the lever is in force
+    assert set(LEVER_RESPONSE) == {"edih_weight", "test_before_invest_effect",
+                                   "training_capability_gain", "campaign_measure_effect",
+                                   "campaign_reporting_effect", "obligation_effect"}
+    # the measurement parameters never change the simulation
+    frame_a = simulate(600, 3, end_year=2023)
+    frame_b = simulate(600, 3, end_year=2023, parameters={
+        n: PARAMETERS[n].high for n in PARAMETERS if PARAMETERS[n].role == "measurement"})
+    pd.testing.assert_frame_equal(frame_a, frame_b)

@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 
 from model import ModelInputError, resolve_parameters
 from model.datasets import SIZE_CLASSES, dii, dii_bands, firm_counts
+from model.datasets import eu_size_gradient
 from model.population import (
-    INITIAL_AI,
-    INITIAL_CLOUD,
-    INITIAL_DATA_ANALYTICS,
     INITIAL_SECURITY_5PLUS,
+    INITIAL_SIZE_GRADIENT,
     POPULATIONS,
     REGION_NAMES,
     REGIONS,
@@ -24,6 +23,7 @@ from model.population import (
     build_population,
     frame_share_medium,
     initial_band_pmf,
+    initial_size_shares,
     stratum_counts,
 )
 from model.technologies import (
@@ -191,8 +191,9 @@ def test_initial_state_is_consistent(pop_10_249, pop_2_249):
 
 
 def test_initial_advanced_and_security_levels(pop_10_249, pop_2_249):
-    """Cloud, AI, data analytics and security start at their 2021 levels among 10-249."""
-    targets = {"cloud": INITIAL_CLOUD, "ai": INITIAL_AI, "data_analytics": INITIAL_DATA_ANALYTICS}
+    """Cloud, AI, data analytics and security start at their 2021 levels among 10-249
+    (the calibrated starting levels: parameters initial_<tech>)."""
+    targets = {t: PARAMS[f"initial_{t}"] for t in ("cloud", "ai", "data_analytics")}
     for pop in (pop_10_249, pop_2_249):
         surveyed = pop.size_class >= SIZE_CLASSES.index("10-49")
         w = pop.weight[surveyed]
@@ -229,3 +230,31 @@ def test_2021_dii_data_are_those_shipped():
     b = dii_bands(2021)
     np.testing.assert_allclose(b.loc[["10-49", "50-249"], list(BANDS)].sum(axis=1), 1.0,
                                atol=2e-4)
+
+
+@pytest.mark.parametrize("tech", ["cloud", "ai", "data_analytics"])
+@pytest.mark.parametrize("level", [0.1, 0.4, 0.7])
+def test_initial_size_split_keeps_level_and_eu_gradient(tech, level):
+    """Per size class: the 10-249 mix holds the level, 50-249 leads 10-49 by the median
+    gap of the other member states, and 2-9 lags 10-49 by the same gap."""
+    shares = initial_size_shares(tech, level)
+    alpha = frame_share_medium()
+    assert (1 - alpha) * shares["10-49"] + alpha * shares["50-249"] == pytest.approx(level,
+                                                                                     abs=1e-6)
+    gap = eu_size_gradient(*INITIAL_SIZE_GRADIENT[tech])[0]
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    assert logit(shares["50-249"]) - logit(shares["10-49"]) == pytest.approx(gap, abs=1e-6)
+    assert logit(shares["10-49"]) - logit(shares["2-9"]) == pytest.approx(gap, abs=1e-6)
+    assert 0.5 < gap < 1.2  # medium firms lead in every EU country's statistics
+
+
+def test_initial_population_reproduces_the_size_split(pop_10_249):
+    """Medium firms start with more advanced technology than small firms, as the EU's
+    size gradient says (NL's own split is held out of the data)."""
+    pop = pop_10_249
+    for tech in ("cloud", "ai", "data_analytics"):
+        want = initial_size_shares(tech, PARAMS[f"initial_{tech}"])
+        for size in ("10-49", "50-249"):
+            sel = pop.size_class == SIZE_CLASSES.index(size)
+            got = pop.weight[sel & pop.adopted[tech]].sum() / pop.weight[sel].sum()
+            assert got == pytest.approx(want[size], abs=0.02), (tech, size)
