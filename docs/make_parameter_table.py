@@ -17,12 +17,13 @@ START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
 def render() -> str:
     table = parameter_table()
     lines = [
-        "| name | group | default | range | unit | calibrated | meaning | source |",
-        "|---|---|---|---|---|---|---|---|",
+        "| name | group | role | default | range | unit | calibrated | meaning | source |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table.itertuples():
         lines.append(
-            f"| `{row.name}` | {row.group} | {row.default:g} | {row.low:g} to {row.high:g} "
+            f"| `{row.name}` | {row.group} | {row.role} | {row.default:g} | {row.low:g} to "
+            f"{row.high:g} "
             f"| {row.unit} | {'yes' if row.calibrated else 'no'} | {row.description} "
             f"| {row.source} |"
         )

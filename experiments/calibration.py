@@ -115,7 +115,7 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
 
     abc = raw.get("abc", {})
     if _keys(abc, _ABC, "abc", errors):
-        limits = {"population_size": (10, 100_000, True), "max_populations": (1, 100, True),
+        limits = {"population_size": (10, 100_000, True), "max_populations": (1, 1000, True),
                   "min_epsilon": (0.0, None, False), "max_walltime_minutes": (0.1, 10_000, False),
                   "max_simulations": (10, 10**9, True), "workers": (1, 4096, True),
                   "predictive_draws": (5, 10_000, True),

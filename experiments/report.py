@@ -167,7 +167,7 @@ def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFra
         parts.append(f"Parameters that shape the observed past are drawn jointly from the "
                      f"calibrated posterior `{config.posterior.name}`")
     if config.uncertainties:
-        parts.append("lever effects from declared distributions: "
+        parts.append("parameters from declared distributions: "
                      + ", ".join(sorted(config.uncertainties)))
     uncertainty = ("; ".join(parts) if parts else
                    "No parameter uncertainty declared: P(hit) then reflects run-to-run "

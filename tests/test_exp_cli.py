@@ -70,6 +70,17 @@ def test_validate_typo_and_missing_posterior(tmp_path):
     assert "uncertainties.posterior: file not found" in err
 
 
+def test_validate_refuses_drawing_a_calibrated_parameter_on_its_own(tmp_path):
+    raw = tiny_mapping(exploratory=False)
+    code, out, err = run_cli("validate", str(write_config(tmp_path, raw)))
+    assert code == 2 and out == ""
+    assert "uncertainties.basic_intercept: shapes the observed 2021-2025 history" in err
+    assert "uncertainties.peer_weight: shapes the observed 2021-2025 history" in err
+    raw["run"]["exploratory"] = True
+    code, out, err = run_cli("validate", str(write_config(tmp_path, raw)))
+    assert code == 0, err
+
+
 def test_validate_missing_file(tmp_path):
     code, _, err = run_cli("validate", str(tmp_path / "nope.toml"))
     assert code == 2 and "file not found" in err

@@ -35,8 +35,8 @@ RUN_INTEGERS = {  # allowed ranges, as documented in the errors
     "replications": (1, 1_000_000), "seed": (0, 2**63 - 1), "seeds_per_draw": (1, 1000),
     "batch_size": (1, 100_000),
 }
-RUN_KEYS = (*RUN_INTEGERS, "population")
-TARGET_KEYS = ("indicator", "threshold", "population", "year")
+RUN_KEYS = (*RUN_INTEGERS, "population", "exploratory")
+TARGET_KEYS = ("indicator", "threshold", "population", "year", "dii_version")
 TOP_KEYS = ("name", "description", "run", "targets", "uncertainties", "parameters",
             "scenarios", "baseline")
 LEVERS = ("subsidy", "edih", "cyber_campaign", "security_obligation")
@@ -612,3 +612,70 @@ def test_posterior_path_with_nul_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as info:
         parse(raw, tmp_path)
     assert any(e.startswith("uncertainties.posterior") for e in info.value.errors)
+
+
+# ------------------------------------------------------------------ one uncertainty model
+def _posterior_file(directory: Path, columns=None) -> Path:
+    from model import CALIBRATED
+
+    cols = CALIBRATED if columns is None else columns
+    frame = pd.DataFrame({c: [PARAMETERS[c].default] * 3 for c in cols}).assign(weight=1 / 3)
+    path = directory / "posterior.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def test_validate_refuses_a_history_parameter_drawn_outside_the_posterior(tmp_path):
+    """cost_weight shapes the simulated 2021-2025 past: drawn on its own it would
+    simulate a past that was never fitted."""
+    raw = tiny_mapping(exploratory=False)
+    raw["uncertainties"] = {"posterior": str(_posterior_file(tmp_path)),
+                            "cost_weight": {"distribution": "uniform", "low": 0.4,
+                                            "high": 1.2},
+                            "edih_weight": {"distribution": "uniform", "low": 0.0,
+                                            "high": 1.0}}
+    errors = errors_of(raw, tmp_path)
+    hit = [e for e in errors if e.startswith("uncertainties.cost_weight: shapes the observed")]
+    assert hit and "calibrated posterior" in hit[0] and "run.exploratory = true" in hit[0]
+    # a lever-response parameter may have its own distribution
+    assert not any(e.startswith("uncertainties.edih_weight") for e in errors)
+    # a fixed value away from the default departs from the calibration too
+    raw["uncertainties"].pop("cost_weight")
+    raw["parameters"] = {"peer_weight": 2.5}
+    assert any(e.startswith("parameters.peer_weight: shapes the observed")
+               for e in errors_of(raw, tmp_path))
+    raw["parameters"] = {"peer_weight": PARAMETERS["peer_weight"].default}
+    assert parse(raw, tmp_path).posterior is not None
+
+
+def test_exploratory_opt_out_is_recorded(tmp_path):
+    raw = tiny_mapping(exploratory=True)
+    raw["uncertainties"]["cost_weight"] = {"distribution": "uniform", "low": 0.4, "high": 1.2}
+    config = parse(raw, tmp_path)
+    assert config.run.exploratory
+    assert config.canonical()["run"]["exploratory"] is True  # into the manifest and hash
+    bad = tiny_mapping()
+    bad["run"]["exploratory"] = "yes"
+    assert any(e.startswith("run.exploratory") for e in errors_of(bad))
+
+
+def test_posterior_missing_calibrated_parameters_is_refused(tmp_path):
+    raw = tiny_mapping(exploratory=False)
+    raw["uncertainties"] = {"posterior": str(_posterior_file(tmp_path, ["basic_intercept"]))}
+    errors = errors_of(raw, tmp_path)
+    assert any(e.startswith("uncertainties.posterior") and "lacks calibrated" in e
+               and "cost_weight" in e for e in errors)
+
+
+def test_target_dii_version():
+    raw = tiny_mapping()
+    raw["targets"]["basic_v4"] = {"indicator": "dii_at_least_basic", "dii_version": 4,
+                                  "threshold": 0.9}
+    target = parse(raw).targets["basic_v4"]
+    assert target.dii_version == 4 and target.indicators == ("dii_v4_at_least_basic",)
+    assert parse(raw).targets["basic"].indicators == ("dii_at_least_basic",)
+    raw["targets"]["basic_v4"]["dii_version"] = 5
+    assert any("dii_version: 5 is not a DII version (allowed: 3, 4)" in e
+               for e in errors_of(raw))
+    raw["targets"]["basic_v4"].update(indicator="ai", dii_version=4)
+    assert any("only a dii_at_least_basic target" in e for e in errors_of(raw))

@@ -91,7 +91,10 @@ def test_report_text(ref):
     assert "4 replications x 2 scenarios, 500 simulated" in text
     assert "Runs completed: 8." in text
     assert "- **basic**: `dii_at_least_basic` of firms 10-249 at least 87% in 2024" in text
-    assert "Uncertain parameters: basic_intercept, peer_weight" in text
+    assert "parameters from declared distributions: basic_intercept, peer_weight" in text
+    # the tiny experiment draws history-shaping parameters without a posterior: flagged
+    assert "History check:" in text and "**Exploratory run" in text
+    assert "## History check" in text
     for scenario in SCENARIOS:
         assert f"| {scenario} | basic |" in text and f"| {scenario} | advanced |" in text
     assert NO_SPLIT not in text  # two seeds per draw

@@ -93,6 +93,11 @@ def test_run_one_outcome_row(one_run):
     assert row["value:basic"] == row["dii_at_least_basic@10-249"]
     assert {f"param:{k}" for k in spec.parameters} <= set(row)
     assert row["subsidised_adoptions"] >= row["deadweight_adoptions"] >= 0
+    # the history check: one score per series observed by the run's last year (2024)
+    assert isinstance(row["history:ok"], bool)
+    assert {"history:dii_v3_basic", "history:dii_v4", "history:ai"} <= set(row)
+    assert row["history:ok"] == all(row[k] <= 2.0 for k in row
+                                    if k.startswith("history:") and k != "history:ok")
 
 
 def test_run_one_series(one_run):

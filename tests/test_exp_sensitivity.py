@@ -48,10 +48,37 @@ def test_morris_ranks_ishigami_factors():
     assert got.loc["x3", "mu_star"] < got.loc["x2", "mu_star"]
 
 
+@pytest.fixture(scope="module")
+def posterior_path(tmp_path_factory):
+    """A stand-in posterior holding every calibrated parameter near its default;
+    basic_intercept spreads over -3.9 to -2.8."""
+    from model import CALIBRATED, PARAMETERS
+
+    rng = np.random.default_rng(0)
+    frame = {}
+    for name in CALIBRATED:
+        spec = PARAMETERS[name]
+        half = 0.05 * (spec.high - spec.low)
+        frame[name] = np.clip(spec.default + rng.uniform(-half, half, 300), spec.low, spec.high)
+    frame["basic_intercept"] = rng.uniform(-3.9, -2.8, 300)
+    path = tmp_path_factory.mktemp("post") / "posterior.parquet"
+    pd.DataFrame(frame).assign(weight=1 / 300).to_parquet(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _posterior(posterior_path, monkeypatch):
+    monkeypatch.setitem(globals(), "POSTERIOR", str(posterior_path))
+
+
+POSTERIOR = ""
+
+
 def _raw(**sens):
     return {
         "name": "sens",
         "run": {"end_year": 2023, "firms": 500, "replications": 1, "seed": 3},
+        "uncertainties": {"posterior": POSTERIOR},
         "targets": {"basic": {"indicator": "dii_at_least_basic", "threshold": 0.85}},
         "scenarios": {"mix": {"subsidy": {"rate": 0.5, "start_year": 2022}}},
         "sensitivity": {"methods": ["morris", "sobol"], "samples": 2, "morris_levels": 4,
@@ -72,6 +99,46 @@ def test_valid_config_and_design():
     assert spec.policy["subsidy"]["rate"] == pytest.approx(pt["subsidy.rate"])
     assert spec.parameters["basic_intercept"] == pytest.approx(pt["basic_intercept"])
     assert points["subsidy.rate"].between(0.0, 0.8).all()
+    # every other calibrated parameter sits at its posterior median
+    post = pd.read_parquet(POSTERIOR)
+    assert spec.parameters["peer_weight"] == pytest.approx(post["peer_weight"].median(),
+                                                           rel=0.05)
+
+
+def test_posterior_range_factor_takes_the_90_percent_interval():
+    raw = _raw(factors={"basic_intercept": {"range": "posterior"},
+                        "subsidy.rate": {"low": 0.0, "high": 0.8}})
+    config = parse_sensitivity_config(raw)
+    low, high = config.factors["basic_intercept"]
+    assert -3.9 < low < -3.7 and -3.0 < high < -2.8
+    assert "basic_intercept" not in config.base_parameters
+
+
+@pytest.mark.parametrize(("change", "needle"), [
+    ({"factors": {"basic_intercept": {"low": -5.0, "high": -2.9}}}, "leaves the posterior's"),
+    ({"factors": {"innovativeness_effect": {"low": 0.1, "high": 0.9}}}, "is not calibrated"),
+    ({"factors": {"subsidy.rate": {"range": "posterior"}}}, "needs a posterior"),
+])
+def test_history_factors_must_stay_inside_the_calibration(change, needle):
+    raw = _raw()
+    raw["sensitivity"].update(change)
+    with pytest.raises(ConfigError) as err:
+        parse_sensitivity_config(raw)
+    assert any(needle in e for e in err.value.errors), err.value.errors
+    # exploratory work may step outside, on the record
+    raw["run"]["exploratory"] = True
+    if "range" not in str(change):
+        assert parse_sensitivity_config(raw).run.exploratory
+
+
+def test_history_factor_without_posterior_and_distributions_are_refused():
+    raw = _raw()
+    raw["uncertainties"] = {"edih_weight": {"distribution": "uniform", "low": 0, "high": 1}}
+    with pytest.raises(ConfigError) as err:
+        parse_sensitivity_config(raw)
+    text = "\n".join(err.value.errors)
+    assert "uncertainties.edih_weight: a sensitivity analysis varies factors over ranges" in text
+    assert "sensitivity.factors.basic_intercept: shapes the observed 2021-2025 history" in text
 
 
 @pytest.mark.parametrize(("change", "needle"), [
