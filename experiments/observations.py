@@ -237,6 +237,53 @@ def survey_value(indicator: str, segment: str, year: int,
     return float(value)
 
 
+def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
+                  segment: str) -> pd.DataFrame:
+    """Survey readings (``survey_value``) of one indicator for many runs at once.
+
+    ``series``: stored survey-year values (scenario, replication, year, indicator,
+    segment, value); ``params``: one row per run (scenario, replication) with the
+    measurement parameters it used (missing ones at their defaults). Returns
+    scenario, replication, year, value.
+    """
+    key = ["scenario", "replication"]
+
+    def run_param(frame: pd.DataFrame, name: str) -> np.ndarray:
+        if name in params:
+            merged = frame[key].merge(params[[*key, name]], on=key, how="left")[name]
+            return merged.fillna(PARAMETERS[name].default).to_numpy()
+        return np.full(len(frame), PARAMETERS[name].default)
+
+    def pick(ind: str, seg: str) -> pd.DataFrame:
+        sel = series[(series["indicator"] == ind) & (series["segment"] == seg)]
+        return sel[[*key, "year", "value"]].reset_index(drop=True)
+
+    if indicator == "dii_v4_at_least_basic":
+        sizes = [s for s in ("2-9", "10-49", "50-249")
+                 if (segment == "all" or segment == s or (segment == "10-249" and s != "2-9"))
+                 and not pick(indicator, s).empty]
+        total = None
+        for s in sizes:
+            part = pick(indicator, s).merge(pick("firms", s), on=[*key, "year"],
+                                            suffixes=("", "_firms"))
+            off = run_param(part, V4_OFFSET.get(s, V4_OFFSET["10-49"]))
+            read = _expit(_logit(part["value"].to_numpy()) + off) * part["value_firms"]
+            part = part.assign(num=read, den=part["value_firms"])[[*key, "year", "num", "den"]]
+            total = part if total is None else total.merge(part, on=[*key, "year"]).assign(
+                num=lambda d: d["num_x"] + d["num_y"], den=lambda d: d["den_x"] + d["den_y"]
+            )[[*key, "year", "num", "den"]]
+        if total is None:
+            return pd.DataFrame(columns=[*key, "year", "value"])
+        return total.assign(value=total["num"] / total["den"])[[*key, "year", "value"]]
+    out = pick(indicator, segment)
+    if indicator == "ai":
+        late = out["year"].to_numpy() >= 2025
+        off = run_param(out, "survey_ai_2025_offset")
+        out["value"] = np.where(late, _expit(_logit(out["value"].to_numpy()) + off),
+                                out["value"])
+    return out
+
+
 # --------------------------------------------------------------------- history check
 HISTORY_Z = 2.0
 """A run reproduces a series when the root-mean-square of its standardised errors

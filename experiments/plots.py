@@ -16,14 +16,15 @@ import pandas as pd
 from model import datasets
 
 from .config import ExperimentConfig, Target
-from .observations import START_YEAR, load_record
+from .observations import START_YEAR, load_record, survey_series
 
 LABELS = {
     "dii_at_least_basic": "At least basic digital intensity (DII v3)",
+    "dii_v4_at_least_basic": "At least basic digital intensity (DII v4 survey reading)",
     "advanced_any": "Uses cloud, data analytics or AI",
     "cloud": "Uses sophisticated/intermediate cloud",
     "data_analytics": "Performs data analytics",
-    "ai": "Uses AI",
+    "ai": "Uses AI (survey reading)",
 }
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 9,
                      "axes.spines.top": False, "axes.spines.right": False})
@@ -33,13 +34,18 @@ def observed_points(indicator: str, segment: str) -> pd.DataFrame:
     """Observed NL values (share) by year for an indicator, where the survey measures
     what the model counts (no measurement offset): DII v3 by size class and 10-249;
     AI, cloud, data analytics and the Digital Decade aggregate for 10-249."""
-    if indicator == "dii_at_least_basic" and segment in ("10-249", "10-49", "50-249"):
-        d = datasets.dii()
-        d = d[(d["level"] == "at_least_basic") & (d["size_class"] == segment)
-              & (d["dii_version"] == 3)]
-        return pd.DataFrame({"year": d["year"], "value": d["value"], "source": "Eurostat DII v3"})
+    for version, name in ((3, "dii_at_least_basic"), (4, "dii_v4_at_least_basic")):
+        if indicator == name and segment in ("10-249", "10-49", "50-249"):
+            d = datasets.dii()
+            d = d[(d["level"] == "at_least_basic") & (d["size_class"] == segment)
+                  & (d["dii_version"] == version)]
+            return pd.DataFrame({"year": d["year"], "value": d["value"],
+                                 "source": f"Eurostat DII v{version}"})
     t = load_record().table
-    t = t[(t["indicator"] == indicator) & (t["segment"] == segment) & (t["offset"] == "")
+    # The survey's own series for the indicator (AI's 2025 break included: the plotted
+    # lines are survey readings too); not "any cloud", a different question.
+    t = t[(t["indicator"] == indicator) & (t["segment"] == segment)
+          & t["offset"].isin(["", "survey_ai_2025_offset"])
           & (t["kind"] == "share") & (t["year"] >= START_YEAR)]
     return pd.DataFrame({"year": t["year"], "value": t["value"],
                          "source": "Eurostat " + t["code"]}).reset_index(drop=True)
@@ -58,11 +64,14 @@ def _save(fig, path: Path) -> Path:
 
 
 def trajectories(series: pd.DataFrame, config: ExperimentConfig, target: Target,
-                 out: Path) -> list[Path]:
-    """Per target indicator: one panel per scenario, median with 50% and 90% bands."""
+                 out: Path, params: pd.DataFrame | None = None) -> list[Path]:
+    """Per target indicator: one panel per scenario, median with 50% and 90% bands of
+    the survey reading (measurement offsets of each run's ``params`` applied)."""
     paths = []
+    params = params if params is not None else pd.DataFrame(columns=["scenario",
+                                                                      "replication"])
     for indicator in target.indicators:
-        sel = series[(series["indicator"] == indicator) & (series["segment"] == target.segment)]
+        sel = survey_series(series, params, indicator, target.segment)
         if sel.empty:
             continue
         scen = list(config.scenarios)

@@ -28,8 +28,11 @@ def build(store: ResultStore, config: ExperimentConfig) -> pd.DataFrame:
     paths: list[Path] = []
     series = store.series()
     if not series.empty:
+        measurement = [c for c in outcomes.columns if c.startswith("param:survey_")]
+        params = outcomes[["scenario", "replication", *measurement]].rename(
+            columns=lambda c: c.removeprefix("param:"))
         for target in config.targets.values():
-            paths += plots.trajectories(series, config, target, figures)
+            paths += plots.trajectories(series, config, target, figures, params)
     paths.append(plots.p_hit(summary, config, figures))
     if len(config.scenarios) > 1:
         paths.append(plots.paired_differences(summary, config, figures))

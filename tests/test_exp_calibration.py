@@ -121,7 +121,7 @@ def test_series_weigh_the_same_in_the_distance():
     fit = cal.fitted(obs, 2025)
     w = cal.distance_weights(fit)
     # sum over a series of (weight x sd)^2 is 1 for every series
-    totals = fit.assign(c=[(w[k] * sd) ** 2 for k, sd in zip(fit["key"], fit["sd"])]
+    totals = fit.assign(c=[(w[k] * sd) ** 2 for k, sd in zip(fit["key"], fit["sd"], strict=True)]
                         ).groupby("series")["c"].sum()
     assert totals.to_numpy() == pytest.approx(1.0)
 

@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from model import ModelInputError, resolve_parameters
-from model.datasets import SIZE_CLASSES, dii, dii_bands, firm_counts
-from model.datasets import eu_size_gradient
+from model.datasets import SIZE_CLASSES, dii, dii_bands, eu_size_gradient, firm_counts
 from model.population import (
     INITIAL_SECURITY_5PLUS,
     INITIAL_SIZE_GRADIENT,
