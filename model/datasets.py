@@ -55,12 +55,6 @@ def firm_counts() -> pd.DataFrame:
     return df[["section", "size_class", "value"]].reset_index(drop=True)
 
 
-@cache
-def advanced_technologies() -> pd.DataFrame:
-    return _read("advanced_technologies.csv")
-
-
-
 EU_MEMBER_STATES: tuple[str, ...] = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
     "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
