@@ -358,10 +358,27 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
         posterior[name] = float(value)
     posterior["weight"] = 1.0 / len(posterior)
     atomic_write_parquet(out / "posterior.parquet", posterior)
+    manifest = {
+        "name": config.name, "config": config.canonical(),
+        "config_hash": content_hash(config.canonical()), "versions": versions(),
+        "git_commit": git_commit(), "started": started, "finished": now(),
+        "seconds": round(seconds, 1), "simulations": result.simulations,
+        "fit_until": config.fit_until, "observations_fitted": len(fit),
+        "stopped_early": result.interrupted, "stop_reason": result.stop_reason,
+        "epsilon": float(result.distances.max()),
+        "populations": result.generation_table().to_dict(orient="records"),
+    }
+    return summarise_calibration(config, posterior, manifest, out)
+
+
+def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
+                          manifest: dict[str, Any], out: Path) -> CalibrationResult:
+    """From a posterior: its summary, the posterior-predictive fit and back-test errors,
+    the unfitted size-class predictions, figures, report and manifest."""
+    obs = observations(config)
     summary = posterior_summary(posterior, config)
     atomic_write_text(out / "posterior_summary.csv", summary.to_csv(index=False))
-    pops = result.generation_table()
-
+    pops = pd.DataFrame(manifest["populations"])
     predictive = posterior_predictive(posterior, config, obs)
     atomic_write_parquet(out / "predictive.parquet", predictive)
     forecast = forecast_errors(predictive, obs, config.fit_until)
@@ -374,14 +391,7 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     plots.calibration_fit(predictive, forecast, out / "figures")
     plots.posterior_marginals(posterior, config.priors, out / "figures")
     manifest = {
-        "name": config.name, "config": config.canonical(),
-        "config_hash": content_hash(config.canonical()), "versions": versions(),
-        "git_commit": git_commit(), "started": started, "finished": now(),
-        "seconds": round(seconds, 1), "simulations": result.simulations,
-        "fit_until": config.fit_until, "observations_fitted": len(fit),
-        "stopped_early": result.interrupted, "stop_reason": result.stop_reason,
-        "epsilon": float(result.distances.max()),
-        "populations": pops.to_dict(orient="records"),
+        **manifest,
         "forecast_mae_pp": _mae(forecast, held_out=True),
         "fit_mae_pp": _mae(forecast, held_out=False),
         "forecast_inside_90": _inside(forecast, held_out=True),
@@ -392,8 +402,9 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     atomic_write_text(out / "report.md", render(config, summary, forecast, pops, manifest,
                                                 split))
     return CalibrationResult(posterior=posterior, summary=summary, predictive=predictive,
-                             forecast=forecast, populations=pops, seconds=seconds,
-                             simulations=result.simulations, out=out)
+                             forecast=forecast, populations=pops,
+                             seconds=float(manifest["seconds"]),
+                             simulations=int(manifest["simulations"]), out=out)
 
 
 def posterior_summary(posterior: pd.DataFrame, config: CalibrationConfig) -> pd.DataFrame:

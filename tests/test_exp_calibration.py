@@ -202,12 +202,11 @@ def test_definition_break_offset_is_recovered(tmp_path):
     true use (a break in series): the calibration recovers the offset, and the true AI
     trend is not bent to absorb it."""
     truth = {"survey_ai_2025_offset": 0.8}
-    dii, adv = _synthetic_data(tmp_path, truth, firms=1500)
+    dii, adv = _synthetic_data(tmp_path, truth, firms=1000)
     raw = _raw(data={"dii": str(dii), "advanced": str(adv)},
                priors={"survey_ai_2025_offset": {"low": -1.0, "high": 1.5},
                        "ai_intercept": {"low": -3.2, "high": -1.2}})
-    raw["abc"].update(population_size=80, max_populations=5)
-    raw["run"]["firms"] = 1500
+    raw["abc"].update(population_size=40, max_populations=4, predictive_draws=5)
     result = calibrate(parse_calibration_config(raw), out=tmp_path / "brk", progress=False)
     s = result.summary.set_index("parameter")
     assert s.loc["survey_ai_2025_offset", "q05"] <= 0.8 <= s.loc["survey_ai_2025_offset", "q95"]
@@ -242,23 +241,38 @@ def test_calibration_runs_on_a_dask_cluster(tmp_path):
 def test_interrupted_calibration_keeps_the_last_complete_generation(tmp_path, monkeypatch):
     import json
 
-    import pyabc
+    from experiments.abc import chunks
 
-    original = pyabc.ABCSMC.run
+    calls = []
 
-    def run_then_interrupt(self, *args, **kwargs):
-        kwargs["max_nr_populations"] = 1
-        original(self, *args, **kwargs)
-        raise KeyboardInterrupt
+    def chunks_then_interrupt(items, parts):
+        calls.append(len(items))
+        if len(calls) == 3:  # during the MCMC moves of generation 1
+            raise KeyboardInterrupt
+        return chunks(items, parts)
 
-    monkeypatch.setattr(pyabc.ABCSMC, "run", run_then_interrupt)
+    monkeypatch.setattr(cal, "chunks", chunks_then_interrupt)
     raw = _raw()
     raw["run"]["firms"] = 500
     raw["abc"].update(population_size=10, predictive_draws=5)
     result = calibrate(parse_calibration_config(raw), out=tmp_path / "i", progress=False)
     assert len(result.posterior) == 10
     manifest = json.loads((tmp_path / "i" / "manifest.json").read_text())
-    assert manifest["stopped_early"] is True
+    assert manifest["stopped_early"] is True and "interrupted" in manifest["stop_reason"]
+    assert [p["t"] for p in manifest["populations"]] == [0]
+
+
+def test_calibration_is_reproducible_whatever_the_workers(tmp_path):
+    """Each simulation's seed follows from the calibration seed and its number, so one
+    worker and two give the same posterior."""
+    raw = _raw()
+    raw["run"]["firms"] = 500
+    raw["abc"].update(population_size=12, max_populations=2, predictive_draws=5)
+    config = parse_calibration_config(raw)
+    one = calibrate(config, out=tmp_path / "w1", sampler="single", progress=False)
+    two = calibrate(config, out=tmp_path / "w2", sampler="multicore", workers=2,
+                    progress=False)
+    pd.testing.assert_frame_equal(one.posterior, two.posterior)
 
 
 def test_min_acceptance_rate_is_validated():
