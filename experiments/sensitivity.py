@@ -420,8 +420,19 @@ def render(config: SensitivityConfig, indices: pd.DataFrame, figures: list[Path]
              f"{config.samples} base samples, {config.run.replications} runs per point "
              f"({n_runs:,} runs of {config.run.firms:,} firms). Outputs per target: the "
              "target-year value (mean over a point's runs) and P(hit) (share of its runs).\n",
-             "Factors: " + ", ".join(f"`{k}` {lo:g} to {hi:g}"
+             "Factors: " + ", ".join(f"`{k}` {lo:.4g} to {hi:.4g}"
                                      for k, (lo, hi) in config.factors.items()) + ".\n"]
+    post = config.experiment.posterior
+    if post is not None:
+        parts.append(f"Around the calibration (`{post.name}`): calibrated factors vary over "
+                     "ranges inside their posterior (range = \"posterior\": its 90% "
+                     "interval), and the calibrated parameters that are not factors sit at "
+                     "their posterior medians. Factors vary independently, so the "
+                     "posterior's correlations are not kept: a screening of what matters "
+                     "near the fitted past, not a probability.\n")
+    if config.run.exploratory:
+        parts.append("**Exploratory (run.exploratory = true): factors that shape the "
+                     "observed past may leave the calibration.**\n")
     for method in config.methods:
         sub = indices[indices["method"] == method]
         cols = (["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol"
