@@ -15,6 +15,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -156,9 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate(path: str) -> int:
-    from .config import ConfigError, load_config
+    from .config import ConfigError, load_config, read_toml
+    from .sensitivity import load_sensitivity_config
 
     try:
+        if isinstance(read_toml(Path(path)).get("sensitivity"), dict):
+            sens = load_sensitivity_config(path)
+            print(f"{path}: valid sensitivity analysis. {len(sens.factors)} factors, "
+                  f"methods {', '.join(sens.methods)}, {sens.samples} samples.")
+            return 0
         config = load_config(path)
     except ConfigError as err:
         print(f"sme-abm: {err}", file=sys.stderr)

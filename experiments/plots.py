@@ -129,7 +129,8 @@ def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
         ax.set_xlim(-3, 103)
         ax.set_xlabel("P(target hit) in % (Wilson 95% interval)")
         tg = config.targets[t]
-        ax.set_title(f"{t}\n{tg.indicator} >= {tg.threshold:.0%} in {tg.year}")
+        version = f" (DII v{tg.dii_version})" if tg.indicator == "dii_at_least_basic" else ""
+        ax.set_title(f"{t}\n{tg.indicator}{version} >= {tg.threshold:.0%} in {tg.year}")
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _save(fig, out / "p_hit.png")
