@@ -201,3 +201,15 @@ def test_replications_not_a_multiple_of_seeds_per_draw_exits_2(ref, tmp_path):
     code, _, err = run_cli("run", str(ref[0]), "--out", str(tmp_path / "res"), "--quiet",
                            "--workers", "1", "--replications", "5")
     assert code == 2 and "seeds_per_draw" in err
+
+
+@pytest.mark.parametrize("name", ["policy_comparison", "baseline", "smoke", "sensitivity"])
+def test_shipped_configs_validate(name):
+    """The shipped experiment and sensitivity files are valid against the committed
+    posterior (which must hold every calibrated parameter)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "configs" / f"{name}.toml"
+    code, out, err = run_cli("validate", str(path))
+    assert code == 0, err
+    assert "valid" in out
