@@ -111,8 +111,16 @@ def history_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
     elif config.posterior is None:
         flag = (" No posterior: the parameters that shape the observed past are at their "
                 "defaults, not calibrated.")
+    cols = [c for c in outcomes.columns if c.startswith("history:") and c != "history:ok"]
+    pass_rate = {c.split(":", 1)[1]: float((outcomes[c] <= HISTORY_Z).mean()) for c in cols}
+    worst = sorted(pass_rate.items(), key=lambda kv: kv[1])[:3]
+    detail = ""
+    if worst and share < 1:
+        detail = " Series reproduced least often: " + ", ".join(
+            f"{name} ({rate:.0%} of runs)" for name, rate in worst) + "."
     return (f"History check: {share:.0%} of runs reproduce every fitted 2021-2025 series "
-            f"(root-mean-square standardised error at most {HISTORY_Z:g} per series).{flag}")
+            f"(root-mean-square standardised error at most {HISTORY_Z:g} per series)."
+            f"{detail}{flag}")
 
 
 def _pct(x: float) -> str:
