@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="sme-abm",
         description="Agent-based model of digital adoption by Dutch SMEs (the mkb).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("simulate", help="run one simulation and print the yearly indicators")
     sim.add_argument("--firms", type=int, default=20_000, help="simulated firms (default 20000)")
@@ -57,9 +58,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
                           "(default with --executor dask: a local cluster)")
     run.add_argument("--out", metavar="DIR", help="results directory (default results/<name>)")
-    run.add_argument("--resume", action="store_true",
+    again = run.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
                      help="run only the runs missing from DIR (after an interruption)")
-    run.add_argument("--overwrite", action="store_true",
+    again.add_argument("--overwrite", action="store_true",
                      help="delete results already in DIR and start again")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -80,8 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     sen.add_argument("--executor", choices=["local", "dask"], default="local")
     sen.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address")
     sen.add_argument("--out", metavar="DIR", help="results directory (default results/<name>)")
-    sen.add_argument("--resume", action="store_true", help="run only the missing runs")
-    sen.add_argument("--overwrite", action="store_true", help="delete results in DIR first")
+    sen_again = sen.add_mutually_exclusive_group()
+    sen_again.add_argument("--resume", action="store_true", help="run only the missing runs")
+    sen_again.add_argument("--overwrite", action="store_true",
+                           help="delete results in DIR first")
     sen.add_argument("--quiet", action="store_true", help="no progress bar")
 
     dis = sub.add_parser("discover", help="scenario discovery (PRIM) over stored runs")
@@ -120,11 +124,22 @@ def yearly_table(frame: pd.DataFrame, segment: str) -> pd.DataFrame:
     return (table[list(TABLE_INDICATORS)] * 100).round(1)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sme-abm")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
-        _parser().print_help()
-        return 0
+        _parser().print_help(sys.stderr)
+        print("sme-abm: a command is needed (validate, run, report, simulate, calibrate, "
+              "sensitivity, discover)", file=sys.stderr)
+        return 2
     if args.command == "validate":
         return _validate(args.config)
     if args.command == "run":

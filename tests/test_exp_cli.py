@@ -37,11 +37,6 @@ def three_mistakes(directory):
 
 
 # ------------------------------------------------------------------ validate
-def test_no_command_prints_help():
-    code, out, _ = run_cli()
-    assert code == 0 and "validate" in out and "report" in out
-
-
 def test_validate_a_good_file(tmp_path):
     cfg = write_config(tmp_path)
     code, out, err = run_cli("validate", str(cfg))
@@ -213,3 +208,17 @@ def test_shipped_configs_validate(name):
     code, out, err = run_cli("validate", str(path))
     assert code == 0, err
     assert "valid" in out
+
+
+def test_no_command_exits_2_with_help_and_version_is_printed():
+    code, out, err = run_cli()
+    assert code == 2 and out == ""
+    assert "a command is needed" in err and "validate" in err and "report" in err
+    code, out, _ = run_cli("--version")
+    assert code == 0 and out.startswith("sme-abm ")
+
+
+def test_resume_and_overwrite_exclude_each_other(tmp_path):
+    cfg = write_config(tmp_path)
+    code, _, err = run_cli("run", str(cfg), "--resume", "--overwrite")
+    assert code == 2 and "not allowed with argument --resume" in err
