@@ -213,9 +213,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"sme-abm: {err}", file=sys.stderr)
         return 1
     if result.interrupted:
+        again = [f"sme-abm run {args.config} --resume"]
+        if args.out:
+            again.append(f"--out {args.out}")
+        if args.replications:
+            again.append(f"--replications {args.replications}")
         print(f"\nInterrupted. {result.ran} runs of this session are saved in {result.out}; "
-              f"continue with: sme-abm run {args.config} --resume"
-              + (f" --out {args.out}" if args.out else ""), file=sys.stderr)
+              f"continue with: {' '.join(again)}", file=sys.stderr)
         return 130
     print(f"{result.ran} runs in {result.seconds:.0f} s ({result.skipped} already done); "
           f"results in {result.out}/")

@@ -208,13 +208,17 @@ def run_experiment(
     """Run what is missing of ``config`` into ``out`` (default ``results/<name>``)."""
     from . import report as report_mod
 
+    out = Path(out) if out else Path("results") / config.name
+    if replications is None and resume:
+        # A run started with --replications continues with the same number: the manifest
+        # holds it, so `--resume` alone cannot be mistaken for a different experiment.
+        replications = ResultStore(out).stored_replications(config)
     if replications is not None:
         if replications < 1 or replications % config.run.seeds_per_draw:
             raise ValueError(f"--replications: {replications} must be a positive multiple of "
                              f"run.seeds_per_draw ({config.run.seeds_per_draw})")
         run = replace(config.run, replications=replications)
         config = replace(config, run=run)
-    out = Path(out) if out else Path("results") / config.name
     result = execute(config, build_design(config), out, workers=workers, executor=executor,
                      scheduler=scheduler, resume=resume, overwrite=overwrite,
                      progress=progress, group=len(config.scenarios))

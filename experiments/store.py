@@ -80,10 +80,18 @@ class ResultStore:
             if overwrite:
                 self.clear()
             elif old.get("config_hash") != digest:
+                runs = len(self.done_keys()) if self.has_runs() else 0
+                hint = ("Choose another --out directory"
+                        + (f"; --overwrite would delete the {runs} saved runs." if runs
+                           else ", or pass --overwrite to replace it."))
+                stored = _stored_replications(old)
+                if stored is not None and _same_but_replications(old, config):
+                    hint = (f"They differ only in run.replications: these were run with "
+                            f"--replications {stored}; pass the same to continue them.")
                 raise StoreError(
                     f"{self.root} holds results of a different configuration "
                     f"(config hash {old.get('config_hash', '?')[:12]}, this one {digest[:12]}). "
-                    "Choose another --out directory, or pass --overwrite to delete them."
+                    + hint
                 )
             elif self.has_runs() and not resume:
                 raise StoreError(
@@ -100,6 +108,17 @@ class ResultStore:
             atomic_write_bytes(self.root / "config.toml", src.read_bytes())
         else:  # built in Python: write what was given, so `sme-abm report` can reload it
             atomic_write_text(self.root / "config.toml", to_toml(config.raw))
+
+    def stored_replications(self, config: ExperimentConfig) -> int | None:
+        """The replications of the runs stored here when they differ from ``config``'s
+        only in that number (a run started with --replications), else None."""
+        if not self.manifest_path.exists():
+            return None
+        old = self.manifest()
+        stored = _stored_replications(old)
+        if stored is None or stored == config.run.replications:
+            return None
+        return stored if _same_but_replications(old, config) else None
 
     def clear(self) -> None:
         for sub in (self.parts, self.timeseries, self.failures, self.figures):
@@ -269,3 +288,24 @@ def git_commit() -> str | None:
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _stored_replications(manifest: dict[str, Any]) -> int | None:
+    try:
+        return int(manifest["config"]["run"]["replications"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _same_but_replications(manifest: dict[str, Any], config: ExperimentConfig) -> bool:
+    """Whether the stored configuration is ``config`` with another replications count."""
+    from dataclasses import replace
+
+    stored = _stored_replications(manifest)
+    if stored is None:
+        return False
+    other = replace(config, run=replace(config.run, replications=stored))
+    try:
+        return other.digest() == manifest.get("config_hash")
+    except (TypeError, ValueError):
+        return False

@@ -285,6 +285,24 @@ def test_replications_override(tmp_path, ref):
     assert np.all(out["draw"] == 0)
 
 
+def test_resume_continues_with_the_stored_replications(tmp_path, ref):
+    """A run started with --replications 2 continues with `--resume` alone, and a new
+    run with another count is refused with the exact flag, never by deleting runs."""
+    from experiments.store import StoreError
+
+    config = load_config(ref[0])
+    first = run_experiment(config, out=tmp_path / "res", workers=1, replications=2,
+                           progress=False)
+    assert first.ran == 4
+    again = run_experiment(config, out=tmp_path / "res", workers=1, resume=True,
+                           progress=False)
+    assert again.ran == 0 and again.skipped == 4 and again.config.run.replications == 2
+    with pytest.raises(StoreError) as err:
+        run_experiment(config, out=tmp_path / "res", workers=1, progress=False)
+    assert "--replications 2" in str(err.value) and "--overwrite" not in str(err.value)
+    assert len(outcomes_of(tmp_path / "res")) == 4  # nothing was lost
+
+
 def test_replications_override_must_be_a_multiple_of_seeds_per_draw(tmp_path, ref):
     with pytest.raises((ConfigError, ValueError)):
         run_experiment(load_config(ref[0]), out=tmp_path / "res", workers=1,
