@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="rebuild summary, figures and report from results")
     rep.add_argument("dir", help="results directory of an experiment")
+    rep.add_argument("--partial", action="store_true",
+                     help="report an incomplete directory (marked INCOMPLETE) and exit 0")
     return parser
 
 
@@ -145,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         return _run(args)
     if args.command == "report":
-        return _report(args.dir)
+        return _report(args.dir, args.partial)
     if args.command == "calibrate":
         return _calibrate(args)
     if args.command == "sensitivity":
@@ -317,8 +319,8 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _report(directory: str) -> int:
-    from pathlib import Path
+def _report(directory: str, partial: bool = False) -> int:
+    from dataclasses import replace
 
     from .config import ConfigError, load_config
     from .report import build, headline
@@ -329,12 +331,22 @@ def _report(directory: str) -> int:
         base = store.manifest().get("config_dir") if store.manifest_path.exists() else None
         # The design is all a report needs: files the config names are not read again.
         config = load_config(Path(directory) / "config.toml", base_dir=base, check_files=False)
+        # The replications actually run (a --replications override is in the manifest).
+        stored = store.stored_replications(config)
+        if stored is not None:
+            config = replace(config, run=replace(config.run, replications=stored))
         summary = build(store, config)
     except (ConfigError, StoreError) as err:
         print(f"sme-abm: {err}", file=sys.stderr)
         return 2
     print(headline(summary).to_string(index=False))
     print(f"rebuilt {directory}/summary.csv, report.md and figures/")
+    done, total = len(store.outcomes()), config.n_runs
+    if done < total:
+        print(f"sme-abm: INCOMPLETE: {done} of {total} runs; the report says so. Complete "
+              f"them with: sme-abm run {directory}/config.toml --resume --out {directory}",
+              file=sys.stderr)
+        return 0 if partial else 1
     return 0
 
 

@@ -54,7 +54,7 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
         "P(hit)": summary["p_hit"].map(_pct),
         "95% CI": [f"{_pct(a)}-{_pct(b)}" for a, b in zip(summary["ci_low"],
                                                            summary["ci_high"], strict=True)],
-        "2030 mean": summary["mean_2030"].map(_pct),
+        "mean in target year": summary["mean_2030"].map(_pct),
         "vs baseline": summary["diff_vs_baseline"].map(_pp),
         "extra spend": summary["additional_spend_eur"].map(_meur),
         "EUR/extra firm": summary["eur_per_additional_firm"].map(_eur),
@@ -187,8 +187,13 @@ def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFra
     cfg = root / "config.toml"
     if cfg.exists():
         config_text = cfg.read_text(encoding="utf-8")
+    incomplete = ""
+    if len(outcomes) < config.n_runs:
+        incomplete = (f"\n**INCOMPLETE: {len(outcomes)} of {config.n_runs} runs.** The "
+                      "probabilities below rest on the runs completed so far; complete them "
+                      "with `sme-abm run ... --resume`.\n")
     return f"""# {config.name}
-
+{incomplete}
 {config.description}
 
 {run.replications} replications x {len(config.scenarios)} scenarios, {run.firms:,} simulated

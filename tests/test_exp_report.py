@@ -149,7 +149,7 @@ def test_headline_formats_percentages_money_and_missing_values():
     config = parse_config(tiny_mapping(replications=4, seeds_per_draw=1), source="<test>")
     _, summary = _synthetic_summary(config)
     table = headline(summary)
-    assert list(table.columns) == ["scenario", "target", "P(hit)", "95% CI", "2030 mean",
+    assert list(table.columns) == ["scenario", "target", "P(hit)", "95% CI", "mean in target year",
                                    "vs baseline", "extra spend", "EUR/extra firm", "runs"]
     first = table.iloc[0]
     assert first["P(hit)"] == "50.0%" and first["vs baseline"] == "+0.0 pp"
@@ -184,3 +184,28 @@ def test_report_command_works_for_a_config_with_a_relative_posterior(tmp_path):
     (out / "summary.csv").unlink()
     code, _, err = run_cli("report", str(out))
     assert code == 0, err
+
+
+def test_report_on_a_half_written_directory_says_incomplete(ref, tmp_path):
+    """Half the runs gone: `report` marks the report INCOMPLETE and exits 1, or 0 with
+    --partial."""
+    root = copy_results(ref[1], tmp_path / "res")
+    shutil.rmtree(root / "parts")
+    shutil.rmtree(root / "timeseries")
+    out = pd.read_parquet(root / "outcomes.parquet")
+    out[out["replication"] < 2].to_parquet(root / "outcomes.parquet")
+    code, _, err = run_cli("report", str(root))
+    assert code == 1 and "INCOMPLETE: 4 of 8 runs" in err and "--resume" in err
+    assert "**INCOMPLETE: 4 of 8 runs.**" in (root / "report.md").read_text()
+    code, _, _ = run_cli("report", str(root), "--partial")
+    assert code == 0
+
+
+def test_report_states_the_replications_actually_run(ref, tmp_path):
+    run_experiment(load_config(ref[0]), out=tmp_path / "two", workers=1, replications=2,
+                   progress=False)
+    (tmp_path / "two" / "report.md").unlink()
+    code, _, err = run_cli("report", str(tmp_path / "two"))
+    assert code == 0, err
+    text = (tmp_path / "two" / "report.md").read_text()
+    assert "2 replications x 2 scenarios" in text and "INCOMPLETE" not in text
