@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -126,6 +127,21 @@ def yearly_table(frame: pd.DataFrame, segment: str) -> pd.DataFrame:
     return (table[list(TABLE_INDICATORS)] * 100).round(1)
 
 
+def output_problem(path: Path, what: str) -> str | None:
+    """Why ``path`` cannot serve as an output directory (None if it can), checked before
+    any simulation so a long run never fails at its first write."""
+    if path.exists() and not path.is_dir():
+        return f"{what}: {path} is a file, not a directory; choose a directory"
+    ancestor = path
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"{what}: {ancestor} is a file, so {path} cannot be created"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"{what}: no permission to write in {ancestor}; choose another directory"
+    return None
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -136,6 +152,18 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except OSError as err:
+        # File-system faults met while writing (a read-only disk, a full one, a directory
+        # removed under us): one line, no traceback. What was written stays.
+        where = f" {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"sme-abm: cannot write{where}: {err.strerror or err}; results already "
+              "stored are kept (continue with --resume where it applies)", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help(sys.stderr)
@@ -157,6 +185,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "simulate":
         from model import ModelInputError, simulate
 
+        if args.csv:
+            target = Path(args.csv)
+            problem = (f"--csv: {target} is a directory; give a file name"
+                       if target.is_dir() else output_problem(target.parent, "--csv"))
+            if problem:
+                print(f"sme-abm: {problem}", file=sys.stderr)
+                return 2
         try:
             frame = simulate(n_firms=args.firms, seed=args.seed, end_year=args.end_year,
                              population=args.population)
@@ -168,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{args.firms} simulated firms, seed {args.seed}):")
             print(yearly_table(frame, args.segment).to_string())
         if args.csv:
+            Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
             frame.to_csv(args.csv, index=False)
             print(f"wrote {args.csv}")
     return 0
@@ -204,6 +240,10 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         config = load_config(args.config)
+        problem = output_problem(Path(args.out or Path("results") / config.name), "--out")
+        if problem:
+            print(f"sme-abm: {problem}", file=sys.stderr)
+            return 2
         result = run_experiment(config, out=args.out, workers=args.workers,
                                 executor=args.executor, scheduler=args.scheduler,
                                 resume=args.resume, overwrite=args.overwrite,
@@ -249,11 +289,18 @@ def _calibrate(args: argparse.Namespace) -> int:
         "multicore" if args.executor == "local" else None)
     try:
         config = load_calibration_config(args.config)
+        problem = output_problem(Path(args.out or Path("results") / config.name), "--out")
+        if problem:
+            print(f"sme-abm: {problem}", file=sys.stderr)
+            return 2
         result = calibrate(config, out=args.out, fit_until=args.fit_until, sampler=sampler,
                            workers=args.workers, scheduler=args.scheduler)
     except (ConfigError, ModelInputError) as err:
         print(f"sme-abm: {err}", file=sys.stderr)
         return 2
+    except RuntimeError as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 1
     with pd.option_context("display.width", 200):
         print(result.summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"{result.simulations} simulations in {result.seconds / 60:.1f} min; "
@@ -274,6 +321,10 @@ def _sensitivity(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         config = load_sensitivity_config(args.config)
+        problem = output_problem(Path(args.out or Path("results") / config.name), "--out")
+        if problem:
+            print(f"sme-abm: {problem}", file=sys.stderr)
+            return 2
         result, indices = run_sensitivity(
             config, out=args.out, workers=args.workers, executor=args.executor,
             scheduler=args.scheduler, resume=args.resume, overwrite=args.overwrite,
@@ -281,6 +332,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
     except (ConfigError, StoreError, ValueError) as err:
         print(f"sme-abm: {err}", file=sys.stderr)
         return 2
+    except RuntimeError as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 1
     if result.interrupted:
         print(f"Interrupted; continue with: sme-abm sensitivity {args.config} --resume",
               file=sys.stderr)
@@ -327,6 +381,11 @@ def _report(directory: str, partial: bool = False) -> int:
     from .store import ResultStore, StoreError
 
     store = ResultStore(directory)
+    problem = (f"{directory} is not a results directory (no manifest.json)"
+               if not store.manifest_path.exists() else output_problem(Path(directory), "DIR"))
+    if problem:
+        print(f"sme-abm: {problem}", file=sys.stderr)
+        return 2
     try:
         base = store.manifest().get("config_dir") if store.manifest_path.exists() else None
         # The design is all a report needs: files the config names are not read again.

@@ -529,10 +529,11 @@ def _scenarios(table: Any, errors: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-NAME_RULE = "letters, digits, '_', '-' and '.', starting with a letter or digit"
+NAME_RULE = ("letters, digits, '_', '-' and '.', starting with a letter or digit, at most "
+             "100 characters")
 
 
 def _valid_name(name: str) -> bool:
     """Names become parts of file names and column names: keep them plain."""
-    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name)) and ".." not in name
+    return (bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name)) and ".." not in name)
 

@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 EXECUTORS = ("local", "dask")
+SCHEDULER_TIMEOUT_S = 10
 
 
 def _single_threaded_children() -> None:
@@ -98,7 +99,14 @@ class DaskExecutor:
         self.address = address
         self._cluster = None
         if address:
-            self.client = Client(address)
+            try:
+                self.client = Client(address, timeout=SCHEDULER_TIMEOUT_S)
+            except (OSError, TimeoutError) as err:
+                raise RuntimeError(
+                    f"--scheduler: cannot reach a Dask scheduler at {address} within "
+                    f"{SCHEDULER_TIMEOUT_S} s ({type(err).__name__}); start one with "
+                    "`dask scheduler` and check the address, or leave out --scheduler for "
+                    "a local cluster") from None
         else:
             _single_threaded_children()
             self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,

@@ -183,7 +183,7 @@ class ResultStore:
     def done_keys(self) -> set[tuple[str, int]]:
         keys: set[tuple[str, int]] = set()
         for p in self.parts.glob("outcomes-*.parquet"):
-            df = pd.read_parquet(p, columns=KEY)
+            df = _read_part(p, columns=KEY)
             keys.update(zip(df["scenario"], df["replication"].astype(int), strict=True))
         return keys
 
@@ -197,16 +197,16 @@ class ResultStore:
         if not parts:
             path = self.root / "outcomes.parquet"
             if path.exists():
-                return pd.read_parquet(path)
+                return _read_part(path)
             raise StoreError(f"{self.root} holds no outcomes")
-        df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        df = pd.concat([_read_part(p) for p in parts], ignore_index=True)
         return _tidy_runs(df)
 
     def series(self) -> pd.DataFrame:
         parts = sorted(self.timeseries.glob("series-*.parquet"))
         if not parts:
             return pd.DataFrame()
-        df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        df = pd.concat([_read_part(p) for p in parts], ignore_index=True)
         df = df.drop_duplicates([*KEY, "year", "indicator", "segment"])
         return df.sort_values([*KEY, "indicator", "segment", "year"], ignore_index=True)
 
@@ -309,3 +309,15 @@ def _same_but_replications(manifest: dict[str, Any], config: ExperimentConfig) -
         return other.digest() == manifest.get("config_hash")
     except (TypeError, ValueError):
         return False
+
+
+def _read_part(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A stored Parquet file, or a StoreError naming it when it cannot be read."""
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except (OSError, ValueError, KeyError) as err:
+        fix = ("delete it and run again with --resume: exactly the runs it held are "
+               "recomputed" if path.parent.name in ("parts", "timeseries")
+               else "restore it (e.g. from git) or rerun the experiment")
+        raise StoreError(f"{path} is corrupt or unreadable ({type(err).__name__}); {fix}"
+                         ) from None

@@ -186,8 +186,9 @@ def test_bad_options_exit_2(ref, tmp_path):
 
 def test_report_of_a_directory_without_results_exits_2(tmp_path):
     code, _, err = run_cli("report", str(tmp_path))
-    assert code == 2 and err.startswith("sme-abm: ") and "config.toml" in err
+    assert code == 2 and err.startswith("sme-abm: ") and "not a results directory" in err
     write_config(tmp_path, filename="config.toml")
+    (tmp_path / "manifest.json").write_text("{}")
     code, _, err = run_cli("report", str(tmp_path))
     assert code == 2 and "holds no outcomes" in err
 
@@ -222,3 +223,54 @@ def test_resume_and_overwrite_exclude_each_other(tmp_path):
     cfg = write_config(tmp_path)
     code, _, err = run_cli("run", str(cfg), "--resume", "--overwrite")
     assert code == 2 and "not allowed with argument --resume" in err
+
+
+# ------------------------------------------------------------------ faults, no traceback
+def test_out_that_is_a_file_or_under_a_file_fails_before_any_run(tmp_path):
+    cfg = write_config(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for out in (blocker, blocker / "sub"):
+        code, _, err = run_cli("run", str(cfg), "--out", str(out))
+        assert code == 2 and err.startswith("sme-abm: --out:") and "Traceback" not in err
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path, monkeypatch):
+    from experiments import executors
+
+    monkeypatch.setattr(executors, "SCHEDULER_TIMEOUT_S", 1)
+    cfg = write_config(tmp_path)
+    code, _, err = run_cli("run", str(cfg), "--out", str(tmp_path / "o"), "--executor",
+                           "dask", "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 1 and "cannot reach a Dask scheduler" in err
+
+
+def test_corrupt_part_names_the_file_and_the_fix(ref, tmp_path):
+    from exp_helpers import copy_results
+
+    root = copy_results(ref[1], tmp_path / "res")
+    part = sorted((root / "parts").glob("outcomes-*.parquet"))[0]
+    part.write_bytes(part.read_bytes()[:40])  # truncated
+    code, _, err = run_cli("report", str(root))
+    assert code == 2 and str(part) in err and "--resume" in err
+    assert "Traceback" not in err
+
+
+def test_a_write_failure_is_one_line(tmp_path, monkeypatch):
+    """A file-system error while writing (here: simulated read-only disk) ends in one
+    sme-abm line and a non-zero exit, never a traceback."""
+    import pandas as pd
+
+    def read_only(*_a, **_k):
+        raise OSError(30, "Read-only file system", str(tmp_path / "x.csv"))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", read_only)
+    code, _, err = run_cli("simulate", "--firms", "500", "--end-year", "2021", "--csv",
+                           str(tmp_path / "x.csv"))
+    assert code == 1 and err.startswith("sme-abm: cannot write") and "Read-only" in err
+
+
+def test_overlong_experiment_name_is_refused_by_validate(tmp_path):
+    raw = tiny_mapping(name="x" * 300)
+    code, _, err = run_cli("validate", str(write_config(tmp_path, raw)))
+    assert code == 2 and "name: expected a name of" in err and "100 characters" in err
