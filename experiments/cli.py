@@ -184,7 +184,16 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return _discover(args)
     if args.command == "simulate":
         from model import ModelInputError, simulate
+        from model.datasets import SIZE_CLASSES
+        from model.indicators import segment_names
+        from model.population import POPULATIONS
 
+        present = tuple(SIZE_CLASSES.index(c) for c in POPULATIONS[args.population])
+        if args.segment not in segment_names(present):
+            print(f"sme-abm: --segment: unknown segment {args.segment!r} for population "
+                  f"{args.population} (allowed: {', '.join(segment_names(present))})",
+                  file=sys.stderr)
+            return 2
         if args.csv:
             target = Path(args.csv)
             problem = (f"--csv: {target} is a directory; give a file name"

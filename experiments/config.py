@@ -190,6 +190,8 @@ def load_config(path: str | Path, base_dir: str | Path | None = None,
 
 def read_toml(path: Path) -> dict[str, Any]:
     """The parsed TOML file, or a ConfigError saying why not."""
+    if path.is_dir():
+        raise ConfigError(str(path), [f"{path} is a directory; give the path of a TOML file"])
     if not path.is_file():
         raise ConfigError(str(path), [f"file not found: {path}"])
     try:
@@ -210,7 +212,10 @@ def parse_config(raw: Mapping[str, Any], source: str = "<config>",
     _keys(raw, _TOP, "", errors)
 
     name = raw.get("name")
-    if not isinstance(name, str) or not _valid_name(name):
+    if name is None:
+        errors.append(f'name: required (e.g. name = "my_experiment"; {NAME_RULE})')
+        name = "experiment"
+    elif not isinstance(name, str) or not _valid_name(name):
         errors.append(f"name: expected a name of {NAME_RULE}, got {name!r}")
         name = "experiment"
     description = raw.get("description", "")
@@ -306,7 +311,9 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
             continue
         local: list[str] = []
         indicator = spec.get("indicator")
-        if indicator not in TARGET_INDICATORS:
+        if indicator is None:
+            local.append(f"{path}.indicator: required (allowed: {', '.join(TARGET_INDICATORS)})")
+        elif indicator not in TARGET_INDICATORS:
             local.append(f"{path}.indicator: {indicator!r} is not a target indicator "
                          f"(allowed: {', '.join(TARGET_INDICATORS)})")
         population = spec.get("population", "10-249")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, parse_config, read_toml
+from .config import parse_config, read_toml
 from .store import ResultStore, atomic_write_text
 
 INTERESTS = ("miss", "hit")
@@ -132,8 +132,8 @@ def discover_dir(root: str | Path, target: str, interest: str = "miss",
     raw.pop("sensitivity", None)
     config = parse_config(raw, source=str(cfg), check_files=False)
     if target not in config.targets:
-        raise ConfigError(str(cfg), [f"--target: no target {target!r} "
-                                     f"(allowed: {', '.join(config.targets)})"])
+        raise ValueError(f"--target: no target {target!r} in {root} "
+                         f"(allowed: {', '.join(config.targets)})")
     hit = outcomes[f"hit:{target}"].astype(bool).to_numpy()
     cases = ~hit if interest == "miss" else hit
     d = discover(inputs_of(outcomes, root), cases, threshold=threshold, target=target,

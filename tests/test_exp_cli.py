@@ -274,3 +274,26 @@ def test_overlong_experiment_name_is_refused_by_validate(tmp_path):
     raw = tiny_mapping(name="x" * 300)
     code, _, err = run_cli("validate", str(write_config(tmp_path, raw)))
     assert code == 2 and "name: expected a name of" in err and "100 characters" in err
+
+
+def test_argument_mistakes_are_caught_before_any_simulation(tmp_path, monkeypatch):
+    import model
+
+    calls = []
+    monkeypatch.setattr(model, "simulate", lambda *a, **k: calls.append(1))
+    code, _, err = run_cli("simulate", "--segment", "bogus")
+    assert code == 2 and err.startswith("sme-abm: --segment: unknown segment 'bogus'")
+    assert calls == []
+    code, _, err = run_cli("validate", str(tmp_path))
+    assert code == 2 and "is a directory; give the path of a TOML file" in err
+    raw = tiny_mapping()
+    del raw["name"]
+    del raw["targets"]["basic"]["indicator"]
+    code, _, err = run_cli("validate", str(write_config(tmp_path, raw)))
+    assert "name: required" in err and "targets.basic.indicator: required" in err
+    assert "None" not in err
+
+
+def test_discover_blames_the_option_not_the_file(ref):
+    code, _, err = run_cli("discover", str(ref[1]), "--target", "nope")
+    assert code == 2 and err.startswith("sme-abm: --target: no target 'nope'")
