@@ -232,14 +232,22 @@ def _validate(path: str) -> int:
     except ConfigError as err:
         print(f"sme-abm: {err}", file=sys.stderr)
         return 2
+    from .config import config_warnings
+    from .runner import estimated_seconds
+
+    for warning in config_warnings(config):
+        print(f"sme-abm: warning: {warning}", file=sys.stderr)
+    workers = os.cpu_count() or 1
+    minutes = estimated_seconds(config) / workers / 60
     print(f"{path}: valid. {len(config.scenarios)} scenarios x {config.run.replications} "
           f"replications = {config.n_runs} runs of {config.run.firms} firms; targets: "
-          f"{', '.join(config.targets)}.")
+          f"{', '.join(config.targets)}. Estimated run time on {workers} worker(s): about "
+          f"{minutes:.1f} minutes.")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .config import ConfigError, load_config
+    from .config import ConfigError, config_warnings, load_config
     from .report import headline
     from .runner import run_experiment
     from .store import StoreError
@@ -253,6 +261,8 @@ def _run(args: argparse.Namespace) -> int:
         if problem:
             print(f"sme-abm: {problem}", file=sys.stderr)
             return 2
+        for warning in config_warnings(config):
+            print(f"sme-abm: warning: {warning}", file=sys.stderr)
         result = run_experiment(config, out=args.out, workers=args.workers,
                                 executor=args.executor, scheduler=args.scheduler,
                                 resume=args.resume, overwrite=args.overwrite,

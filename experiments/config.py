@@ -544,3 +544,47 @@ def _valid_name(name: str) -> bool:
     """Names become parts of file names and column names: keep them plain."""
     return (bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name)) and ".." not in name)
 
+
+HUGE_EUR = 1e13
+"""Amounts above this (EUR) are no practical limit, and near float32's range they
+overflow the model's arithmetic."""
+
+
+def config_warnings(config: ExperimentConfig) -> list[str]:
+    """Inputs that are valid but do nothing or collapse: levers that never act within the
+    simulated years, empty lists, amounts too large to mean anything, distributions too
+    wide to sample. ``validate`` and ``run`` print them; the manifest keeps them."""
+    out: list[str] = []
+    last = config.run.end_year
+    for name, raw in config.scenarios.items():
+        where = f"scenarios.{name}"
+        if isinstance(raw.get("subsidy"), list) and not raw["subsidy"]:
+            out.append(f"{where}.subsidy: an empty list; the scenario has no subsidy")
+        policy = parse_policy(raw)
+        for k, scheme in enumerate(policy.subsidies):
+            at = f"{where}.subsidy" + (f"[{k}]" if isinstance(raw.get("subsidy"), list) else "")
+            if scheme.start_year > last:
+                out.append(f"{at}: starts in {scheme.start_year}, after the last simulated "
+                           f"year {last}; it never acts")
+            if not scheme.technologies or not scheme.size_classes:
+                empty = "technologies" if not scheme.technologies else "size_classes"
+                out.append(f"{at}.{empty}: empty; the scheme never pays a grant")
+            for fld in ("cap_eur", "yearly_budget_eur"):
+                if getattr(scheme, fld) > HUGE_EUR:
+                    out.append(f"{at}.{fld}: {getattr(scheme, fld):g} is no practical limit "
+                               f"(and overflows float arithmetic); use at most {HUGE_EUR:g}")
+        if "edih" in raw and policy.edih.from_year > last:
+            out.append(f"{where}.edih: takes effect from {policy.edih.from_year}, after the "
+                       f"last simulated year {last}; it never acts")
+        for lever in ("cyber_campaign", "security_obligation"):
+            obj = getattr(policy, lever)
+            if obj is not None and obj.start_year > last:
+                out.append(f"{where}.{lever}: starts in {obj.start_year}, after the last "
+                           f"simulated year {last}; it never acts")
+    for name, u in config.uncertainties.items():
+        spec = PARAMETERS[name]
+        if u.distribution == "normal" and u.args["sd"] > 100 * (spec.high - spec.low):
+            out.append(f"uncertainties.{name}.sd: {u.args['sd']:g} dwarfs the parameter's "
+                       f"range {spec.low:g} to {spec.high:g}; the truncated normal collapses "
+                       "numerically; use a uniform distribution over the range")
+    return out

@@ -31,7 +31,17 @@ OUTCOME_INDICATORS = ("dii_at_least_basic", "dii_very_high", "cloud", "data_anal
 """Indicators whose final-year values are stored per run, for these segments."""
 SPEND = ("subsidy_spend_eur", "edih_spend_eur", "campaign_spend_eur")
 COUNTS = ("subsidised_adoptions", "deadweight_adoptions", "edih_firms_served")
-SECONDS_PER_FIRM_STEP = 3e-7  # rough cost of a run, for sizing batches only
+SECONDS_PER_FIRM_STEP = 5.5e-7
+"""CPU seconds per firm and quarter of a whole run (set-up, observation and history check
+included): policy_comparison took 491 CPU-s for 2,400 runs x 10,000 firms x 37
+quarters. For sizing batches and estimating run times only."""
+
+
+def estimated_seconds(config: Any) -> float:
+    """Rough single-worker cost of an experiment (SECONDS_PER_FIRM_STEP, measured on this
+    project's benchmark machine), for planning only."""
+    steps = 4 * (config.run.end_year - 2020)
+    return config.n_runs * config.run.firms * steps * SECONDS_PER_FIRM_STEP
 
 
 @dataclass(frozen=True)
@@ -157,8 +167,11 @@ def execute(config: Any, specs: list[RunSpec], out: Path, workers: int | None = 
     where = ex.describe()
     n_workers = getattr(ex, "workers", None) or workers or 1
     tasks = batches(todo, config, n_workers, group=group, series=series)
+    from .config import config_warnings
+
+    warnings = config_warnings(config) if isinstance(config, ExperimentConfig) else []
     store.write_manifest(config, executor=where, runs_total=len(specs),
-                         runs_done=len(done), status="running")
+                         runs_done=len(done), status="running", warnings=warnings)
 
     bar = _progress(len(todo), config.name, progress)
     start = time.perf_counter()
@@ -185,7 +198,7 @@ def execute(config: Any, specs: list[RunSpec], out: Path, workers: int | None = 
     n_done = len(store.done_keys())
     status = ("interrupted" if result.interrupted else
               "complete" if n_done == len(specs) else "incomplete")
-    store.write_manifest(config, executor=where, runs_total=len(specs),
+    store.write_manifest(config, executor=where, runs_total=len(specs), warnings=warnings,
                          runs_done=n_done, runs_failed=len(failed), status=status,
                          finished=now(), seconds_last_session=round(result.seconds, 1))
     result.failures = failed

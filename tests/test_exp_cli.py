@@ -41,8 +41,9 @@ def test_validate_a_good_file(tmp_path):
     cfg = write_config(tmp_path)
     code, out, err = run_cli("validate", str(cfg))
     assert code == 0 and err == ""
-    assert out.strip() == (f"{cfg}: valid. 2 scenarios x 4 replications = 8 runs of 500 "
-                           "firms; targets: basic, advanced.")
+    assert out.startswith(f"{cfg}: valid. 2 scenarios x 4 replications = 8 runs of 500 "
+                          "firms; targets: basic, advanced. Estimated run time on ")
+    assert out.strip().endswith("minutes.")
 
 
 def test_validate_reports_every_mistake_and_exits_2(tmp_path):

@@ -679,3 +679,40 @@ def test_target_dii_version():
                for e in errors_of(raw))
     raw["targets"]["basic_v4"].update(indicator="ai", dii_version=4)
     assert any("only a dii_at_least_basic target" in e for e in errors_of(raw))
+
+
+# ------------------------------------------------------------------ warnings
+def test_inputs_that_do_nothing_or_collapse_are_warned_about():
+    from experiments.config import config_warnings
+
+    raw = tiny_mapping()  # end_year 2024
+    raw["scenarios"]["late"] = {"subsidy": {"rate": 0.5, "start_year": 2027},
+                                "cyber_campaign": {"start_year": 2030}}
+    raw["scenarios"]["empty"] = {"subsidy": []}
+    raw["scenarios"]["notech"] = {"subsidy": {"technologies": [], "cap_eur": 1e300,
+                                              "start_year": 2022}}
+    raw["uncertainties"]["peer_weight"] = {"distribution": "normal", "mean": 1.0, "sd": 1e17}
+    text = "\n".join(config_warnings(parse(raw)))
+    assert "scenarios.late.subsidy: starts in 2027" in text and "never acts" in text
+    assert "scenarios.late.cyber_campaign: starts in 2030" in text
+    assert "scenarios.empty.subsidy: an empty list" in text
+    assert "scenarios.notech.subsidy.technologies: empty" in text
+    assert "scenarios.notech.subsidy.cap_eur: 1e+300 is no practical limit" in text
+    assert "uncertainties.peer_weight.sd" in text
+    assert config_warnings(parse(tiny_mapping())) == []
+
+
+def test_warnings_are_printed_by_validate_and_kept_in_the_manifest(tmp_path):
+    import json
+
+    from experiments.runner import run_experiment
+
+    raw = tiny_mapping(replications=2)
+    raw["scenarios"]["subsidy"]["subsidy"]["start_year"] = 2029
+    cfg = write_config(tmp_path, raw)
+    code, out, err = run_cli("validate", str(cfg))
+    assert code == 0 and "warning: scenarios.subsidy.subsidy: starts in 2029" in err
+    assert "Estimated run time" in out
+    run_experiment(load_config(cfg), out=tmp_path / "r", workers=1, progress=False)
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert any("starts in 2029" in w for w in manifest["warnings"])
