@@ -17,6 +17,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -27,6 +28,47 @@ TABLE_INDICATORS = (
 )
 
 
+EXAMPLES = {
+    "simulate": (
+        'sme-abm simulate --firms 5000 --seed 1',
+        'sme-abm simulate --population 2-249 --segment 2-9 --csv out/run.csv',
+    ),
+    "validate": (
+        'sme-abm validate experiments/configs/policy_comparison.toml',
+        'sme-abm validate experiments/configs/sensitivity.toml',
+    ),
+    "run": (
+        'sme-abm run experiments/configs/policy_comparison.toml --overwrite',
+        'sme-abm run my.toml --replications 40 --out results/try   # a quick look',
+        'sme-abm run my.toml --resume --out results/try             # after Ctrl-C',
+        'sme-abm run my.toml --executor dask --scheduler tcp://HOST:8786',
+    ),
+    "calibrate": (
+        'sme-abm calibrate experiments/configs/calibration.toml',
+        'sme-abm calibrate experiments/configs/calibration.toml --fit-until 2023 '
+        '--out results/calibration_backtest',
+    ),
+    "sensitivity": (
+        'sme-abm sensitivity experiments/configs/sensitivity.toml',
+        'sme-abm sensitivity experiments/configs/sensitivity.toml --resume',
+    ),
+    "discover": (
+        'sme-abm discover results/policy_comparison --target basic',
+        'sme-abm discover results/policy_comparison --target advanced_each --interest hit',
+    ),
+    "report": (
+        'sme-abm report results/policy_comparison',
+        'sme-abm report results/try --partial      # an interrupted run, marked INCOMPLETE',
+    ),
+}
+"""Shown under each command's --help."""
+
+
+def _command(sub: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=summary, formatter_class=argparse.RawDescriptionHelpFormatter,
+                          epilog="examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES[name]))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sme-abm",
@@ -34,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command")
-    sim = sub.add_parser("simulate", help="run one simulation and print the yearly indicators")
+    sim = _command(sub, "simulate", "run one simulation and print the yearly indicators")
     sim.add_argument("--firms", type=int, default=20_000, help="simulated firms (default 20000)")
     sim.add_argument("--seed", type=int, default=2030, help="random seed (default 2030)")
     sim.add_argument("--end-year", type=int, default=2030, help="last year (default 2030)")
@@ -45,10 +87,10 @@ def _parser() -> argparse.ArgumentParser:
                           "region:<name> (default 10-249)")
     sim.add_argument("--csv", metavar="FILE", help="also write the full tidy frame to FILE")
 
-    val = sub.add_parser("validate", help="check an experiment file")
+    val = _command(sub, "validate", "check an experiment file")
     val.add_argument("config", help="experiment file (TOML)")
 
-    run = sub.add_parser("run", help="run an experiment")
+    run = _command(sub, "run", "run an experiment")
     run.add_argument("config", help="experiment file (TOML)")
     run.add_argument("--replications", type=_positive, help="override run.replications")
     run.add_argument("--workers", type=_positive,
@@ -66,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="delete results already in DIR and start again")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    cal = sub.add_parser("calibrate", help="fit the calibrated parameters (ABC-SMC)")
+    cal = _command(sub, "calibrate", "fit the calibrated parameters (ABC-SMC)")
     cal.add_argument("config", help="calibration file (TOML)")
     cal.add_argument("--fit-until", type=int, metavar="YEAR",
                      help="fit observations up to YEAR only and report the forecast error "
@@ -77,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="local processes (default) or Dask distributed")
     cal.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address")
 
-    sen = sub.add_parser("sensitivity", help="Morris and Sobol sensitivity analysis (SALib)")
+    sen = _command(sub, "sensitivity", "Morris and Sobol sensitivity analysis (SALib)")
     sen.add_argument("config", help="sensitivity file (TOML)")
     sen.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     sen.add_argument("--executor", choices=["local", "dask"], default="local")
@@ -89,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
                            help="delete results in DIR first")
     sen.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    dis = sub.add_parser("discover", help="scenario discovery (PRIM) over stored runs")
+    dis = _command(sub, "discover", "scenario discovery (PRIM) over stored runs")
     dis.add_argument("dir", help="results directory of an experiment or sensitivity analysis")
     dis.add_argument("--target", required=True, help="target name from the config")
     dis.add_argument("--interest", choices=["miss", "hit"], default="miss",
@@ -97,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     dis.add_argument("--threshold", type=float, default=0.8,
                      help="least density of the chosen box (default 0.8)")
 
-    rep = sub.add_parser("report", help="rebuild summary, figures and report from results")
+    rep = _command(sub, "report", "rebuild summary, figures and report from results")
     rep.add_argument("dir", help="results directory of an experiment")
     rep.add_argument("--partial", action="store_true",
                      help="report an incomplete directory (marked INCOMPLETE) and exit 0")

@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
+from model.economy import MAX_SEED
 from model.errors import check_keys, check_number
 from model.parameters import CALIBRATED, HISTORY
 from model.population import POPULATIONS
@@ -167,7 +168,7 @@ _RUN = {
     "firms": ("integer", 500, 5_000_000),
     "population": ("choice", tuple(POPULATIONS)),
     "replications": ("integer", 1, 1_000_000),
-    "seed": ("integer", 0, 2**63 - 1),
+    "seed": ("integer", 0, MAX_SEED),
     "seeds_per_draw": ("integer", 1, 1000),
     "batch_size": ("integer", 1, 100_000),
     "exploratory": ("boolean",),

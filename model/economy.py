@@ -19,6 +19,7 @@ the same seed differ only through the policy (common random numbers).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -62,6 +63,8 @@ from .technologies import (
 
 START_YEAR = 2021
 MAX_YEAR = 2050
+MAX_SEED = 2**63 - 1
+"""Seeds run from 0 to this, in the API and in experiment files alike."""
 MIN_FIRMS = 500
 MAX_FIRMS = 5_000_000
 STREAMS = ("population", "network", "allocation", "awareness", "adoption", "cyber",
@@ -85,7 +88,8 @@ class SMEEconomy(mesa.Model):
         Simulated firms; weights scale them to the real population.
     seed:
         Seed of the run's ``numpy.random.SeedSequence`` (an int, a SeedSequence,
-        or None for fresh entropy, recorded in ``self.seed_sequence.entropy``).
+        or None for a fresh seed in 0..MAX_SEED, recorded in
+        ``self.seed_sequence.entropy``).
     policy:
         Mapping of levers (see ``model.policy``), read as a change to current policy.
     parameters:
@@ -122,8 +126,11 @@ class SMEEconomy(mesa.Model):
         if isinstance(seed, np.random.SeedSequence):
             seq = seed
         else:
-            if seed is not None:
-                seed = check_number(seed, "seed", 0, None, integer=True)
+            if seed is None:
+                # Fresh, but within the seed range an experiment file accepts, so the
+                # recorded seed (self.seed_sequence.entropy) can be written down and reused.
+                seed = secrets.randbits(63)
+            seed = check_number(seed, "seed", 0, MAX_SEED, integer=True)
             seq = np.random.SeedSequence(seed)
         self.seed_sequence = seq
         # SFC64: a fast, well-tested generator; the per-step draws are a hot-path cost.
@@ -568,7 +575,10 @@ def simulate(
     """
     model = SMEEconomy(n_firms=n_firms, seed=seed, policy=policy, parameters=parameters,
                        end_year=end_year, population=population)
-    return model.run().indicator_frame()
+    frame = model.run().indicator_frame()
+    # With seed=None the run draws a fresh seed: keep it so the run can be repeated.
+    frame.attrs["seed"] = model.seed_sequence.entropy
+    return frame
 
 
 __all__ = ["INDICATORS", "SMEEconomy", "simulate"]

@@ -71,9 +71,22 @@ def test_seed_sequence_and_fresh_entropy_are_reproducible():
     pd.testing.assert_frame_equal(by_int.indicator_frame(), by_seq.indicator_frame())
 
 
-def test_recorded_entropy_can_be_passed_back_as_int_seed():
-    fresh = SMEEconomy(600, seed=None, end_year=2021)
-    SMEEconomy(600, seed=int(fresh.seed_sequence.entropy), end_year=2021)
+def test_recorded_seed_reproduces_the_run_and_fits_the_toml_range():
+    """A fresh seed lies in the range an experiment file accepts (one seed range for
+    the API and TOML), and passing it back reproduces the run."""
+    from experiments.config import _RUN
+    from model import simulate
+    from model.economy import MAX_SEED
+
+    fresh = SMEEconomy(600, seed=None, end_year=2022).run()
+    seed = int(fresh.seed_sequence.entropy)
+    assert 0 <= seed <= MAX_SEED == _RUN["seed"][2]
+    again = SMEEconomy(600, seed=seed, end_year=2022).run()
+    pd.testing.assert_frame_equal(fresh.indicator_frame(), again.indicator_frame())
+    frame = simulate(600, None, end_year=2021)
+    pd.testing.assert_frame_equal(frame, simulate(600, frame.attrs["seed"], end_year=2021))
+    with pytest.raises(ModelInputError, match="seed"):
+        SMEEconomy(600, seed=MAX_SEED + 1)
 
 
 def test_step_by_step_equals_simulate(frame_seed_5):
@@ -259,7 +272,7 @@ def test_2025_at_least_basic_near_observed():
         ({"end_year": 2051}, "end_year", "2021 to 2050"),
         ({"population": "1-249"}, "population", "10-249, 2-249"),
         ({"rule": "tpb"}, "rule", "toe_logit"),
-        ({"seed": -1}, "seed", ">= 0"),
+        ({"seed": -1}, "seed", "0 to 9.22337e+18"),
         ({"seed": 1.5}, "seed", None),
         ({"parameters": {"peer_wieght": 1.0}}, "parameters.peer_wieght", "peer_weight"),
         ({"policy": {"subsidy": {"rate": 2}}}, "policy.subsidy.rate", "0 to 1"),

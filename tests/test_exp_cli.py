@@ -298,3 +298,10 @@ def test_argument_mistakes_are_caught_before_any_simulation(tmp_path, monkeypatc
 def test_discover_blames_the_option_not_the_file(ref):
     code, _, err = run_cli("discover", str(ref[1]), "--target", "nope")
     assert code == 2 and err.startswith("sme-abm: --target: no target 'nope'")
+
+
+@pytest.mark.parametrize("command", ["simulate", "validate", "run", "calibrate", "sensitivity",
+                                     "discover", "report"])
+def test_every_command_help_shows_examples(command):
+    code, out, _ = run_cli(command, "--help")
+    assert code == 0 and "examples:" in out and f"sme-abm {command}" in out
