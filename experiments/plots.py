@@ -63,15 +63,38 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def trajectories(series: pd.DataFrame, config: ExperimentConfig, target: Target,
-                 out: Path, params: pd.DataFrame | None = None) -> list[Path]:
-    """Per target indicator: one panel per scenario, median with 50% and 90% bands of
-    the survey reading (measurement offsets of each run's ``params`` applied)."""
-    paths = []
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def trajectory_table(series: pd.DataFrame, config: ExperimentConfig,
+                     params: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Quantiles over runs of each target indicator's survey reading, per scenario and
+    year (measurement offsets of each run's ``params`` applied): all the trajectory
+    figures need, small enough to commit with the results."""
     params = params if params is not None else pd.DataFrame(columns=["scenario",
                                                                       "replication"])
+    frames = []
+    for target in config.targets.values():
+        for indicator in target.indicators:
+            sel = survey_series(series, params, indicator, target.segment)
+            if sel.empty:
+                continue
+            q = sel.groupby(["scenario", "year"])["value"].quantile(list(QUANTILES)).unstack()
+            q.columns = [f"q{round(100 * c):02d}" for c in q.columns]
+            frames.append(q.reset_index().assign(target=target.name, indicator=indicator,
+                                                 segment=target.segment))
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def trajectories(table: pd.DataFrame, config: ExperimentConfig, target: Target,
+                 out: Path) -> list[Path]:
+    """Per target indicator: one panel per scenario, median with 50% and 90% bands of
+    the survey reading (``trajectory_table``)."""
+    paths = []
     for indicator in target.indicators:
-        sel = survey_series(series, params, indicator, target.segment)
+        sel = table[(table["target"] == target.name) & (table["indicator"] == indicator)]
         if sel.empty:
             continue
         scen = list(config.scenarios)
@@ -79,8 +102,8 @@ def trajectories(series: pd.DataFrame, config: ExperimentConfig, target: Target,
         nrow = int(np.ceil(len(scen) / ncol))
         fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.6 * nrow), sharex=True,
                                  sharey=True, squeeze=False)
-        q = sel.groupby(["scenario", "year"])["value"].quantile([0.05, 0.25, 0.5, 0.75, 0.95])
-        q = q.unstack()
+        q = sel.set_index(["scenario", "year"])[[f"q{round(100 * c):02d}" for c in QUANTILES]]
+        q.columns = list(QUANTILES)
         obs = observed_points(indicator, target.segment)
         base = q.loc[config.baseline] if config.baseline in q.index.get_level_values(0) else None
         for ax, name in zip(axes.flat, scen, strict=False):

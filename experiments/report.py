@@ -15,7 +15,11 @@ from . import plots
 from .analysis import summarise
 from .config import ExperimentConfig
 from .observations import HISTORY_Z
-from .store import ResultStore, atomic_write_text
+from .store import ResultStore, atomic_write_parquet, atomic_write_text
+
+TRAJECTORIES = "trajectories.parquet"
+"""Quantiles of the target indicators per scenario and year: committed with the results
+so `sme-abm report` on a fresh clone redraws every figure."""
 
 NO_SPLIT = "Needs two or more seeds per parameter draw (run.seeds_per_draw)."
 
@@ -27,12 +31,24 @@ def build(store: ResultStore, config: ExperimentConfig) -> pd.DataFrame:
     figures = store.figures
     paths: list[Path] = []
     series = store.series()
+    table_path = store.root / TRAJECTORIES
+    missing = []
     if not series.empty:
         measurement = [c for c in outcomes.columns if c.startswith("param:survey_")]
         params = outcomes[["scenario", "replication", *measurement]].rename(
             columns=lambda c: c.removeprefix("param:"))
+        table = plots.trajectory_table(series, config, params)
+        if len(table):
+            atomic_write_parquet(table_path, table)
+    elif table_path.exists():  # a fresh clone: the runs' time series are not committed
+        table = pd.read_parquet(table_path)
+    else:
+        table = pd.DataFrame()
+        missing.append("trajectory figures: no time series stored (timeseries/ and "
+                       f"{TRAJECTORIES} are both missing); rerun with --resume to rebuild")
+    if len(table):
         for target in config.targets.values():
-            paths += plots.trajectories(series, config, target, figures, params)
+            paths += plots.trajectories(table, config, target, figures)
     paths.append(plots.p_hit(summary, config, figures))
     if len(config.scenarios) > 1:
         paths.append(plots.paired_differences(summary, config, figures))
@@ -42,7 +58,7 @@ def build(store: ResultStore, config: ExperimentConfig) -> pd.DataFrame:
         paths.append(size_fig)
     manifest = store.manifest() if store.manifest_path.exists() else {}
     atomic_write_text(store.root / "report.md",
-                      render(config, summary, outcomes, paths, store.root, manifest))
+                      render(config, summary, outcomes, paths, store.root, manifest, missing))
     return summary
 
 
@@ -148,7 +164,8 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 
 def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFrame,
-           figures: list[Path], root: Path, manifest: dict) -> str:
+           figures: list[Path], root: Path, manifest: dict,
+           missing: list[str] | None = None) -> str:
     run = config.run
     targets = "\n".join(
         f"- **{t.name}**: `{t.indicator}` of firms {t.population} at least "
@@ -173,6 +190,8 @@ def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFra
     cost["deadweight_share"] = cost["deadweight_share"].map(_pct)
     others = other_outcomes(outcomes, config)
     figs = "\n\n".join(f"![{p.stem}](figures/{p.name})" for p in figures)
+    if missing:
+        figs += "\n\nNot drawn:\n\n" + "\n".join(f"- {m}" for m in missing)
     parts = []
     if config.posterior:
         parts.append(f"Parameters that shape the observed past are drawn jointly from the "

@@ -124,7 +124,7 @@ class ResultStore:
         for sub in (self.parts, self.timeseries, self.failures, self.figures):
             shutil.rmtree(sub, ignore_errors=True)
         for name in ("outcomes.parquet", "summary.csv", "report.md", "manifest.json",
-                     "config.toml", "points.csv", "sensitivity.csv"):
+                     "config.toml", "points.csv", "sensitivity.csv", "trajectories.parquet"):
             (self.root / name).unlink(missing_ok=True)
         for stale in self.root.glob("discovery_*"):  # derived from the runs being deleted
             stale.unlink()

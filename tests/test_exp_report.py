@@ -116,17 +116,32 @@ def test_report_command_rebuilds_summary_report_and_figures_identically(ref, tmp
 
 
 def test_report_from_the_consolidated_outcomes_only(ref, tmp_path):
-    """A checkout holds outcomes.parquet but not the git-ignored parts/ and timeseries/."""
+    """A checkout holds outcomes.parquet and trajectories.parquet but not the git-ignored
+    parts/ and timeseries/: `report` redraws every figure and the same report."""
     root = copy_results(ref[1], tmp_path / "res")
     for sub in ("parts", "timeseries", "figures"):
         shutil.rmtree(root / sub)
     (root / "summary.csv").unlink()
+    (root / "report.md").unlink()
     code, _, err = run_cli("report", str(root))
     assert code == 0, err
     assert (root / "summary.csv").read_bytes() == (ref[1] / "summary.csv").read_bytes()
+    assert (root / "report.md").read_text() == (ref[1] / "report.md").read_text()
     figures = sorted(p.name for p in (root / "figures").glob("*.png"))
-    assert not any(f.startswith("trajectories_") for f in figures)  # no series stored
+    assert figures == sorted(p.name for p in (ref[1] / "figures").glob("*.png"))
     assert sorted(embedded((root / "report.md").read_text())) == figures
+
+
+def test_report_without_any_time_series_says_which_figures_are_missing(ref, tmp_path):
+    root = copy_results(ref[1], tmp_path / "res")
+    for sub in ("parts", "timeseries", "figures"):
+        shutil.rmtree(root / sub)
+    (root / "trajectories.parquet").unlink()
+    code, _, err = run_cli("report", str(root))
+    assert code == 0, err
+    text = (root / "report.md").read_text()
+    assert "Not drawn:" in text and "trajectory figures" in text
+    assert not list((root / "figures").glob("trajectories_*"))
 
 
 # ------------------------------------------------------------------ units
