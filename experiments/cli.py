@@ -324,6 +324,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"\nInterrupted. {result.ran} runs of this session are saved in {result.out}; "
               f"continue with: {' '.join(again)}", file=sys.stderr)
         return 130
+    for warning in result.warnings:
+        print(f"sme-abm: warning: numerical: {warning}", file=sys.stderr)
     print(f"{result.ran} runs in {result.seconds:.0f} s ({result.skipped} already done); "
           f"results in {result.out}/")
     if result.summary is not None and len(result.summary):

@@ -369,7 +369,9 @@ def _uncertainties(table: Any, base_dir: Path, errors: list[str], check_files: b
             if not check_files:
                 continue
             if not exists:
-                errors.append(f"{path}: file not found: {posterior}")
+                errors.append(f"{path}: {posterior} is a directory; give the posterior's "
+                              "Parquet file" if posterior.is_dir()
+                              else f"{path}: file not found: {posterior}")
                 posterior = None
             else:
                 try:

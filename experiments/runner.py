@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
+import warnings
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -63,6 +64,7 @@ class RunReport:
     seconds: float = 0.0
     interrupted: bool = False
     summary: pd.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def run_one(spec: RunSpec, targets: Sequence[Target]) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -109,9 +111,15 @@ def run_one(spec: RunSpec, targets: Sequence[Target]) -> tuple[dict[str, Any], p
 def run_batch(task: BatchTask) -> dict[str, Any]:
     """Run a batch; a run that raises is recorded and the others go on."""
     rows, series, failures = [], [], []
+    caught: list[warnings.WarningMessage] = []
     for spec in task.runs:
         try:
-            row, s = run_one(spec, task.targets)
+            with warnings.catch_warnings(record=True) as seen:
+                # numpy's floating-point warnings become one line each at the end of the
+                # experiment (and in the manifest) instead of scrolling past mid-run.
+                warnings.simplefilter("always", RuntimeWarning)
+                row, s = run_one(spec, task.targets)
+            caught.extend(seen)
         except Exception as err:
             failures.append({"scenario": spec.scenario, "replication": spec.replication,
                              "error": f"{type(err).__name__}: {err}",
@@ -125,6 +133,7 @@ def run_batch(task: BatchTask) -> dict[str, Any]:
         "series": pd.concat(series, ignore_index=True) if series else pd.DataFrame(),
         "failures": failures,
         "n": len(task.runs),
+        "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
     }
 
 
@@ -175,8 +184,11 @@ def execute(config: Any, specs: list[RunSpec], out: Path, workers: int | None = 
 
     bar = _progress(len(todo), config.name, progress)
     start = time.perf_counter()
+    runtime: dict[str, int] = {}
     try:
         for res in ex.imap_unordered(run_batch, tasks):
+            for w in res.get("warnings", ()):
+                runtime[w] = runtime.get(w, 0) + 1
             store.write_batch(res["outcomes"], res["series"], res["failures"])
             result.ran += len(res["outcomes"])
             result.failures.extend(res["failures"])
@@ -200,7 +212,10 @@ def execute(config: Any, specs: list[RunSpec], out: Path, workers: int | None = 
               "complete" if n_done == len(specs) else "incomplete")
     store.write_manifest(config, executor=where, runs_total=len(specs), warnings=warnings,
                          runs_done=n_done, runs_failed=len(failed), status=status,
-                         finished=now(), seconds_last_session=round(result.seconds, 1))
+                         finished=now(), seconds_last_session=round(result.seconds, 1),
+                         runtime_warnings=[f"{w} (in {n} batch(es))"
+                                           for w, n in sorted(runtime.items())])
+    result.warnings = [f"{w} (in {n} batch(es))" for w, n in sorted(runtime.items())]
     result.failures = failed
     if not result.interrupted and n_done:
         store.consolidate()

@@ -305,3 +305,65 @@ def test_discover_blames_the_option_not_the_file(ref):
 def test_every_command_help_shows_examples(command):
     code, out, _ = run_cli(command, "--help")
     assert code == 0 and "examples:" in out and f"sme-abm {command}" in out
+
+
+def test_numpy_warnings_become_one_line_each_and_reach_the_manifest(tmp_path):
+    import json
+
+    raw = tiny_mapping(replications=2)
+    raw["scenarios"]["subsidy"]["subsidy"]["cap_eur"] = 1e300  # overflows float32 sums
+    cfg = write_config(tmp_path, raw)
+    with _no_warnings():  # none escapes to the terminal
+        code, _, err = run_cli("run", str(cfg), "--out", str(tmp_path / "o"), "--workers",
+                                 "1", "--quiet")
+    assert code == 0, err
+    lines = [ln for ln in err.splitlines() if "numerical" in ln]
+    assert lines and all(ln.startswith("sme-abm: warning: numerical: RuntimeWarning")
+                         for ln in lines)
+    assert len(lines) == len(set(lines))
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["runtime_warnings"] and "cap_eur" in " ".join(manifest["warnings"])
+
+
+def _no_warnings():
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def guard():
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            yield
+        assert not [w for w in seen if issubclass(w.category, RuntimeWarning)], seen
+
+    return guard()
+
+
+def test_ctrl_c_then_the_printed_command_completes_the_run(tmp_path, monkeypatch):
+    """Interrupted with --replications and --out, the command printed runs as printed
+    and completes exactly the missing runs."""
+    import shlex
+
+    from experiments import runner
+
+    cfg = write_config(tmp_path, batch_size=1)
+    real = runner.run_one
+
+    def interrupt(spec, targets):
+        if spec.key == ("baseline", 1):
+            raise KeyboardInterrupt
+        return real(spec, targets)
+
+    monkeypatch.setattr(runner, "run_one", interrupt)
+    out = tmp_path / "res"
+    code, _, err = run_cli("run", str(cfg), "--replications", "2", "--out", str(out),
+                           "--workers", "1", "--quiet")
+    assert code == 130
+    printed = err.split("continue with: ", 1)[1].strip()
+    assert "--resume" in printed and "--replications 2" in printed
+    monkeypatch.undo()
+    argv = shlex.split(printed)
+    assert argv[0] == "sme-abm"
+    code, out_text, err = run_cli(*argv[1:], "--workers", "1", "--quiet")
+    assert code == 0, err
+    assert "2 runs in" in out_text and "(2 already done)" in out_text

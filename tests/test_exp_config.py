@@ -716,3 +716,10 @@ def test_warnings_are_printed_by_validate_and_kept_in_the_manifest(tmp_path):
     run_experiment(load_config(cfg), out=tmp_path / "r", workers=1, progress=False)
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert any("starts in 2029" in w for w in manifest["warnings"])
+
+
+def test_posterior_given_as_a_directory_says_so(tmp_path):
+    raw = tiny_mapping()
+    raw["uncertainties"] = {"posterior": str(tmp_path)}
+    errors = errors_of(raw, tmp_path)
+    assert any("is a directory; give the posterior's Parquet file" in e for e in errors)
