@@ -367,3 +367,33 @@ def test_ctrl_c_then_the_printed_command_completes_the_run(tmp_path, monkeypatch
     code, out_text, err = run_cli(*argv[1:], "--workers", "1", "--quiet")
     assert code == 0, err
     assert "2 runs in" in out_text and "(2 already done)" in out_text
+
+
+@pytest.mark.parametrize("command", ["run", "resume", "report"])
+def test_unwritable_results_end_in_one_line_even_for_root(ref, tmp_path, monkeypatch,
+                                                          command):
+    """Writes that fail however permissions look (read-only disk, root or not): one
+    sme-abm line, exit 1, nothing stored lost."""
+    from exp_helpers import copy_results
+
+    from experiments import store
+
+    root = copy_results(ref[1], tmp_path / "res")
+    before = sorted(p.name for p in (root / "parts").iterdir())
+
+    def read_only(path, *_a, **_k):
+        raise OSError(30, "Read-only file system", str(path))
+
+    monkeypatch.setattr(store, "atomic_write_text", read_only)
+    monkeypatch.setattr(store, "atomic_write_bytes", read_only)
+    if command == "report":
+        monkeypatch.setattr("experiments.report.atomic_write_text", read_only)
+        args = ("report", str(root))
+    else:
+        out = root if command == "resume" else tmp_path / "new"
+        args = ("run", str(ref[0]), "--out", str(out), "--workers", "1", "--quiet",
+                *(("--resume",) if command == "resume" else ()))
+    code, _, err = run_cli(*args)
+    assert code == 1 and err.startswith("sme-abm: cannot write") and "Read-only" in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in (root / "parts").iterdir()) == before
