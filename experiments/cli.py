@@ -247,7 +247,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
             frame = simulate(n_firms=args.firms, seed=args.seed, end_year=args.end_year,
                              population=args.population)
         except ModelInputError as err:
-            print(f"sme-abm: {err}", file=sys.stderr)
+            # Name the option the user typed, not the API argument behind it.
+            text = str(err)
+            for api, flag in (("n_firms", "--firms"), ("end_year", "--end-year"),
+                              ("seed", "--seed")):
+                if text.startswith(f"{api}:"):
+                    text = flag + text[len(api):]
+            print(f"sme-abm: {text}", file=sys.stderr)
             return 2
         with pd.option_context("display.width", 200, "display.max_columns", 30):
             print(f"Survey-year indicators (% of firms, segment {args.segment}, "

@@ -397,3 +397,10 @@ def test_unwritable_results_end_in_one_line_even_for_root(ref, tmp_path, monkeyp
     assert code == 1 and err.startswith("sme-abm: cannot write") and "Read-only" in err
     assert "Traceback" not in err
     assert sorted(p.name for p in (root / "parts").iterdir()) == before
+
+
+def test_simulate_names_the_option_in_its_errors():
+    code, _, err = run_cli("simulate", "--firms", "10")
+    assert code == 2 and err.startswith("sme-abm: --firms: 10 is out of range")
+    code, _, err = run_cli("simulate", "--end-year", "1990")
+    assert code == 2 and err.startswith("sme-abm: --end-year: 1990 is out of range")
