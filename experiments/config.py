@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
-from model.economy import MAX_SEED
+from model.economy import MAX_SEED, START_YEAR
 from model.errors import check_keys, check_number
 from model.parameters import CALIBRATED, HISTORY
 from model.population import POPULATIONS
@@ -52,7 +52,6 @@ DISTRIBUTIONS = {
     "normal": ("mean", "sd"),
     "triangular": ("low", "mode", "high"),
 }
-START_YEAR = 2021
 
 
 class ConfigError(ValueError):

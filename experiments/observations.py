@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from model import PARAMETERS, datasets
+from model.economy import START_YEAR
 
-START_YEAR = 2021
 LAST_OBSERVED_YEAR = 2025
 SIZES = ("10-49", "50-249")
 BANDS_FITTED = ("low", "high", "very_high")
