@@ -176,6 +176,8 @@ def simulation_seed(seed: int, number: int) -> int:
 
 def chunks(items: Sequence[Any], parts: int) -> list[list[Any]]:
     """``items`` in about ``parts`` contiguous, nearly equal chunks."""
+    if not items:
+        return []
     parts = max(1, min(parts, len(items)))
     size = math.ceil(len(items) / parts)
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
