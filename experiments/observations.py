@@ -89,14 +89,6 @@ class Record:
         t = self.table
         return t[(t["role"] == "fit") & (t["year"] <= fit_until)]
 
-    def held_out(self, fit_until: int) -> pd.DataFrame:
-        t = self.table
-        return t[(t["role"] == "fit") & (t["year"] > fit_until)]
-
-    def simulated(self) -> pd.DataFrame:
-        """Statistics the model can produce (from 2021 on)."""
-        return self.table[self.table["role"] != "before start"]
-
 
 def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None = None
                 ) -> Record:
