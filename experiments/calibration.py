@@ -218,17 +218,12 @@ def observations(config: CalibrationConfig) -> pd.DataFrame:
     """The observed record (see ``experiments.observations``) with the config's
     model-error allowances: one row per statistic."""
     try:
-        record = ob.load_record(pd.read_csv(config.dii_file), pd.read_csv(config.advanced_file))
+        record = ob.load_record(pd.read_csv(config.dii_file), pd.read_csv(config.advanced_file),
+                                model_sd=config.tolerance)
     except (KeyError, ValueError) as err:
         raise ConfigError(config.source, [f"data: cannot read the observations ({err})"]
                           ) from None
-    table = record.table.copy()
-    model_sd = table["series"].map(config.tolerance).fillna(0.0)
-    gradient = table["kind"] == "gradient"
-    table.loc[~gradient, "sd"] = np.hypot(table.loc[~gradient, "sampling_sd"],
-                                          model_sd[~gradient])
-    table.loc[gradient, "sd"] = np.hypot(table.loc[gradient, "sd"], model_sd[gradient])
-    return table
+    return record.table
 
 
 def fitted(obs: pd.DataFrame, fit_until: int) -> pd.DataFrame:

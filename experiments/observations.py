@@ -57,20 +57,33 @@ persons, 75% response, Neyman allocation over 32 NACE x 6 size strata, 100+ full
 included; a design effect of about 1.5-2 is assumed)."""
 
 ADVANCED_STATISTICS = (
-    # series, Eurostat code, model indicator, years, measurement offset by year
-    ("ai", "E_AI_TANY", "ai", (2021, 2023, 2024, 2025), {2025: "survey_ai_2025_offset"}),
-    ("cloud", "E_CC1_SI", "cloud", (2021, 2023, 2024, 2025), {}),
+    # series, Eurostat code, model indicator, years, offset of a question that differs
+    # from the model's definition (else the indicator's own rule, measurement_offset)
+    ("ai", "E_AI_TANY", "ai", (2021, 2023, 2024, 2025), ""),
+    ("cloud", "E_CC1_SI", "cloud", (2021, 2023, 2024, 2025), ""),
     ("cloud", "E_CC", "cloud", (2014, 2016, 2018, 2020, 2021, 2023, 2024, 2025),
-     {"*": "survey_cloud_any_offset"}),
-    ("data_analytics", "E_DA", "data_analytics", (2023, 2025), {}),
-    ("data_analytics", "E_BD", "data_analytics", (2016, 2018), {}),
-    ("data_analytics", "E_BDA", "data_analytics", (2020,), {}),
-    ("advanced_any", "E_AI_CC1SI_DA_ANY", "advanced_any", (2023, 2025), {}),
+     "survey_cloud_any_offset"),
+    ("data_analytics", "E_DA", "data_analytics", (2023, 2025), ""),
+    ("data_analytics", "E_BD", "data_analytics", (2016, 2018), ""),
+    ("data_analytics", "E_BDA", "data_analytics", (2020,), ""),
+    ("advanced_any", "E_AI_CC1SI_DA_ANY", "advanced_any", (2023, 2025), ""),
 )
 GRADIENT_STATISTICS = (("E_AI_TANY", "ai", (2023, 2024, 2025)),
                        ("E_CC1_SI", "cloud", (2023, 2025)),
                        ("E_DA", "data_analytics", (2023, 2025)))
 V4_OFFSET = {"10-49": "survey_dii_v4_offset_10_49", "50-249": "survey_dii_v4_offset_50_249"}
+
+
+def measurement_offset(indicator: str, segment: str, year: int) -> str:
+    """The measurement parameter through which the survey reads a model indicator (empty:
+    read as simulated). The one home of these rules, for fitting and for targets alike:
+    the 2025 AI break applies from 2025 on (a break puts the survey on a new basis); DII
+    v4 has an offset per size class, 2-9 firms (never surveyed) taking that of 10-49."""
+    if indicator == "ai" and year >= 2025:
+        return "survey_ai_2025_offset"
+    if indicator == "dii_v4_at_least_basic" and segment in ("2-9", *V4_OFFSET):
+        return V4_OFFSET.get(segment, V4_OFFSET["10-49"])
+    return ""
 
 
 @dataclass(frozen=True)
@@ -90,10 +103,15 @@ class Record:
         return t[(t["role"] == "fit") & (t["year"] <= fit_until)]
 
 
-def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None = None
-                ) -> Record:
+def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None = None,
+                model_sd: Mapping[str, float] | None = None) -> Record:
     """The record from the shipped data, or from tables in the shipped layouts
-    (``datasets.normalise_dii`` / ``normalise_advanced`` are applied here)."""
+    (``datasets.normalise_dii`` / ``normalise_advanced`` are applied here).
+
+    ``model_sd``: model-error allowance per series (default ``MODEL_SD``), added in
+    quadrature to each statistic's sampling error (for the size gradient, to the
+    cross-country spread)."""
+    allowance = {**MODEL_SD, **(model_sd or {})}
     dii = datasets.dii() if dii is None else datasets.normalise_dii(dii)
     adv = (datasets.advanced_history() if advanced is None
            else datasets.normalise_advanced(advanced))
@@ -105,20 +123,20 @@ def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None =
                 if v is not None:
                     series = "dii_v3_basic" if level == "at_least_basic" else "dii_v3_bands"
                     rows.append(_row(series, "E_DI3_" + level, f"dii_{level}", size, year,
-                                     v, "", ""))
+                                     v, "", allowance))
         for year in (2022, 2024):
             v = _one(dii, size_class=size, year=year, dii_version=4, level="at_least_basic")
             if v is not None:
                 rows.append(_row("dii_v4", "E_DI4_GELO", "dii_v4_at_least_basic", size, year,
-                                 v, "", V4_OFFSET[size]))
+                                 v, "", allowance))
     nl = adv[(adv["geo"] == "NL") & (adv["size_class"] == "10-249")]
-    for series, code, indicator, years, offsets in ADVANCED_STATISTICS:
+    for series, code, indicator, years, question_offset in ADVANCED_STATISTICS:
         for year in years:
             sel = nl[(nl["indicator"] == code) & (nl["year"] == year)]
             if len(sel) == 1:
-                offset = offsets.get(year, offsets.get("*", ""))
                 rows.append(_row(series, code, indicator, "10-249", year,
-                                 float(sel["value"].iloc[0]), sel["flag"].iloc[0], offset))
+                                 float(sel["value"].iloc[0]), sel["flag"].iloc[0], allowance,
+                                 question_offset))
     for code, indicator, years in GRADIENT_STATISTICS:
         for year in years:
             try:
@@ -127,7 +145,9 @@ def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None =
                 continue
             if n >= 5:
                 rows.append({**_row("size_gradient", code, indicator, "50-249 vs 10-49",
-                                    year, median, "", ""), "kind": "gradient", "sd": sd,
+                                    year, median, "", allowance), "kind": "gradient",
+                             "offset": "",
+                             "sd": float(np.hypot(sd, allowance["size_gradient"])),
                              "sampling_sd": 0.0})
     table = pd.DataFrame(rows)
     if table.empty:
@@ -145,25 +165,29 @@ def _one(df: pd.DataFrame, **where) -> float | None:
 
 
 def _row(series: str, code: str, indicator: str, segment: str, year: int, value: float,
-         flag: str, offset: str) -> dict:
+         flag: str, allowance: Mapping[str, float], question_offset: str = "") -> dict:
     n = EFFECTIVE_SAMPLE.get(segment, EFFECTIVE_SAMPLE["10-249"])
     sampling = float(np.sqrt(max(value * (1 - value), 0.0) / n))
     role = ("before start" if year < START_YEAR else
             "initial" if year == START_YEAR and series.startswith("dii_v3") else "fit")
     return {"series": series, "code": code, "indicator": indicator, "segment": segment,
             "year": int(year), "value": float(value), "flag": str(flag or ""),
-            "kind": "share", "offset": offset,
-            "sd": float(np.hypot(sampling, MODEL_SD[series])), "sampling_sd": sampling,
+            "kind": "share",
+            "offset": question_offset or measurement_offset(indicator, segment, year),
+            "sd": float(np.hypot(sampling, allowance[series])), "sampling_sd": sampling,
             "role": role}
 
 
 # --------------------------------------------------------------------- survey readings
 def _logit(x):
+    # Clipped: a simulated share of exactly 0 or 1 (a small segment) stays finite.
     x = np.clip(np.asarray(x, dtype=float), 1e-6, 1 - 1e-6)
     return np.log(x / (1 - x))
 
 
 def _expit(z):
+    # Written out rather than scipy.special.expit: the two differ in the last bit, and
+    # the committed results must reproduce bit for bit.
     return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
 
 
@@ -180,10 +204,7 @@ def readings(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int], float
             out[k] = (_logit(simulated[(s.indicator, "50-249", s.year)])
                       - _logit(simulated[(s.indicator, "10-49", s.year)]))
             continue
-        value = simulated[(s.indicator, s.segment, s.year)]
-        if s.offset:
-            value = float(_expit(_logit(value) + _param(params, s.offset)))
-        out[k] = value
+        out[k] = _read(simulated[(s.indicator, s.segment, s.year)], s.offset, params)
     if rng is not None:
         noise = rng.standard_normal(len(stats)) * stats["sampling_sd"].to_numpy()
         out = np.where(stats["kind"].to_numpy() == "share", np.clip(out + noise, 0, 1), out)
@@ -192,17 +213,6 @@ def readings(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int], float
 
 def _param(params: Mapping[str, float], name: str) -> float:
     return float(params[name]) if name in params else PARAMETERS[name].default
-
-
-def needed(stats: pd.DataFrame) -> set[tuple[str, str, int]]:
-    """The simulated (indicator, segment, year) values ``readings`` uses."""
-    out = set()
-    for s in stats.itertuples():
-        if s.kind == "gradient":
-            out |= {(s.indicator, "50-249", s.year), (s.indicator, "10-49", s.year)}
-        else:
-            out.add((s.indicator, s.segment, s.year))
-    return out
 
 
 def survey_value(indicator: str, segment: str, year: int,
@@ -215,18 +225,20 @@ def survey_value(indicator: str, segment: str, year: int,
     readings, each with its offset (2-9 firms, never surveyed, take the 10-49 one).
     Everything else is read as simulated.
     """
-    value = simulated[(indicator, segment, year)]
-    if indicator == "ai" and year >= 2025:
-        return float(_expit(_logit(value) + _param(params, "survey_ai_2025_offset")))
     if indicator == "dii_v4_at_least_basic":
         parts = [s for s in ("2-9", "10-49", "50-249")
                  if (indicator, s, year) in simulated
                  and (segment == "all" or (segment == "10-249" and s != "2-9") or segment == s)]
         firms = np.array([simulated[("firms", s, year)] for s in parts])
-        read = [_expit(_logit(simulated[(indicator, s, year)])
-                       + _param(params, V4_OFFSET.get(s, V4_OFFSET["10-49"]))) for s in parts]
+        read = [_read(simulated[(indicator, s, year)], measurement_offset(indicator, s, year),
+                      params) for s in parts]
         return float(np.dot(firms, read) / firms.sum())
-    return float(value)
+    return _read(simulated[(indicator, segment, year)],
+                 measurement_offset(indicator, segment, year), params)
+
+
+def _read(value: float, offset: str, params: Mapping[str, float]) -> float:
+    return float(_expit(_logit(value) + _param(params, offset))) if offset else float(value)
 
 
 def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
@@ -250,6 +262,15 @@ def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
         sel = series[(series["indicator"] == ind) & (series["segment"] == seg)]
         return sel[[*key, "year", "value"]].reset_index(drop=True)
 
+    def read(frame: pd.DataFrame, seg: str) -> np.ndarray:
+        values = frame["value"].to_numpy(dtype=float).copy()
+        for year in frame["year"].unique():
+            name = measurement_offset(indicator, seg, int(year))
+            if name:
+                rows = (frame["year"] == year).to_numpy()
+                values[rows] = _expit(_logit(values[rows]) + run_param(frame[rows], name))
+        return values
+
     if indicator == "dii_v4_at_least_basic":
         sizes = [s for s in ("2-9", "10-49", "50-249")
                  if (segment == "all" or segment == s or (segment == "10-249" and s != "2-9"))
@@ -258,9 +279,8 @@ def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
         for s in sizes:
             part = pick(indicator, s).merge(pick("firms", s), on=[*key, "year"],
                                             suffixes=("", "_firms"))
-            off = run_param(part, V4_OFFSET.get(s, V4_OFFSET["10-49"]))
-            read = _expit(_logit(part["value"].to_numpy()) + off) * part["value_firms"]
-            part = part.assign(num=read, den=part["value_firms"])[[*key, "year", "num", "den"]]
+            num = read(part, s) * part["value_firms"]
+            part = part.assign(num=num, den=part["value_firms"])[[*key, "year", "num", "den"]]
             total = part if total is None else total.merge(part, on=[*key, "year"]).assign(
                 num=lambda d: d["num_x"] + d["num_y"], den=lambda d: d["den_x"] + d["den_y"]
             )[[*key, "year", "num", "den"]]
@@ -268,11 +288,7 @@ def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
             return pd.DataFrame(columns=[*key, "year", "value"])
         return total.assign(value=total["num"] / total["den"])[[*key, "year", "value"]]
     out = pick(indicator, segment)
-    if indicator == "ai":
-        late = out["year"].to_numpy() >= 2025
-        off = run_param(out, "survey_ai_2025_offset")
-        out["value"] = np.where(late, _expit(_logit(out["value"].to_numpy()) + off),
-                                out["value"])
+    out["value"] = read(out, segment)
     return out
 
 
