@@ -247,11 +247,7 @@ def simulate_series(params: Mapping[str, float], config: CalibrationConfig, seed
                        end_year=end_year, population=config.population)
     while model.running and not (model.year == end_year and model.quarter == 1):
         model.step()
-    frame = model.indicator_frame()
-    frame = frame[frame["quarter"] == 1]
-    return dict(zip(zip(frame["indicator"].astype(str), frame["segment"].astype(str),
-                        frame["year"].astype(int), strict=True),
-                    frame["value"].to_numpy(), strict=True))
+    return ob.survey_year_values(model.indicator_frame())
 
 
 @dataclass(frozen=True)

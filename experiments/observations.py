@@ -191,6 +191,15 @@ def _expit(z):
     return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
 
 
+def survey_year_values(frame: pd.DataFrame) -> dict[tuple[str, str, int], float]:
+    """A model's indicator frame as the surveys see it: quarter-1 values keyed
+    (indicator, segment, year)."""
+    q1 = frame[frame["quarter"] == 1]
+    return dict(zip(zip(q1["indicator"].astype(str), q1["segment"].astype(str),
+                        q1["year"].astype(int), strict=True),
+                    q1["value"].to_numpy(), strict=True))
+
+
 def readings(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int], float],
              params: Mapping[str, float], rng: np.random.Generator | None = None
              ) -> np.ndarray:

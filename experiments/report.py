@@ -99,19 +99,21 @@ def other_outcomes(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def _pass_rates(runs: pd.DataFrame) -> dict[str, float]:
+    """Share of ``runs`` that reproduce each fitted series (``history:<series>``)."""
+    return {c.split(":", 1)[1]: float((runs[c] <= HISTORY_Z).mean())
+            for c in runs.columns if c.startswith("history:") and c != "history:ok"}
+
+
 def history_table(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Per scenario: share of runs whose simulated 2021-2025 survey readings reproduce
     every fitted series (``history:ok``), and per series."""
-    cols = [c for c in outcomes.columns if c.startswith("history:") and c != "history:ok"]
     if "history:ok" not in outcomes or outcomes.empty:
         return pd.DataFrame()
-    rows = []
-    for scenario, runs in outcomes.groupby("scenario", sort=False):
-        row = {"scenario": scenario, "every series": _pct(runs["history:ok"].mean())}
-        for c in cols:
-            row[c.split(":", 1)[1]] = _pct((runs[c] <= HISTORY_Z).mean())
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([
+        {"scenario": scenario, "every series": _pct(runs["history:ok"].mean()),
+         **{k: _pct(v) for k, v in _pass_rates(runs).items()}}
+        for scenario, runs in outcomes.groupby("scenario", sort=False)])
 
 
 def history_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
@@ -127,9 +129,7 @@ def history_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
     elif config.posterior is None:
         flag = (" No posterior: the parameters that shape the observed past are at their "
                 "defaults, not calibrated.")
-    cols = [c for c in outcomes.columns if c.startswith("history:") and c != "history:ok"]
-    pass_rate = {c.split(":", 1)[1]: float((outcomes[c] <= HISTORY_Z).mean()) for c in cols}
-    worst = sorted(pass_rate.items(), key=lambda kv: kv[1])[:3]
+    worst = sorted(_pass_rates(outcomes).items(), key=lambda kv: kv[1])[:3]
     detail = ""
     if worst and share < 1:
         detail = " Series reproduced least often: " + ", ".join(

@@ -22,7 +22,7 @@ from model import SMEEconomy
 from .config import ExperimentConfig, Target
 from .design import RunSpec, build_design
 from .executors import make_executor
-from .observations import history_check, survey_value
+from .observations import history_check, survey_value, survey_year_values
 from .store import ResultStore, now
 
 SERIES_SEGMENTS = ("all", "10-249", "2-9", "10-49", "50-249")
@@ -77,10 +77,7 @@ def run_one(spec: RunSpec, targets: Sequence[Target]) -> tuple[dict[str, Any], p
         model.step()
     frame = model.indicator_frame()
     frame = frame[frame["quarter"] == 1]
-    wide = frame.set_index(["indicator", "segment", "year"])["value"]
-    simulated = dict(zip(zip(frame["indicator"].astype(str), frame["segment"].astype(str),
-                             frame["year"].astype(int), strict=True),
-                         frame["value"].to_numpy(), strict=True))
+    simulated = survey_year_values(frame)
 
     row: dict[str, Any] = {"scenario": spec.scenario, "replication": spec.replication,
                            "draw": spec.draw, "seed": spec.seed}
@@ -91,15 +88,15 @@ def run_one(spec: RunSpec, targets: Sequence[Target]) -> tuple[dict[str, Any], p
         value = float(min(values))
         row[f"value:{t.name}"] = value
         row[f"hit:{t.name}"] = bool(value >= t.threshold)
-        row[f"spend_eur:{t.name}"] = float(sum(wide[(s, "all", t.year)] for s in SPEND))
-        row[f"firms:{t.name}"] = float(wide[("firms", t.segment, t.year)])
+        row[f"spend_eur:{t.name}"] = float(sum(simulated[(s, "all", t.year)] for s in SPEND))
+        row[f"firms:{t.name}"] = float(simulated[("firms", t.segment, t.year)])
     final = spec.end_year
     for ind in OUTCOME_INDICATORS:
         for seg in SERIES_SEGMENTS:
-            if (ind, seg, final) in wide.index:
-                row[f"{ind}@{seg}"] = float(wide[(ind, seg, final)])
+            if (ind, seg, final) in simulated:
+                row[f"{ind}@{seg}"] = float(simulated[(ind, seg, final)])
     for name in (*SPEND, *COUNTS):
-        row[name] = float(wide[(name, "all", final)])
+        row[name] = float(simulated[(name, "all", final)])
     row.update(history_check(simulated, spec.parameters, spec.end_year))
 
     series = frame[frame["segment"].isin(SERIES_SEGMENTS)].copy()

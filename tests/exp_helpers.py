@@ -212,3 +212,18 @@ def run_cli(*args: str) -> tuple[int, str, str]:
         except SystemExit as exc:  # argparse errors
             code = exc.code
     return code, out.getvalue(), err.getvalue()
+
+
+def interrupt_at(key: tuple[str, int]):
+    """A stand-in for ``runner.run_one`` that raises KeyboardInterrupt (Ctrl-C) when it
+    reaches the run ``key`` = (scenario, replication) and runs every other normally."""
+    from experiments import runner
+
+    real = runner.run_one
+
+    def run_one(spec, targets):
+        if spec.key == key:
+            raise KeyboardInterrupt
+        return real(spec, targets)
+
+    return run_one

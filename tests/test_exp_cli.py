@@ -344,17 +344,12 @@ def test_ctrl_c_then_the_printed_command_completes_the_run(tmp_path, monkeypatch
     and completes exactly the missing runs."""
     import shlex
 
+    from exp_helpers import interrupt_at
+
     from experiments import runner
 
     cfg = write_config(tmp_path, batch_size=1)
-    real = runner.run_one
-
-    def interrupt(spec, targets):
-        if spec.key == ("baseline", 1):
-            raise KeyboardInterrupt
-        return real(spec, targets)
-
-    monkeypatch.setattr(runner, "run_one", interrupt)
+    monkeypatch.setattr(runner, "run_one", interrupt_at(("baseline", 1)))
     out = tmp_path / "res"
     code, _, err = run_cli("run", str(cfg), "--replications", "2", "--out", str(out),
                            "--workers", "1", "--quiet")

@@ -16,6 +16,7 @@ from exp_helpers import (
     SCENARIOS,
     SERIES_KEY,
     cli_command,
+    interrupt_at,
     outcomes_of,
     plain_series,
     raw_parts,
@@ -193,14 +194,7 @@ def test_ctrl_c_stops_cleanly_and_resume_equals_an_uninterrupted_run(ref, tmp_pa
     ref_root = ref[1]
     # Same experiment in batches of one replication: results must not depend on it.
     config = load_config(write_config(tmp_path, batch_size=1))
-    real = runner.run_one
-
-    def interrupt(spec, targets):
-        if spec.key == ("baseline", 2):
-            raise KeyboardInterrupt
-        return real(spec, targets)
-
-    monkeypatch.setattr(runner, "run_one", interrupt)
+    monkeypatch.setattr(runner, "run_one", interrupt_at(("baseline", 2)))
     out = tmp_path / "res"
     report = run_experiment(config, out=out, workers=1, progress=False)
     assert report.interrupted and report.summary is None and report.ran == 4

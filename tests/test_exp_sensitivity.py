@@ -88,6 +88,12 @@ def _raw(**sens):
     }
 
 
+def _errors(raw) -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        parse_sensitivity_config(raw)
+    return err.value.errors
+
+
 def test_valid_config_and_design():
     config = parse_sensitivity_config(_raw())
     specs, points = build_sensitivity_design(config)
@@ -122,9 +128,8 @@ def test_posterior_range_factor_takes_the_90_percent_interval():
 def test_history_factors_must_stay_inside_the_calibration(change, needle):
     raw = _raw()
     raw["sensitivity"].update(change)
-    with pytest.raises(ConfigError) as err:
-        parse_sensitivity_config(raw)
-    assert any(needle in e for e in err.value.errors), err.value.errors
+    errors = _errors(raw)
+    assert any(needle in e for e in errors), errors
     # exploratory work may step outside, on the record
     raw["run"]["exploratory"] = True
     if "range" not in str(change):
@@ -134,9 +139,7 @@ def test_history_factors_must_stay_inside_the_calibration(change, needle):
 def test_history_factor_without_posterior_and_distributions_are_refused():
     raw = _raw()
     raw["uncertainties"] = {"edih_weight": {"distribution": "uniform", "low": 0, "high": 1}}
-    with pytest.raises(ConfigError) as err:
-        parse_sensitivity_config(raw)
-    text = "\n".join(err.value.errors)
+    text = "\n".join(_errors(raw))
     assert "uncertainties.edih_weight: a sensitivity analysis varies factors over ranges" in text
     assert "sensitivity.factors.basic_intercept: shapes the observed 2021-2025 history" in text
 
@@ -155,9 +158,8 @@ def test_history_factor_without_posterior_and_distributions_are_refused():
 def test_malformed_sensitivity_configs_fail_clearly(change, needle):
     raw = _raw()
     raw["sensitivity"].update(change)
-    with pytest.raises(ConfigError) as err:
-        parse_sensitivity_config(raw)
-    assert any(needle in e for e in err.value.errors), err.value.errors
+    errors = _errors(raw)
+    assert any(needle in e for e in errors), errors
 
 
 def test_missing_table_and_two_scenarios_are_refused():
