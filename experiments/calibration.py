@@ -33,6 +33,7 @@ from .abc import chunks, simulation_seed, smc_abc
 from .analysis import weighted_quantiles
 from .config import ConfigError, _keys, content_hash, read_toml
 from .executors import make_executor
+from .observations import fitted
 from .store import atomic_write_parquet, atomic_write_text, git_commit, now, versions
 
 SAMPLERS = ("single", "multicore", "dask")
@@ -224,12 +225,6 @@ def observations(config: CalibrationConfig) -> pd.DataFrame:
         raise ConfigError(config.source, [f"data: cannot read the observations ({err})"]
                           ) from None
     return record.table
-
-
-def fitted(obs: pd.DataFrame, fit_until: int) -> pd.DataFrame:
-    """The statistics fitted: from 2021 (where the initial state is not matched by
-    construction) up to ``fit_until``; later ones are held out for the back-test."""
-    return obs[(obs["role"] == "fit") & (obs["year"] <= fit_until)].reset_index(drop=True)
 
 
 def distance_weights(stats: pd.DataFrame) -> dict[str, float]:

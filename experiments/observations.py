@@ -99,8 +99,13 @@ class Record:
     table: pd.DataFrame
 
     def fitted(self, fit_until: int = LAST_OBSERVED_YEAR) -> pd.DataFrame:
-        t = self.table
-        return t[(t["role"] == "fit") & (t["year"] <= fit_until)]
+        return fitted(self.table, fit_until)
+
+
+def fitted(table: pd.DataFrame, fit_until: int = LAST_OBSERVED_YEAR) -> pd.DataFrame:
+    """The statistics fitted: from 2021 (where the initial state is not matched by
+    construction) up to ``fit_until``; later ones are held out for the back-test."""
+    return table[(table["role"] == "fit") & (table["year"] <= fit_until)].reset_index(drop=True)
 
 
 def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None = None,
@@ -335,9 +340,8 @@ def history_check(simulated: Mapping[tuple[str, str, int], float],
     """Outcome columns of one run: ``history:<series>`` (RMS standardised error over the
     fitted statistics it simulated) and ``history:ok`` (every series within
     HISTORY_Z). Statistics after ``end_year`` are skipped."""
-    stats = shipped_record().fitted()
-    stats = stats[stats["year"] <= end_year]
+    stats = shipped_record().fitted(min(end_year, LAST_OBSERVED_YEAR))
     if stats.empty:
         return {}
-    scores = history_scores(stats.reset_index(drop=True), simulated, params)
+    scores = history_scores(stats, simulated, params)
     return {**{f"history:{k}": v for k, v in scores.items()}, "history:ok": history_ok(scores)}
