@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -324,15 +325,10 @@ def history_ok(scores: Mapping[str, float]) -> bool:
     return all(v <= HISTORY_Z for v in scores.values())
 
 
-_RECORD: Record | None = None
-
-
+@cache
 def shipped_record() -> Record:
     """The record from the shipped data, built once per process."""
-    global _RECORD
-    if _RECORD is None:
-        _RECORD = load_record()
-    return _RECORD
+    return load_record()
 
 
 def history_check(simulated: Mapping[tuple[str, str, int], float],
