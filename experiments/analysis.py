@@ -18,7 +18,8 @@ SUMMARY_COLUMNS = (
     "scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs", "mean_2030", "p05_2030",
     "p95_2030", "expected_shortfall", "diff_vs_baseline", "diff_ci_low", "diff_ci_high",
     "spend_eur", "additional_spend_eur", "additional_firms", "eur_per_additional_firm",
-    "deadweight_share", "sd_parameters", "sd_noise", "p_hit_draw_p05", "p_hit_draw_p50",
+    "supported_firms", "additional_share", "brought_forward_share", "deadweight_share",
+    "sd_parameters", "sd_noise", "p_hit_draw_p05", "p_hit_draw_p50",
     "p_hit_draw_p95",
 )
 
@@ -98,6 +99,31 @@ def parameter_split(values: pd.Series, draws: pd.Series, threshold: float
             "p_hit_draw_p95": float(q95)}
 
 
+def firm_additionality(runs: pd.DataFrame, target: str, extra_spend: float | None
+                       ) -> dict[str, float]:
+    """Firm-by-firm additionality at the target date (``experiments.additionality``),
+    averaged over a scenario's runs: additional firms on the target's own indicator,
+    EUR per additional firm, and how the supported firms that meet the indicator split
+    into additional, brought forward and deadweight (shares of those firms)."""
+    nan = math.nan
+    col = f"additional_firms:{target}"
+    if col not in runs or runs[col].isna().all():
+        return {}
+    extra_firms = float(runs[col].mean())
+    parts = {k: float(runs[f"supported_{k}:{target}"].sum())
+             for k in ("additional", "brought_forward", "deadweight")}
+    meeting = sum(parts.values())
+    return {
+        "additional_firms": extra_firms,
+        "eur_per_additional_firm": (extra_spend / extra_firms
+                                    if extra_spend is not None and extra_firms > 0 else nan),
+        "supported_firms": float(runs[f"supported_firms:{target}"].mean()),
+        "additional_share": parts["additional"] / meeting if meeting > 0 else nan,
+        "brought_forward_share": parts["brought_forward"] / meeting if meeting > 0 else nan,
+        "deadweight_share": parts["deadweight"] / meeting if meeting > 0 else nan,
+    }
+
+
 def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     """One row per scenario and target (columns: SUMMARY_COLUMNS)."""
     rows = []
@@ -125,16 +151,9 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
                     hit.loc[paired].to_numpy(), base.loc[paired, f"hit:{name}"].to_numpy())
                 extra_spend = (runs.loc[paired, f"spend_eur:{name}"]
                                - base.loc[paired, f"spend_eur:{name}"]).mean()
-                extra_firms = ((runs.loc[paired, f"value:{name}"]
-                                - base.loc[paired, f"value:{name}"])
-                               * runs.loc[paired, f"firms:{name}"]).mean()
                 row.update(diff_vs_baseline=d, diff_ci_low=dlo, diff_ci_high=dhi,
-                           additional_spend_eur=extra_spend, additional_firms=extra_firms,
-                           eur_per_additional_firm=(extra_spend / extra_firms
-                                                    if extra_firms > 0 else math.nan))
-            subsidised = runs["subsidised_adoptions"].sum()
-            row["deadweight_share"] = (runs["deadweight_adoptions"].sum() / subsidised
-                                       if subsidised > 0 else math.nan)
+                           additional_spend_eur=extra_spend)
+            row.update(firm_additionality(runs, name, row.get("additional_spend_eur")))
             row.update(parameter_split(value, runs["draw"], target.threshold))
             rows.append(row)
     frame = pd.DataFrame(rows)

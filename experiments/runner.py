@@ -19,6 +19,7 @@ import pandas as pd
 
 from model import SMEEconomy
 
+from . import additionality
 from .config import ExperimentConfig, Target
 from .design import RunSpec, build_design
 from .executors import make_executor
@@ -52,6 +53,8 @@ class BatchTask:
     runs: tuple[RunSpec, ...]
     targets: tuple[Target, ...]
     series: bool = True
+    baseline: str | None = None  # scenario every other is paired with, firm by firm
+    reference: tuple[RunSpec, ...] = ()  # baseline runs to repeat (not stored) for pairing
 
 
 @dataclass
@@ -67,14 +70,18 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_one(spec: RunSpec, targets: Sequence[Target]) -> tuple[dict[str, Any], pd.DataFrame]:
-    """One simulation: its outcome row and its survey-year series."""
+def run_one(spec: RunSpec, targets: Sequence[Target]
+            ) -> tuple[dict[str, Any], pd.DataFrame, additionality.FirmRecord]:
+    """One simulation: its outcome row, its survey-year series and the per-firm record
+    that pairs it with its baseline."""
     model = SMEEconomy(n_firms=spec.firms, seed=spec.seed_sequence(), policy=spec.policy,
                        parameters=spec.parameters, end_year=spec.end_year,
                        population=spec.population)
+    tracker = additionality.Tracker(model, targets)
     # Survey values are quarter 1 of each year: nothing after the final survey is needed.
     while model.running and not (model.year == spec.end_year and model.quarter == 1):
         model.step()
+        tracker.update(model)
     frame = model.indicator_frame()
     frame = frame[frame["quarter"] == 1]
     simulated = survey_year_values(frame)
@@ -102,29 +109,43 @@ def run_one(spec: RunSpec, targets: Sequence[Target]) -> tuple[dict[str, Any], p
     series = frame[frame["segment"].isin(SERIES_SEGMENTS)].copy()
     series.insert(0, "replication", np.int32(spec.replication))
     series.insert(0, "scenario", spec.scenario)
-    return row, series.drop(columns="quarter").reset_index(drop=True)
+    return row, series.drop(columns="quarter").reset_index(drop=True), tracker.record(model)
 
 
 def run_batch(task: BatchTask) -> dict[str, Any]:
-    """Run a batch; a run that raises is recorded and the others go on."""
+    """Run a batch; a run that raises is recorded and the others go on. With a
+    baseline, each run's row gains its firm-by-firm additionality against the paired
+    baseline run (``experiments.additionality``)."""
     rows, series, failures = [], [], []
+    records: dict[int, dict[str, additionality.FirmRecord]] = {}
     caught: list[warnings.WarningMessage] = []
-    for spec in task.runs:
+    for spec in (*task.runs, *task.reference):
+        stored = spec in task.runs
         try:
             with warnings.catch_warnings(record=True) as seen:
                 # numpy's floating-point warnings become one line each at the end of the
                 # experiment (and in the manifest) instead of scrolling past mid-run.
                 warnings.simplefilter("always", RuntimeWarning)
-                row, s = run_one(spec, task.targets)
+                row, s, record = run_one(spec, task.targets)
             caught.extend(seen)
         except Exception as err:
-            failures.append({"scenario": spec.scenario, "replication": spec.replication,
-                             "error": f"{type(err).__name__}: {err}",
-                             "traceback": traceback.format_exc(), "time": now()})
+            if stored:
+                failures.append({"scenario": spec.scenario, "replication": spec.replication,
+                                 "error": f"{type(err).__name__}: {err}",
+                                 "traceback": traceback.format_exc(), "time": now()})
+            continue
+        if record is not None:
+            records.setdefault(spec.replication, {})[spec.scenario] = record
+        if not stored:
             continue
         rows.append(row)
         if task.series:
             series.append(s)
+    if task.baseline is not None:
+        paired = {r: additionality.paired_columns(recs, task.baseline, task.targets)
+                  for r, recs in records.items()}
+        for row in rows:
+            row.update(paired.get(row["replication"], {}).get(row["scenario"], {}))
     return {
         "outcomes": pd.DataFrame(rows),
         "series": pd.concat(series, ignore_index=True) if series else pd.DataFrame(),
@@ -135,7 +156,8 @@ def run_batch(task: BatchTask) -> dict[str, Any]:
 
 
 def batches(specs: Sequence[RunSpec], config: Any, workers: int, group: int = 1,
-            series: bool = True) -> list[BatchTask]:
+            series: bool = True, baseline: str | None = None,
+            design: Sequence[RunSpec] = ()) -> list[BatchTask]:
     """Cut the ordered runs into batches of whole groups of ``group`` runs (for an
     experiment: the scenarios of one replication, kept together).
 
@@ -154,8 +176,18 @@ def batches(specs: Sequence[RunSpec], config: Any, workers: int, group: int = 1,
         per = min(most, max(least, math.ceil(n_groups / (4 * max(workers, 1)))))
     size = per * group
     targets = tuple(config.targets.values())
-    return [BatchTask(runs=tuple(specs[i:i + size]), targets=targets, series=series)
-            for i in range(0, len(specs), size)]
+    base = {s.replication: s for s in design if s.scenario == baseline}
+    tasks = []
+    for i in range(0, len(specs), size):
+        runs = tuple(specs[i:i + size])
+        # A resumed replication whose baseline is already stored repeats it, unstored:
+        # same seed, same firms, so the pairing is as if they had run together.
+        have = {s.replication for s in runs if s.scenario == baseline}
+        need = sorted({s.replication for s in runs} - have)
+        reference = tuple(base[r] for r in need if r in base) if baseline else ()
+        tasks.append(BatchTask(runs=runs, targets=targets, series=series,
+                               baseline=baseline, reference=reference))
+    return tasks
 
 
 def execute(config: Any, specs: list[RunSpec], out: Path, workers: int | None = None,
@@ -172,7 +204,9 @@ def execute(config: Any, specs: list[RunSpec], out: Path, workers: int | None = 
     ex = make_executor(executor, workers, scheduler)
     where = ex.describe()
     n_workers = getattr(ex, "workers", None) or workers or 1
-    tasks = batches(todo, config, n_workers, group=group, series=series)
+    baseline = config.baseline if isinstance(config, ExperimentConfig) else None
+    tasks = batches(todo, config, n_workers, group=group, series=series,
+                    baseline=baseline, design=specs)
     from .config import config_warnings
 
     warnings = config_warnings(config) if isinstance(config, ExperimentConfig) else []

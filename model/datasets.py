@@ -55,6 +55,32 @@ def firm_counts() -> pd.DataFrame:
     return df[["section", "size_class", "value"]].reset_index(drop=True)
 
 
+GIGABIT_ROWS: tuple[tuple[str, str, int], ...] = (
+    ("households/connections with access to fast internet via cable or fibre (VHCN)",
+     "2021 (DESI 2022)", 2021),
+    ("addresses with access to 1 Gbit/s (fibre or cable)", "2022", 2022),
+    ("households covered by fixed VHCN", "2023", 2023),
+    ("households covered by fixed VHCN (gigabit) [DESI bb_vhcncov]", "2025", 2025),
+)
+"""The NL gigabit-coverage observations the model follows: (indicator, year as written
+in connectivity.csv, calendar year). Households for DESI, addresses for NLconnect's
+2022 count: the closest series there are to business addresses (docs/ODD.md)."""
+
+
+@cache
+def gigabit_coverage_observed() -> tuple[tuple[int, float], ...]:
+    """Observed NL gigabit (VHCN) coverage: (year, share), oldest first."""
+    df = _read("connectivity.csv")
+    df = df[df["geo"] == "NL"]
+    out = []
+    for indicator, label, year in GIGABIT_ROWS:
+        row = df[(df["indicator"] == indicator) & (df["year"].astype(str) == label)]
+        if len(row) != 1:
+            raise ValueError(f"connectivity.csv: expected one NL row {indicator!r} {label}")
+        out.append((year, float(row["value"].iloc[0]) / 100.0))
+    return tuple(out)
+
+
 EU_MEMBER_STATES: tuple[str, ...] = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
     "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",

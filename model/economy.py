@@ -360,7 +360,9 @@ class SMEEconomy(mesa.Model):
         cost_index = environment.cost_index(t, p)
         v3_count = self.dii_count(3)
         at_least_basic = v3_count >= 4
-        tbi = (1.0 - p["test_before_invest_effect"] * f.test_before_invest).astype(np.float32)
+        # Complexity removed by test-before-invest: the intercepts hold each technology's
+        # complexity for a firm without support, so only the removed part enters.
+        removed = (p["test_before_invest_effect"] * f.test_before_invest).astype(np.float32)
 
         for d, tech in enumerate(DECISIONS):
             benefit = BENEFIT[tech] * environment.benefit_trend(tech, t, p)
@@ -368,18 +370,22 @@ class SMEEconomy(mesa.Model):
             if tech == "basic":
                 facing = f.depth < N_BASIC
                 next_item = f.ladder.take(self._ladder_offsets + np.minimum(f.depth, N_BASIC - 1))
-                complexity = _ITEM_COMPLEXITY.take(np.where(facing, next_item, N_BASIC))
+                # Basic items carry their own weight (the ladder's steepness), kept apart
+                # from the advanced technologies' so that each is fitted to its own data.
+                complexity = 0.0
+                extra = -p["ladder_complexity_weight"] * _ITEM_COMPLEXITY.take(
+                    np.where(facing, next_item, N_BASIC))
             elif tech == "security":
                 facing = f.aware["security"] & (f.measures < N_SECURITY_MEASURES)
                 benefit = benefit * environment.threat_level(t, p)
-                complexity = COMPLEXITY[tech]
+                complexity = 0.0
                 extra = p["incident_response_weight"] * f.incident_memory
                 extra = extra + self._security_pushes()
             else:
                 facing = f.aware[tech] & ~f.adopted[tech]
                 if tech != "cloud":  # data analytics and AI need a basic digital level
                     facing &= at_least_basic
-                complexity = COMPLEXITY[tech] * tbi
+                complexity = -COMPLEXITY[tech] * removed
                 if tech == "ai":
                     extra = p["ai_cloud_complementarity"] * f.adopted["cloud"]
                 if tech == "cloud":
@@ -529,9 +535,16 @@ class SMEEconomy(mesa.Model):
             campaign_spend_eur=f.campaign_eur,
         )
         cols["incident_reported_share"] = cols["incident_past_year"] & f.last_reported
+        self._columns = cols
         self._records.append(self._observer.observe(cols))
         self._labels.append((self.year, self.quarter))
         self.datacollector.collect(self)
+
+    def firm_columns(self) -> dict[str, np.ndarray]:
+        """Per-firm values of every indicator at the latest observation: what each
+        simulated firm contributes to the weighted shares. Some are views of the live
+        state, so read them before the next step."""
+        return dict(self._columns)
 
     def latest(self, indicator: str, segment: str = "all") -> float:
         """The most recent value of an indicator for a segment."""

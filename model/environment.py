@@ -7,18 +7,14 @@ them without state.
 from __future__ import annotations
 
 import math
+from functools import cache
 
+import numpy as np
+
+from . import datasets
 from .parameters import Parameters
 
 BASE_YEAR = 2021.0
-
-# NL fixed gigabit (VHCN) coverage: about 91% in the progress report's earlier
-# value (taken as 2021) and 98.75% in 2025 (DESI 2026, households). An exponential
-# approach to 100% through both points: uncovered share falls by this rate a year.
-GIGABIT_2021 = 0.91
-GIGABIT_2025 = 0.9875
-GIGABIT_RATE = math.log((1 - GIGABIT_2021) / (1 - GIGABIT_2025)) / 4.0
-
 
 BENEFIT_TREND_WIDTH = 1.5
 """Scale of the logistic benefit curve in years: a rise goes from 27% to 73% of its
@@ -54,5 +50,22 @@ def threat_level(t: float, p: Parameters) -> float:
 
 
 def gigabit_coverage(t: float) -> float:
-    """Share of business addresses with a gigabit connection available."""
-    return 1.0 - (1.0 - GIGABIT_2021) * math.exp(-GIGABIT_RATE * (t - BASE_YEAR))
+    """Share of business addresses with a gigabit connection available.
+
+    Linear between the observed values (``datasets.gigabit_coverage_observed``: 91% in
+    2021 to 98.75% in 2025); after the last one the uncovered share keeps shrinking at
+    the yearly rate of the last two observations (stated assumption), so 100% is
+    approached, not reached.
+    """
+    years, shares = _gigabit_points()
+    if t <= years[-1]:
+        return float(np.interp(t, years, shares))
+    rate = math.log((1 - shares[-2]) / (1 - shares[-1])) / (years[-1] - years[-2])
+    return 1.0 - (1.0 - shares[-1]) * math.exp(-rate * (t - years[-1]))
+
+
+@cache
+def _gigabit_points() -> tuple[np.ndarray, np.ndarray]:
+    points = datasets.gigabit_coverage_observed()
+    return (np.array([y for y, _ in points], dtype=float),
+            np.array([v for _, v in points]))

@@ -54,19 +54,21 @@ _SECTOR_NOTE = (
 
 _SPECS: tuple[ParameterSpec, ...] = (
     # --- adoption: intercepts of the TOE logit --------------------------------------
-    ParameterSpec("basic_intercept", -3.29, -6.0, 2.0, "log-odds/quarter", "adoption",
+    ParameterSpec("basic_intercept", -2.2, -6.0, 2.0, "log-odds/quarter", "adoption",
                   "Intercept for taking the next basic item on the firm's ladder",
                   "calibrated to Eurostat DII 2021-2025", calibrated=True),
-    ParameterSpec("cloud_intercept", -4.05, -8.0, 1.0, "log-odds/quarter", "adoption",
-                  "Intercept for adopting sophisticated/intermediate cloud services",
+    ParameterSpec("cloud_intercept", -4.55, -8.0, 1.0, "log-odds/quarter", "adoption",
+                  "Intercept for adopting sophisticated/intermediate cloud services (its "
+                  "complexity included)",
                   "calibrated to Eurostat E_CC1_SI and E_CC 2021-2025", calibrated=True),
-    ParameterSpec("data_analytics_intercept", -2.5, -8.0, 1.0, "log-odds/quarter", "adoption",
-                  "Intercept for adopting data analytics",
+    ParameterSpec("data_analytics_intercept", -3.5, -8.0, 1.0, "log-odds/quarter", "adoption",
+                  "Intercept for adopting data analytics (its complexity included)",
                   "calibrated to Eurostat E_DA 2023-2025", calibrated=True),
-    ParameterSpec("ai_intercept", -2.2, -9.0, 0.0, "log-odds/quarter", "adoption",
-                  "Intercept for adopting AI", "calibrated to Eurostat E_AI_TANY 2021-2025",
+    ParameterSpec("ai_intercept", -3.7, -9.0, 0.0, "log-odds/quarter", "adoption",
+                  "Intercept for adopting AI (its complexity included)",
+                  "calibrated to Eurostat E_AI_TANY 2021-2025",
                   calibrated=True),
-    ParameterSpec("security_intercept", -4.51, -6.0, 1.0, "log-odds/quarter", "cyber",
+    ParameterSpec("security_intercept", -4.81, -6.0, 1.0, "log-odds/quarter", "cyber",
                   "Intercept for adding one security measure (security-aware firms)",
                   "set so that about 76% of 10+ firms have 5+ measures in 2024 "
                   "(Eurostat E_SECMGE5)"),
@@ -93,9 +95,15 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Effect of having been served by an EDIH on every decision",
                   "stated assumption: no published estimate of EDIH effects (wide range)",
                   role="lever"),
-    ParameterSpec("complexity_weight", 1.0, 0.0, 3.0, "log-odds per unit", "adoption",
-                  "Weight of a technology's complexity (also how much harder the "
-                  "later items of the basic ladder are)",
+    ParameterSpec("complexity_weight", 1.0, 0.0, 3.0, "log-odds per unit", "policy",
+                  "Weight of an advanced technology's complexity; acts through the share "
+                  "that EDIH test-before-invest removes (without support the complexity is "
+                  "part of the calibrated intercept)",
+                  "stated assumption: scales the test-before-invest effect (docs/EVIDENCE.md)",
+                  role="lever"),
+    ParameterSpec("ladder_complexity_weight", 3.4, 0.0, 6.0, "log-odds per unit", "adoption",
+                  "Weight of a basic item's complexity: how much harder the later items of "
+                  "the basic ladder are (sets how fast firms move between the DII bands)",
                   "calibrated to the DII bands", calibrated=True),
     ParameterSpec("test_before_invest_effect", 0.5, 0.0, 1.0, "share", "policy",
                   "Share of complexity removed by an EDIH test-before-invest service",
@@ -216,7 +224,7 @@ _SPECS: tuple[ParameterSpec, ...] = (
     # --- population and network -----------------------------------------------------
     ParameterSpec("trait_digital_correlation", 0.5, 0.0, 0.9, "correlation", "population",
                   "Correlation of capability and innovativeness with the initial digital level",
-                  ASSUMPTION),
+                  "calibrated to the DII bands (how fast each band moves up)", calibrated=True),
     ParameterSpec("network_local_degree", 4.0, 0.0, 20.0, "ties per firm", "network",
                   "Ties drawn per firm to firms of its own sector and region", ASSUMPTION,
                   integer=True),

@@ -75,10 +75,13 @@ SECURITY_THRESHOLD = 5
 
 # Attributes per decision, a stated assumption each (docs/ODD.md):
 # base benefit (dimensionless, multiplied by capability and a yearly trend) and
-# complexity (dimensionless, reduced by EDIH test-before-invest).
+# complexity of an advanced technology (dimensionless). Without support a
+# technology's complexity is part of its calibrated intercept; an EDIH
+# test-before-invest service removes a share of it (complexity_weight x
+# COMPLEXITY x test_before_invest_effect log-odds).
 BENEFIT = {"basic": 1.0, "cloud": 1.0, "data_analytics": 1.0, "ai": 0.6, "security": 1.0}
-COMPLEXITY = {"basic": 0.0, "cloud": 0.5, "data_analytics": 1.0, "ai": 1.5, "security": 0.3}
-"""Complexity of a basic step is the complexity of the firm's next item."""
+COMPLEXITY = {"cloud": 0.5, "data_analytics": 1.0, "ai": 1.5}
+"""Basic items have their own complexities (BASIC_ITEMS, ladder_complexity_weight)."""
 
 COST_REFERENCE_EUR = 10_000.0
 """Costs enter the logit in units of this amount."""

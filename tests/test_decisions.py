@@ -120,8 +120,29 @@ def test_higher_costs_slow_adoption_in_the_model():
     assert cheap.latest("ai", "10-249") > dear.latest("ai", "10-249")
 
 
-def test_complexity_weight_slows_adoption_in_the_model():
-    easy = SMEEconomy(1_000, seed=3, parameters={"complexity_weight": 0.0}, end_year=2025).run()
-    hard = SMEEconomy(1_000, seed=3, parameters={"complexity_weight": 3.0}, end_year=2025).run()
-    for name in ("dii_items_mean", "data_analytics", "ai"):
-        assert easy.latest(name, "10-249") > hard.latest(name, "10-249"), name
+def test_steeper_ladder_slows_basic_progress_in_the_model():
+    """ladder_complexity_weight: later basic items harder, so fewer items and fewer firms
+    in the upper DII bands at the same seed."""
+    flat = SMEEconomy(1_000, seed=3, parameters={"ladder_complexity_weight": 0.5},
+                      end_year=2025).run()
+    steep = SMEEconomy(1_000, seed=3, parameters={"ladder_complexity_weight": 5.0},
+                       end_year=2025).run()
+    for name in ("dii_items_mean", "dii_very_high"):
+        assert flat.latest(name, "10-249") > steep.latest(name, "10-249"), name
+
+
+def test_complexity_weight_acts_only_through_test_before_invest():
+    """Without support an advanced technology's complexity is part of its calibrated
+    intercept: complexity_weight changes nothing unless an EDIH removes complexity, and
+    then a larger weight means the service buys more."""
+    def run(weight, policy=None):
+        return SMEEconomy(1_000, seed=3, parameters={"complexity_weight": weight},
+                          policy=policy, end_year=2027).run()
+
+    no_hubs = {"edih": {"capacity_per_year": 0, "from_year": 2021}}
+    assert run(0.0, no_hubs).indicator_frame().equals(run(3.0, no_hubs).indicator_frame())
+    edih = {"edih": {"capacity_per_year": 20_000, "from_year": 2022}}
+    low, high = run(0.0, edih), run(3.0, edih)
+    assert low.firms.test_before_invest.any()
+    for name in ("data_analytics", "ai"):
+        assert high.latest(name, "10-249") > low.latest(name, "10-249"), name

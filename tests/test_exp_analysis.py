@@ -217,6 +217,15 @@ def synthetic_outcomes() -> pd.DataFrame:
                 "subsidised_adoptions": 10.0 if sc == "subsidy" else 0.0,
                 "deadweight_adoptions": 4.0 if sc == "subsidy" else 0.0,
             })
+            for t in ("basic", "advanced"):  # firm-by-firm additionality (real firms)
+                sub = sc == "subsidy"
+                rows[-1].update({
+                    f"additional_firms:{t}": 10.0 + r if sub else 0.0,
+                    f"supported_firms:{t}": 40.0 if sub else 0.0,
+                    f"supported_additional:{t}": 6.0 if sub else 0.0,
+                    f"supported_brought_forward:{t}": 2.0 if sub else 0.0,
+                    f"supported_deadweight:{t}": 12.0 if sub else 0.0,
+                })
     return pd.DataFrame(rows)
 
 
@@ -249,11 +258,13 @@ def test_summary_values(config):
         pytest.approx((d, lo, hi))
     assert sub["diff_vs_baseline"] == pytest.approx(0.25)
     assert sub["spend_eur"] == 5e6 and sub["additional_spend_eur"] == 5e6
-    extra_firms = np.mean([0.02, 0.01, 0.01, 0.01]) * 1000
-    assert sub["additional_firms"] == pytest.approx(extra_firms)
-    assert sub["eur_per_additional_firm"] == pytest.approx(5e6 / extra_firms)
-    assert sub["deadweight_share"] == pytest.approx(0.4)
-    assert math.isnan(base["deadweight_share"])
+    # firm by firm: the net change in firms meeting the indicator, not the share change
+    assert sub["additional_firms"] == pytest.approx(11.5)
+    assert sub["eur_per_additional_firm"] == pytest.approx(5e6 / 11.5)
+    assert sub["supported_firms"] == 40.0
+    assert (sub["additional_share"], sub["brought_forward_share"], sub["deadweight_share"]) \
+        == pytest.approx((0.3, 0.1, 0.6))
+    assert base["additional_firms"] == 0.0 and math.isnan(base["deadweight_share"])
     assert sub["sd_noise"] > 0 and not math.isnan(sub["sd_parameters"])
     assert s.loc[("subsidy", "advanced"), "p_hit"] == 0.75
 

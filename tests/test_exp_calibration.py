@@ -19,6 +19,7 @@ from experiments.calibration import (
     weighted_quantiles,
 )
 from experiments.config import ConfigError
+from model.parameters import PARAMETERS
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = REPO / "experiments" / "configs" / "calibration.toml"
@@ -197,6 +198,9 @@ def test_calibration_recovers_known_parameters(tmp_path):
     assert set(summary["identified"]) <= {True, False}
 
 
+AI_INTERCEPT = PARAMETERS["ai_intercept"].default
+
+
 def test_definition_break_offset_is_recovered(tmp_path):
     """A synthetic AI series whose 2025 survey reads 0.8 log-odds higher than the firms'
     true use (a break in series): the calibration recovers the offset, and the true AI
@@ -205,14 +209,14 @@ def test_definition_break_offset_is_recovered(tmp_path):
     dii, adv = _synthetic_data(tmp_path, truth, firms=1000)
     raw = _raw(data={"dii": str(dii), "advanced": str(adv)},
                priors={"survey_ai_2025_offset": {"low": -1.0, "high": 1.5},
-                       "ai_intercept": {"low": -3.2, "high": -1.2}})
+                       "ai_intercept": {"low": AI_INTERCEPT - 1.0, "high": AI_INTERCEPT + 1.0}})
     raw["abc"].update(population_size=40, max_populations=4, predictive_draws=5)
     result = calibrate(parse_calibration_config(raw), out=tmp_path / "brk", progress=False)
     s = result.summary.set_index("parameter")
     assert s.loc["survey_ai_2025_offset", "q05"] <= 0.8 <= s.loc["survey_ai_2025_offset", "q95"]
     assert s.loc["survey_ai_2025_offset", "q05"] > 0.2  # a break was found, not noise
-    default = -2.2  # the synthetic truth's ai_intercept (its default)
-    assert s.loc["ai_intercept", "q05"] <= default <= s.loc["ai_intercept", "q95"]
+    # the synthetic truth's ai_intercept is its default
+    assert s.loc["ai_intercept", "q05"] <= AI_INTERCEPT <= s.loc["ai_intercept", "q95"]
 
 
 def test_back_test_reports_held_out_years(tmp_path):

@@ -83,7 +83,7 @@ def one_run():
 
 
 def test_run_one_outcome_row(one_run):
-    config, spec, row, _ = one_run
+    config, spec, row, _, _ = one_run
     assert (row["scenario"], row["replication"], row["draw"], row["seed"]) == \
         ("subsidy", 0, 0, 7)
     for name, target in config.targets.items():
@@ -111,8 +111,8 @@ def test_run_one_series(one_run):
 
 
 def test_run_one_is_deterministic(one_run):
-    config, spec, row, series = one_run
-    row2, series2 = runner.run_one(spec, tuple(config.targets.values()))
+    config, spec, row, series, _ = one_run
+    row2, series2, _ = runner.run_one(spec, tuple(config.targets.values()))
     assert row2 == row
     pd.testing.assert_frame_equal(series2, series)
 
@@ -125,7 +125,8 @@ def test_run_batch_records_a_failing_run_and_goes_on(monkeypatch):
         if spec.key == ("baseline", 1):
             raise ValueError("boom")
         return ({"scenario": spec.scenario, "replication": spec.replication},
-                pd.DataFrame({"scenario": [spec.scenario], "replication": [spec.replication]}))
+                pd.DataFrame({"scenario": [spec.scenario], "replication": [spec.replication]}),
+                None)
 
     monkeypatch.setattr(runner, "run_one", fake)
     res = run_batch(BatchTask(runs=tuple(specs), targets=tuple(config.targets.values())))

@@ -236,8 +236,9 @@ def test_every_parameter_has_a_role_and_levers_are_few():
     assert set(HISTORY) | set(LEVER_RESPONSE) == set(PARAMETERS)
     # what a lever does to a firm acts only when the lever is in force
     assert set(LEVER_RESPONSE) == {"edih_weight", "test_before_invest_effect",
-                                   "training_capability_gain", "campaign_measure_effect",
-                                   "campaign_reporting_effect", "obligation_effect"}
+                                   "complexity_weight", "training_capability_gain",
+                                   "campaign_measure_effect", "campaign_reporting_effect",
+                                   "obligation_effect"}
     # the measurement parameters never change the simulation
     frame_a = simulate(600, 3, end_year=2023)
     frame_b = simulate(600, 3, end_year=2023, parameters={

@@ -51,7 +51,7 @@ def test_decisions_and_their_attributes():
     assert ADVANCED == ("cloud", "data_analytics", "ai")
     for d in DECISIONS:
         assert BENEFIT[d] > 0
-        assert COMPLEXITY[d] >= 0
+    assert set(COMPLEXITY) == set(ADVANCED) and min(COMPLEXITY.values()) > 0
     assert 0 < SECURITY_THRESHOLD <= N_SECURITY_MEASURES == 11
 
 
