@@ -58,10 +58,8 @@ class Tracker:
         n = model.n_firms
         self.first = {t.name: np.full(n, -1, dtype=np.int32) for t in self.targets}
         self.holds: dict[str, np.ndarray] = {}
-        size = model.firms.size_class
-        small = SIZE_CLASSES.index("10-49")
-        self.member = {t.name: (size >= small) if t.segment == "10-249"
-                       else np.ones(n, dtype=bool) for t in self.targets}
+        self.member = {t.name: _members(model.firms.size_class, t.segment)
+                       for t in self.targets}
         self.update(model)
 
     def update(self, model: SMEEconomy) -> None:
@@ -84,6 +82,14 @@ class Tracker:
             support={"grant": f.subsidy_eur > 0, "edih": f.edih_served.copy(),
                      "campaign": f.campaign_reached.copy()},
             holds=self.holds, first=self.first, member=self.member)
+
+
+def _members(size: np.ndarray, segment: str) -> np.ndarray:
+    if segment == "all":
+        return np.ones(len(size), dtype=bool)
+    if segment == "10-249":
+        return size >= SIZE_CLASSES.index("10-49")
+    return size == SIZE_CLASSES.index(segment)
 
 
 def compare(run: FirmRecord, baseline: FirmRecord, targets: Sequence[Target]

@@ -43,7 +43,10 @@ from model.parameters import CALIBRATED, HISTORY
 from model.population import POPULATIONS
 from model.technologies import ADVANCED
 
-TARGET_INDICATORS = ("dii_at_least_basic", "advanced_any", *ADVANCED, "advanced_each")
+TARGET_INDICATORS = ("dii_at_least_basic", "advanced_any", *ADVANCED, "advanced_each",
+                     "security_5plus", "incident_reported_share")
+TARGET_POPULATIONS = (*POPULATIONS, "10-49", "50-249", "2-9")
+"""A target is read on the simulated population or on one size class of it."""
 """What a target may be measured on; ``advanced_each`` means every one of cloud,
 data analytics and AI reaches the threshold."""
 DISTRIBUTIONS = {
@@ -89,7 +92,9 @@ class Target:
     @property
     def segment(self) -> str:
         """Segment of the model's indicator frame the target is read from."""
-        return "10-249" if self.population == "10-249" else "all"
+        if self.population == "2-249":
+            return "all"
+        return self.population
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -317,11 +322,11 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
             local.append(f"{path}.indicator: {indicator!r} is not a target indicator "
                          f"(allowed: {', '.join(TARGET_INDICATORS)})")
         population = spec.get("population", "10-249")
-        if not isinstance(population, str) or population not in POPULATIONS:
+        if not isinstance(population, str) or population not in TARGET_POPULATIONS:
             local.append(f"{path}.population: unknown population {population!r} "
-                         f"(allowed: {', '.join(POPULATIONS)})")
-        elif population == "2-249" and run.population != "2-249":
-            local.append(f"{path}.population: '2-249' needs run.population = '2-249' "
+                         f"(allowed: {', '.join(TARGET_POPULATIONS)})")
+        elif population in ("2-249", "2-9") and run.population != "2-249":
+            local.append(f"{path}.population: {population!r} needs run.population = '2-249' "
                          f"(the run simulates {run.population!r})")
         threshold = year = None
         try:

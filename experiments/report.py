@@ -151,6 +151,23 @@ def history_table(outcomes: pd.DataFrame) -> pd.DataFrame:
         for scenario, runs in outcomes.groupby("scenario", sort=False)])
 
 
+def connectivity_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
+    """Where the 1 Gbit/s ambition stands in the target year (no lever acts on it)."""
+    from model.datasets import gigabit_coverage_observed
+
+    col = "gigabit_available@all"
+    if col not in outcomes or outcomes[col].dropna().empty:
+        return ""
+    seen = gigabit_coverage_observed()
+    (y0, v0), (y1, v1) = seen[0], seen[-1]
+    return (f"**1 Gbit/s for every firm**: a gigabit connection is available to "
+            f"{_pct(outcomes[col].median())} of firms in {config.run.end_year} (median of the "
+            f"runs). Coverage follows the observed NL series ({_pct(v0)} in {y0}, "
+            f"{_pct(v1)} in {y1}; `model/data/connectivity.csv`), extended at its "
+            f"{seen[-2][0]}-{y1} pace: the ambition is close to met, not met, and no "
+            f"lever of these scenarios acts on it.")
+
+
 def history_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
     """One line for the top of a report: how many runs reproduce the observed past."""
     if "history:ok" not in outcomes or outcomes.empty:
@@ -292,6 +309,8 @@ past).
 ## Other outcomes in {run.end_year} (firms {run.population}, median and 90% range)
 
 {_markdown(others) if len(others) else "-"}
+
+{connectivity_sentence(outcomes, config)}
 
 ## Figures
 

@@ -29,7 +29,8 @@ from .store import ResultStore, now
 SERIES_SEGMENTS = ("all", "10-249", "2-9", "10-49", "50-249")
 """Segments whose survey-year series are stored for every run."""
 OUTCOME_INDICATORS = ("dii_at_least_basic", "dii_very_high", "cloud", "data_analytics", "ai",
-                      "advanced_any", "security_5plus", "incident_reported_share")
+                      "advanced_any", "advanced_all", "security_5plus", "security_aware",
+                      "incident_past_year", "incident_reported_share", "gigabit_available")
 """Indicators whose final-year values are stored per run, for these segments."""
 SPEND = ("subsidy_spend_eur", "edih_spend_eur", "campaign_spend_eur")
 COUNTS = ("subsidised_adoptions", "deadweight_adoptions", "edih_firms_served")

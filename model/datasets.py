@@ -81,6 +81,27 @@ def gigabit_coverage_observed() -> tuple[tuple[int, float], ...]:
     return tuple(out)
 
 
+@cache
+def cybersecurity() -> pd.DataFrame:
+    """cybersecurity.csv, NL rows whose year is a number: indicator, size_class, year,
+    value (a share of enterprises, or of those with an incident)."""
+    df = _read("cybersecurity.csv")
+    df = df[(df["geo"] == "NL") & df["year"].astype(str).str.fullmatch(r"\d{4}")].copy()
+    df["year"] = df["year"].astype(int)
+    df["value"] = pd.to_numeric(df["value"], errors="coerce") / 100.0
+    return df[["indicator", "size_class", "year", "value"]].reset_index(drop=True)
+
+
+def cyber_figure(code: str, size_class: str, year: int) -> float:
+    """One Eurostat cyber figure of ``cybersecurity()`` by its code (E_SECMGE5, ...)."""
+    df = cybersecurity()
+    row = df[df["indicator"].str.contains(f" {code}]", regex=False)
+             & (df["size_class"] == size_class) & (df["year"] == year)]
+    if len(row) != 1:
+        raise ValueError(f"cybersecurity.csv: no single NL row {code} {size_class} {year}")
+    return float(row["value"].iloc[0])
+
+
 EU_MEMBER_STATES: tuple[str, ...] = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
     "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",

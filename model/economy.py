@@ -68,8 +68,9 @@ MAX_SEED = 2**63 - 1
 MIN_FIRMS = 500
 MAX_FIRMS = 5_000_000
 STREAMS = ("population", "network", "allocation", "awareness", "adoption", "cyber",
-           "discontinuance", "mesa")
-"""Purposes a run's SeedSequence is spawned into, in this fixed order."""
+           "discontinuance", "mesa", "lapse")
+"""Purposes a run's SeedSequence is spawned into, in this fixed order (new purposes go at
+the end, so the existing streams keep their numbers)."""
 
 HEADLINE = ("dii_at_least_basic", "dii_v4_at_least_basic", "cloud", "data_analytics", "ai",
             "advanced_any", "security_5plus", "incident_past_year", "subsidy_spend_eur",
@@ -241,6 +242,7 @@ class SMEEconomy(mesa.Model):
         u_adopt = r["adoption"].random((len(DECISIONS), n), dtype=np.float32)
         u_cyber = r["cyber"].random((2, n), dtype=np.float32)
         u_stop = r["discontinuance"].random((len(ADVANCED), n), dtype=np.float32)
+        u_lapse = r["lapse"].random((2, n), dtype=np.float32)
 
         self._environment()
         self._edih_outreach()
@@ -249,6 +251,7 @@ class SMEEconomy(mesa.Model):
         self._adoption(u_adopt, peers)
         self._cyber(u_cyber)
         self._discontinue(u_stop)
+        self._security_lapse(u_lapse)
         self._observe()
         self.running = self.quarter_index < self.final_quarter_index
 
@@ -327,20 +330,24 @@ class SMEEconomy(mesa.Model):
 
     def _peer_shares(self) -> np.ndarray:
         f = self.firms
-        x = np.empty((self.n_firms, len(DECISIONS)), dtype=np.float32)
+        x = np.empty((self.n_firms, len(DECISIONS) + 1), dtype=np.float32)
         x[:, 0] = f.depth
         x[:, 0] *= 1.0 / N_BASIC
         for k, tech in enumerate(ADVANCED):
             x[:, 1 + k] = f.adopted[tech]
         x[:, 4] = f.measures >= SECURITY_THRESHOLD
-        return self._peers @ x  # columns follow DECISIONS
+        x[:, 5] = self._reported_past_year()
+        return self._peers @ x  # columns follow DECISIONS, then reported incidents
 
     def _awareness(self, u: np.ndarray, peers: np.ndarray) -> None:
         f, p = self.firms, self.params
         for k, tech in enumerate(ADVANCED):
             hazard = p["awareness_base_rate"] + p["awareness_peer_rate"] * peers[:, 1 + k]
             f.aware[tech] |= u[k] < -np.expm1(-hazard)
-        f.aware["security"] |= u[len(ADVANCED)] < -np.expm1(-p["security_awareness_rate"])
+        # Reported incidents warn tied firms (sector associations, suppliers, the DTC's
+        # alerts): reporting is how one firm's incident raises another's awareness.
+        hazard = p["security_awareness_rate"] + p["reporting_warning_rate"] * peers[:, -1]
+        f.aware["security"] |= u[len(ADVANCED)] < -np.expm1(-hazard)
         c = self.policy.cyber_campaign
         if active(c, self.year):
             covered = self._campaign_covered
@@ -468,7 +475,8 @@ class SMEEconomy(mesa.Model):
         f, p = self.firms, self.params
         f.incident_memory *= cyber.memory_decay(p)
         threat = environment.threat_level(self.time, p)
-        hit = u[0] < cyber.incident_probability(self.dii_count(3), f.measures, threat, p)
+        hit = u[0] < cyber.incident_probability(self.dii_count(3), f.measures, threat, p,
+                                                f.employees)
         f.last_incident[hit] = self.quarter_index
         f.incident_memory[hit] = 1.0
         f.aware["security"] |= hit
@@ -479,7 +487,7 @@ class SMEEconomy(mesa.Model):
         """Incidents of the four quarters up to 2021 Q1, so the first year's incident
         indicators are not empty (drawn from the cyber stream before any step)."""
         f, p = self.firms, self.params
-        prob = cyber.incident_probability(self.dii_count(3), f.measures, 1.0, p)
+        prob = cyber.incident_probability(self.dii_count(3), f.measures, 1.0, p, f.employees)
         report = cyber.reporting_probability(f.measures, f.campaign_reached, p)
         decay = cyber.memory_decay(p)
         for q in range(-3, 1):
@@ -489,6 +497,24 @@ class SMEEconomy(mesa.Model):
             f.incident_memory[hit] = decay ** (-q)
             f.aware["security"] |= hit
             f.last_reported[hit] = (u[1] < report)[hit]
+
+    def _reported_past_year(self) -> np.ndarray:
+        f = self.firms
+        return ((self.quarter_index - f.last_incident) < 4) & f.last_reported
+
+    def _security_lapse(self, u: np.ndarray) -> None:
+        """Attention to cyber risk fades unless security is part of how the firm works
+        (5+ measures), and measures lapse (expired policies, backups no longer made);
+        firms under an obligation keep its minimum."""
+        f, p = self.firms, self.params
+        recent = (self.quarter_index - f.last_incident) < 4  # an incident is remembered
+        fading = f.aware["security"] & (f.measures < SECURITY_THRESHOLD) & ~recent
+        f.aware["security"] &= ~(fading & (u[0] < p["security_awareness_lapse"]))
+        floor = np.zeros(self.n_firms, dtype=np.int8)
+        o = self.policy.security_obligation
+        if active(o, self.year):
+            floor[self._obligation_covered] = o.min_measures
+        f.measures -= ((u[1] < p["security_lapse_rate"]) & (f.measures > floor)).astype(np.int8)
 
     def _discontinue(self, u: np.ndarray) -> None:
         f, rate = self.firms, self.params["discontinuance_rate"]

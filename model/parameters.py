@@ -142,8 +142,10 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "calibrated to the AI take-off after 2023", calibrated=True),
     ParameterSpec("cost_decline", 0.05, 0.0, 0.2, "per year", "environment",
                   "Yearly fall in the real cost of digital technology", ASSUMPTION),
-    ParameterSpec("threat_growth", 0.05, 0.0, 0.3, "per year", "environment",
-                  "Yearly growth of the cyber threat level", ASSUMPTION),
+    ParameterSpec("threat_growth", 0.0, 0.0, 0.3, "per year", "environment",
+                  "Yearly growth of the cyber threat level",
+                  "stated assumption: no growth, as incidents fell between 2021 and 2023 "
+                  "(E_SEC2IANY NL 10+: 30.1% to 25.8%) while measures spread"),
     # --- awareness -------------------------------------------------------------------
     ParameterSpec("awareness_base_rate", 0.04, 0.0, 0.3, "per quarter", "awareness",
                   "Hazard of becoming aware of an advanced technology through media",
@@ -169,13 +171,35 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   ASSUMPTION),
     ParameterSpec("protection_effect", 1.5, 0.0, 4.0, "log-hazard per unit", "cyber",
                   "Fall in incident log-hazard per unit protection (measures / 11)", ASSUMPTION),
+    ParameterSpec("incident_size_effect", 0.45, 0.0, 1.5, "elasticity", "cyber",
+                  "Elasticity of the incident hazard with the number of persons employed "
+                  "(more people and systems to attack, and more incidents noticed), at "
+                  "equal exposure and protection",
+                  "set so that incidents by size class come close to Eurostat E_SEC2IANY NL "
+                  "2022 (incidents of 2021: 2-9 11.3%, 10-49 27.6%, 50-249 38.1%)"),
+    ParameterSpec("security_lapse_rate", 0.02, 0.0, 0.2, "per quarter", "cyber",
+                  "Hazard that a firm loses one of its security measures (a policy not "
+                  "renewed, backups no longer made); an obligation's minimum is kept",
+                  "stated assumption; CBS Cybersecuritymonitor 2023: firms taking half or "
+                  "more of the measures fell from 52% (2021) to 47% (2022)"),
+    ParameterSpec("security_awareness_lapse", 0.1, 0.0, 0.5, "per quarter", "cyber",
+                  "Hazard that a firm with fewer than 5 measures stops attending to cyber "
+                  "risk (awareness fades unless security is part of how the firm works)",
+                  "stated assumption (progress report 2023: small firms neglect cyber risk)"),
+    ParameterSpec("reporting_warning_rate", 0.3, 0.0, 2.0, "per quarter per share", "cyber",
+                  "Extra hazard of cyber awareness per share of tied firms that reported an "
+                  "incident in the past year (what reporting does for others)",
+                  ASSUMPTION),
     ParameterSpec("incident_response_weight", 1.5, 0.0, 4.0, "log-odds", "cyber",
                   "Extra log-odds of adding a measure just after an incident", ASSUMPTION),
     ParameterSpec("incident_memory_halflife", 4.0, 1.0, 20.0, "quarters", "cyber",
                   "Half-life of the effect of an incident on adding measures", ASSUMPTION),
-    ParameterSpec("reporting_intercept", -1.0, -5.0, 3.0, "log-odds", "cyber",
-                  "Log-odds that a firm reports an incident (few small firms report)",
-                  "stated assumption (progress report 2023: too few report)"),
+    ParameterSpec("reporting_intercept", -3.0, -5.0, 3.0, "log-odds", "cyber",
+                  "Log-odds that a firm reports an incident to the police or another "
+                  "authority (few small firms report)",
+                  "set so that about 6% (2-9) and 9% (10+) of firms with an incident report "
+                  "it (CBS Cybersecuritymonitor 2018); cybercrime against entrepreneurs: 14% "
+                  "reported to the police (NSCR/Erasmus University 2020)"),
     ParameterSpec("reporting_protection_effect", 1.5, 0.0, 4.0, "log-odds per unit", "cyber",
                   "Rise in reporting log-odds per unit protection (measures / 11)", ASSUMPTION),
     ParameterSpec("campaign_measure_effect", 0.5, 0.0, 2.0, "log-odds", "policy",

@@ -240,6 +240,17 @@ def test_wide_population_target_needs_the_wide_run_population():
     assert parse(raw).targets["basic"].segment == "all"
 
 
+def test_a_target_can_be_read_on_one_size_class_and_on_cyber_indicators():
+    raw = tiny_mapping()
+    raw["targets"]["basic"].update(indicator="security_5plus", population="10-49")
+    target = parse(raw).targets["basic"]
+    assert (target.segment, target.indicators) == ("10-49", ("security_5plus",))
+    raw["targets"]["basic"]["population"] = "2-9"  # not simulated in a 10-249 run
+    assert any("targets.basic.population" in e and "2-249" in e for e in errors_of(raw))
+    raw["targets"]["basic"]["population"] = "1-9"
+    assert any("allowed: 10-249, 2-249, 10-49, 50-249, 2-9" in e for e in errors_of(raw))
+
+
 @pytest.mark.parametrize("text", [
     "name = \"x\"\n[run\nfirms = 500\n",  # unclosed table header
     "this is not toml at all",

@@ -99,6 +99,12 @@ def test_report_text(ref):
         assert f"| {scenario} | basic |" in text and f"| {scenario} | advanced |" in text
     assert NO_SPLIT not in text  # two seeds per draw
     assert cfg.read_text().strip() in text  # the configuration as run
+    # additionality is counted firm by firm and explained; the gigabit ambition stated
+    assert "## Cost and additionality" in text and "| subsidy | basic |" in text
+    for header in ("EUR per additional firm", "brought forward", "deadweight"):
+        assert header in text
+    assert "compared with itself in the baseline" in text
+    assert "**1 Gbit/s for every firm**" in text
 
 
 def test_report_command_rebuilds_summary_report_and_figures_identically(ref, tmp_path):
