@@ -114,6 +114,36 @@ def cost_table(summary: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def lever_sentences(summary: pd.DataFrame, config: ExperimentConfig) -> str:
+    """What each scenario buys, in words: per target, the change in P(hit) and in the
+    target-year value, the additional firms and what each costs, and how much of the
+    support went to firms that would have got there anyway."""
+    lines = []
+    for scenario in config.scenarios:
+        if scenario == config.baseline:
+            continue
+        rows = summary[summary["scenario"] == scenario]
+        base = summary[summary["scenario"] == config.baseline].set_index("target")
+        parts = []
+        for r in rows.itertuples():
+            if r.target not in base.index:
+                continue
+            change = r.mean_2030 - base.loc[r.target, "mean_2030"]
+            text = (f"`{r.target}` {_pp(change)} in the target-year value, P(hit) "
+                    f"{_pp(r.diff_vs_baseline)}")
+            if isinstance(r.additional_firms, float) and not math.isnan(r.additional_firms):
+                text += f", {r.additional_firms:,.0f} additional firms"
+                if not math.isnan(r.eur_per_additional_firm):
+                    text += f" at EUR {r.eur_per_additional_firm:,.0f} each"
+                if not math.isnan(r.deadweight_share):
+                    text += (f" ({_pct(r.deadweight_share + r.brought_forward_share)} of the "
+                             f"supported firms meeting it would have met it anyway)")
+            parts.append(text)
+        if parts:
+            lines.append(f"- **{scenario}**: " + "; ".join(parts) + ".")
+    return "\n".join(lines)
+
+
 def other_outcomes(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     """Final-year adoption and cyber indicators per scenario: median (5%-95%)."""
     from .runner import OUTCOME_INDICATORS
@@ -299,6 +329,12 @@ coherent uncertainty model keeps this high in every scenario (the scenarios shar
 past).
 
 {_markdown(history) if len(history) else "-"}
+
+## What each scenario buys
+
+Against `{config.baseline}`, paired run by run (means over runs):
+
+{lever_sentences(summary, config) or "-"}
 
 ## Cost and additionality
 

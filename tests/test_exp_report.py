@@ -105,6 +105,7 @@ def test_report_text(ref):
         assert header in text
     assert "compared with itself in the baseline" in text
     assert "**1 Gbit/s for every firm**" in text
+    assert "## What each scenario buys" in text and "- **subsidy**: `basic`" in text
 
 
 def test_report_command_rebuilds_summary_report_and_figures_identically(ref, tmp_path):
