@@ -15,8 +15,9 @@ from .config import ExperimentConfig
 Z95 = float(stats.norm.ppf(0.975))
 
 SUMMARY_COLUMNS = (
-    "scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs", "mean_2030", "p05_2030",
-    "p95_2030", "expected_shortfall", "diff_vs_baseline", "diff_ci_low", "diff_ci_high",
+    "scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs", "mean_target_year",
+    "p05_target_year", "p95_target_year", "expected_shortfall", "diff_vs_baseline",
+    "diff_ci_low", "diff_ci_high",
     "spend_eur", "additional_spend_eur", "additional_firms", "eur_per_additional_firm",
     "supported_firms", "additional_share", "brought_forward_share", "deadweight_share",
     "sd_parameters", "sd_noise", "p_hit_draw_p05", "p_hit_draw_p50",
@@ -141,8 +142,8 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
             row = {
                 "scenario": scenario, "target": name, "p_hit": hit.mean(),
                 "ci_low": lo, "ci_high": hi, "n_runs": n,
-                "mean_2030": value.mean(), "p05_2030": value.quantile(0.05),
-                "p95_2030": value.quantile(0.95),
+                "mean_target_year": value.mean(), "p05_target_year": value.quantile(0.05),
+                "p95_target_year": value.quantile(0.95),
                 "expected_shortfall": (target.threshold - value).clip(lower=0).mean(),
                 "spend_eur": runs[f"spend_eur:{name}"].mean(),
             }

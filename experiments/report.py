@@ -15,6 +15,7 @@ from . import plots
 from .analysis import summarise
 from .config import ExperimentConfig
 from .observations import HISTORY_Z
+from .outcomes import OUTCOME_INDICATORS
 from .store import ResultStore, atomic_write_parquet, atomic_write_text
 
 TRAJECTORIES = "trajectories.parquet"
@@ -84,7 +85,7 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
         "P(hit)": summary["p_hit"].map(_pct),
         "95% CI": [f"{_pct(a)}-{_pct(b)}" for a, b in zip(summary["ci_low"],
                                                            summary["ci_high"], strict=True)],
-        "mean in target year": summary["mean_2030"].map(_pct),
+        "mean in target year": summary["mean_target_year"].map(_pct),
         "vs baseline": summary["diff_vs_baseline"].map(_pp),
         "extra spend": summary["additional_spend_eur"].map(_meur),
         "EUR/extra firm": summary["eur_per_additional_firm"].map(_eur),
@@ -128,7 +129,7 @@ def lever_sentences(summary: pd.DataFrame, config: ExperimentConfig) -> str:
         for r in rows.itertuples():
             if r.target not in base.index:
                 continue
-            change = r.mean_2030 - base.loc[r.target, "mean_2030"]
+            change = r.mean_target_year - base.loc[r.target, "mean_target_year"]
             text = (f"`{r.target}` {_pp(change)} in the target-year value, P(hit) "
                     f"{_pp(r.diff_vs_baseline)}")
             if isinstance(r.additional_firms, float) and not math.isnan(r.additional_firms):
@@ -146,8 +147,6 @@ def lever_sentences(summary: pd.DataFrame, config: ExperimentConfig) -> str:
 
 def other_outcomes(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     """Final-year adoption and cyber indicators per scenario: median (5%-95%)."""
-    from .runner import OUTCOME_INDICATORS
-
     seg = "10-249" if config.run.population == "10-249" else "all"
     cols = [f"{i}@{seg}" for i in OUTCOME_INDICATORS if f"{i}@{seg}" in outcomes]
     rows = []

@@ -18,22 +18,16 @@ import numpy as np
 import pandas as pd
 
 from model import SMEEconomy
+from model.economy import START_YEAR
 
 from . import additionality
 from .config import ExperimentConfig, Target
 from .design import RunSpec, build_design
 from .executors import make_executor
 from .observations import history_check, survey_value, survey_year_values
+from .outcomes import COUNTS, OUTCOME_INDICATORS, SERIES_SEGMENTS, SPEND
 from .store import ResultStore, now
 
-SERIES_SEGMENTS = ("all", "10-249", "2-9", "10-49", "50-249")
-"""Segments whose survey-year series are stored for every run."""
-OUTCOME_INDICATORS = ("dii_at_least_basic", "dii_very_high", "cloud", "data_analytics", "ai",
-                      "advanced_any", "advanced_all", "security_5plus", "security_aware",
-                      "incident_past_year", "incident_reported_share", "gigabit_available")
-"""Indicators whose final-year values are stored per run, for these segments."""
-SPEND = ("subsidy_spend_eur", "edih_spend_eur", "campaign_spend_eur")
-COUNTS = ("subsidised_adoptions", "deadweight_adoptions", "edih_firms_served")
 SECONDS_PER_FIRM_STEP = 5.5e-7
 """CPU seconds per firm and quarter of a whole run (set-up, observation and history check
 included): policy_comparison took 491 CPU-s for 2,400 runs x 10,000 firms x 37
@@ -43,7 +37,7 @@ quarters. For sizing batches and estimating run times only."""
 def estimated_seconds(config: Any) -> float:
     """Rough single-worker cost of an experiment (SECONDS_PER_FIRM_STEP, measured on this
     project's benchmark machine), for planning only."""
-    steps = 4 * (config.run.end_year - 2020)
+    steps = 4 * (config.run.end_year - START_YEAR + 1)
     return config.n_runs * config.run.firms * steps * SECONDS_PER_FIRM_STEP
 
 
@@ -170,7 +164,8 @@ def batches(specs: Sequence[RunSpec], config: Any, workers: int, group: int = 1,
     if getattr(config.run, "batch_size", None):
         per = config.run.batch_size
     else:
-        run_seconds = config.run.firms * 4 * (config.run.end_year - 2020) * SECONDS_PER_FIRM_STEP
+        run_seconds = (config.run.firms * 4 * (config.run.end_year - START_YEAR + 1)
+                       * SECONDS_PER_FIRM_STEP)
         group_seconds = max(run_seconds * group, 1e-9)
         most = max(1, math.floor(10.0 / group_seconds))
         least = max(1, math.ceil(2.0 / group_seconds))
@@ -287,19 +282,10 @@ def run_experiment(
     return result
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def _progress(total: int, name: str, enabled: bool):
-    if not enabled or total == 0:
-        return _NoBar()
     from tqdm import tqdm
 
     return tqdm(total=total, desc=name, unit="run", dynamic_ncols=True,
+                disable=not enabled or total == 0,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} runs "
                            "[{elapsed}<{remaining}, {rate_fmt}]")

@@ -246,7 +246,7 @@ def test_summary_values(config):
     base, sub = s.loc[("baseline", "basic")], s.loc[("subsidy", "basic")]
     assert base["p_hit"] == 0.5 and sub["p_hit"] == 0.75
     assert (base["ci_low"], base["ci_high"]) == pytest.approx(wilson_interval(2, 4))
-    assert base["mean_2030"] == pytest.approx(np.mean([0.86, 0.88, 0.85, 0.90]))
+    assert base["mean_target_year"] == pytest.approx(np.mean([0.86, 0.88, 0.85, 0.90]))
     assert base["expected_shortfall"] == pytest.approx((0.01 + 0.02) / 4)
     assert base["diff_vs_baseline"] == 0.0
     assert base["diff_ci_low"] <= 0 <= base["diff_ci_high"]

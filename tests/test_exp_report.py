@@ -67,7 +67,7 @@ def test_summary_csv_matches_the_stored_outcomes(ref):
     for row in got.itertuples():
         runs = outcomes[outcomes["scenario"] == row.scenario]
         assert row.p_hit == runs[f"hit:{row.target}"].mean()
-        assert row.mean_2030 == pytest.approx(runs[f"value:{row.target}"].mean())
+        assert row.mean_target_year == pytest.approx(runs[f"value:{row.target}"].mean())
 
 
 # ------------------------------------------------------------------ figures, report.md

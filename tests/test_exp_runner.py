@@ -30,6 +30,7 @@ from exp_helpers import (
 from experiments import runner
 from experiments.config import ConfigError, load_config, parse_config
 from experiments.design import build_design
+from experiments.outcomes import SERIES_SEGMENTS
 from experiments.runner import BatchTask, batches, run_batch, run_experiment
 from experiments.store import KEY, ResultStore
 
@@ -106,7 +107,7 @@ def test_run_one_series(one_run):
     assert list(series.columns[:2]) == ["scenario", "replication"]
     assert set(series["scenario"]) == {"subsidy"} and set(series["replication"]) == {0}
     assert sorted(series["year"].unique()) == [2021, 2022, 2023, 2024]
-    assert set(series["segment"].astype(str)) <= set(runner.SERIES_SEGMENTS)
+    assert set(series["segment"].astype(str)) <= set(SERIES_SEGMENTS)
     assert not series.duplicated(["year", "indicator", "segment"]).any()
 
 
