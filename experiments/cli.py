@@ -56,6 +56,10 @@ EXAMPLES = {
         'sme-abm discover results/policy_comparison --target basic',
         'sme-abm discover results/policy_comparison --target advanced_each --interest hit',
     ),
+    "compare": (
+        'sme-abm compare results/baseline results/policy_comparison',
+        'sme-abm compare results/run_a results/run_b --out results/a_vs_b',
+    ),
     "report": (
         'sme-abm report results/policy_comparison',
         'sme-abm report results/try --partial      # an interrupted run, marked INCOMPLETE',
@@ -139,6 +143,13 @@ def _parser() -> argparse.ArgumentParser:
     dis.add_argument("--threshold", type=float, default=0.8,
                      help="least density of the chosen box (default 0.8)")
 
+    cmp_ = _command(sub, "compare", "compare two experiments scenario by scenario")
+    cmp_.add_argument("dir_a", help="results directory A (the reference)")
+    cmp_.add_argument("dir_b", help="results directory B (changes are B minus A)")
+    cmp_.add_argument("--out", metavar="DIR",
+                      help="where to write compare.csv, compare.md and the figure "
+                           "(default results/compare_<A>_<B>)")
+
     rep = _command(sub, "report", "rebuild summary, figures and report from results")
     rep.add_argument("dir", help="results directory of an experiment")
     rep.add_argument("--partial", action="store_true",
@@ -209,8 +220,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help(sys.stderr)
-        print("sme-abm: a command is needed (validate, run, report, simulate, calibrate, "
-              "sensitivity, discover)", file=sys.stderr)
+        print("sme-abm: a command is needed (validate, run, report, compare, simulate, "
+              "calibrate, sensitivity, discover)", file=sys.stderr)
         return 2
     if args.command == "validate":
         return _validate(args.config)
@@ -218,6 +229,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     if args.command == "report":
         return _report(args.dir, args.partial)
+    if args.command == "compare":
+        return _compare(args)
     if args.command == "calibrate":
         return _calibrate(args)
     if args.command == "sensitivity":
@@ -440,6 +453,43 @@ def _discover(args: argparse.Namespace) -> int:
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare, figure, load_experiment, render
+    from .config import ConfigError
+    from .store import StoreError, atomic_write_text
+
+    try:
+        a, b = load_experiment(args.dir_a), load_experiment(args.dir_b)
+    except (ConfigError, StoreError) as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path("results") / f"compare_{a.name}_{b.name}"
+    problem = output_problem(out, "--out")
+    if problem:
+        print(f"sme-abm: {problem}", file=sys.stderr)
+        return 2
+    table, notes = compare(a, b)
+    if table.empty:
+        print("sme-abm: nothing to compare: no scenario and target in both experiments "
+              "with the same definition", file=sys.stderr)
+        for n in notes:
+            print(f"  {n}", file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "compare.csv", index=False)
+    fig = figure(table, out / "compare.png", a.name, b.name)
+    text = render(a, b, table, notes, fig)
+    atomic_write_text(out / "compare.md", text)
+    shown = table.assign(**{c: (100 * table[c]).round(1) for c in table.columns
+                            if c.startswith(("p_hit", "value"))})
+    print(shown[["scenario", "target", "paired", "p_hit_a", "p_hit_b", "p_hit_diff",
+                 "p_hit_diff_low", "p_hit_diff_high", "value_diff"]].to_string(index=False))
+    for n in notes:
+        print(f"note: {n}")
+    print(f"wrote {out}/compare.csv, compare.md and compare.png (percent / percentage points)")
+    return 0
 
 
 def _report(directory: str, partial: bool = False) -> int:

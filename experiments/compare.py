@@ -1,0 +1,235 @@
+"""Compare two experiments' results, scenario by scenario and target by target.
+
+Where both experiments ran the same runs (same seeds, the same parameter draw for each
+replication, the same firms), replication r of a scenario in one is the same
+simulated world as replication r in the other, and differences are paired: Newcombe's
+interval for paired proportions for P(hit), a paired t interval for the target-year
+value. Otherwise the two are independent samples, and the table says so: Newcombe's
+interval for two independent proportions (method 10) and Welch's interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .analysis import paired_difference_interval, wilson_interval
+from .config import ExperimentConfig, load_config
+from .store import ResultStore, StoreError
+
+COLUMNS = ("scenario", "target", "paired", "n_a", "n_b", "p_hit_a", "p_hit_b", "p_hit_diff",
+           "p_hit_diff_low", "p_hit_diff_high", "value_a", "value_b", "value_diff",
+           "value_diff_low", "value_diff_high")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A results directory: its name, the design as run, and its outcomes."""
+
+    path: Path
+    config: ExperimentConfig
+    outcomes: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+def load_experiment(directory: str | Path) -> Experiment:
+    """Read a results directory (raises StoreError with the reason if it is not one)."""
+    store = ResultStore(directory)
+    if not store.manifest_path.exists():
+        raise StoreError(f"{directory} is not a results directory (no manifest.json)")
+    base = store.manifest().get("config_dir")
+    config = load_config(Path(directory) / "config.toml", base_dir=base, check_files=False)
+    stored = store.stored_replications(config)
+    if stored is not None:
+        config = replace(config, run=replace(config.run, replications=stored))
+    return Experiment(Path(directory), config, store.outcomes())
+
+
+def same_target(a: ExperimentConfig, b: ExperimentConfig, name: str) -> bool:
+    return name in a.targets and a.targets.get(name) == b.targets.get(name)
+
+
+def runs_pair(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether replication r is the same simulated world in both: same seed and the
+    same value of every parameter both record, replication by replication."""
+    key = ["replication"]
+    left = a.drop_duplicates("replication").set_index(key)
+    right = b.drop_duplicates("replication").set_index(key)
+    common = left.index.intersection(right.index)
+    if common.empty or not (left.loc[common, "seed"] == right.loc[common, "seed"]).all():
+        return False
+    params = sorted({c for c in left.columns if c.startswith("param:")}
+                    | {c for c in right.columns if c.startswith("param:")})
+    for c in params:
+        if c not in left or c not in right:
+            return False
+        if not np.allclose(left.loc[common, c].to_numpy(float),
+                           right.loc[common, c].to_numpy(float), rtol=0, atol=0):
+            return False
+    return True
+
+
+def _independent_interval(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Difference of two independent proportions with Newcombe's hybrid score interval
+    (Newcombe 1998, method 10)."""
+    n1, n2 = len(x), len(y)
+    if n1 == 0 or n2 == 0:
+        return (math.nan, math.nan, math.nan)
+    p1, p2 = x.mean(), y.mean()
+    l1, u1 = wilson_interval(int(x.sum()), n1)
+    l2, u2 = wilson_interval(int(y.sum()), n2)
+    d = p1 - p2
+    return (d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+            d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+
+
+def _mean_interval(diff: np.ndarray) -> tuple[float, float, float]:
+    n = len(diff)
+    if n < 2:
+        return (float(diff.mean()) if n else math.nan, math.nan, math.nan)
+    m, se = float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(n))
+    t = float(stats.t.ppf(0.975, n - 1))
+    return (m, m - t * se, m + t * se)
+
+
+def _welch_interval(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    if len(x) < 2 or len(y) < 2:
+        return (float(x.mean() - y.mean()) if len(x) and len(y) else math.nan,
+                math.nan, math.nan)
+    vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    d, se = float(x.mean() - y.mean()), math.sqrt(vx + vy)
+    if se == 0:
+        return (d, d, d)
+    df = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
+    t = float(stats.t.ppf(0.975, df))
+    return (d, d - t * se, d + t * se)
+
+
+def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
+    """B minus A for every scenario and target both hold with the same definition; and
+    the notes on what could not be compared."""
+    notes: list[str] = []
+    for name in sorted(set(a.config.targets) | set(b.config.targets)):
+        if not same_target(a.config, b.config, name):
+            notes.append(f"target {name!r}: not in both experiments with the same definition; "
+                         "not compared")
+    rows = []
+    for scenario in [s for s in b.config.scenarios if s in a.config.scenarios]:
+        ra = a.outcomes[a.outcomes["scenario"] == scenario]
+        rb = b.outcomes[b.outcomes["scenario"] == scenario]
+        paired = runs_pair(ra, rb)
+        ra_i, rb_i = ra.set_index("replication"), rb.set_index("replication")
+        common = ra_i.index.intersection(rb_i.index)
+        for name in b.config.targets:
+            if not same_target(a.config, b.config, name):
+                continue
+            ha, hb = (ra[f"hit:{name}"].to_numpy(bool), rb[f"hit:{name}"].to_numpy(bool))
+            va, vb = (ra[f"value:{name}"].to_numpy(float), rb[f"value:{name}"].to_numpy(float))
+            if paired:
+                d = paired_difference_interval(rb_i.loc[common, f"hit:{name}"].to_numpy(),
+                                               ra_i.loc[common, f"hit:{name}"].to_numpy())
+                v = _mean_interval(rb_i.loc[common, f"value:{name}"].to_numpy(float)
+                                   - ra_i.loc[common, f"value:{name}"].to_numpy(float))
+            else:
+                d = _independent_interval(hb, ha)
+                v = _welch_interval(vb, va)
+            rows.append({
+                "scenario": scenario, "target": name, "paired": paired,
+                "n_a": len(ra), "n_b": len(rb), "p_hit_a": ha.mean() if len(ha) else math.nan,
+                "p_hit_b": hb.mean() if len(hb) else math.nan,
+                "p_hit_diff": d[0], "p_hit_diff_low": d[1], "p_hit_diff_high": d[2],
+                "value_a": va.mean() if len(va) else math.nan,
+                "value_b": vb.mean() if len(vb) else math.nan,
+                "value_diff": v[0], "value_diff_low": v[1], "value_diff_high": v[2],
+            })
+    for s in sorted(set(a.config.scenarios) ^ set(b.config.scenarios)):
+        notes.append(f"scenario {s!r}: only in one experiment; not compared")
+    return pd.DataFrame(rows, columns=list(COLUMNS)), notes
+
+
+def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
+           figure: Path | None) -> str:
+    """The comparison as Markdown."""
+    def pct(x: float) -> str:
+        return "-" if math.isnan(x) else f"{100 * x:.1f}%"
+
+    def pp(x: float, lo: float, hi: float) -> str:
+        if math.isnan(x):
+            return "-"
+        ci = "" if math.isnan(lo) else f" ({100 * lo:+.1f} to {100 * hi:+.1f})"
+        return f"{100 * x:+.1f} pp{ci}"
+
+    lines = ["| scenario | target | runs A / B | P(hit) A | P(hit) B | change in P(hit) "
+             "(95% CI) | value A | value B | change in value (95% CI) | paired |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        lines.append(
+            f"| {r.scenario} | {r.target} | {r.n_a} / {r.n_b} | {pct(r.p_hit_a)} | "
+            f"{pct(r.p_hit_b)} | {pp(r.p_hit_diff, r.p_hit_diff_low, r.p_hit_diff_high)} | "
+            f"{pct(r.value_a)} | {pct(r.value_b)} | "
+            f"{pp(r.value_diff, r.value_diff_low, r.value_diff_high)} | "
+            f"{'yes' if r.paired else 'no'} |")
+    any_unpaired = not table.empty and not table["paired"].all()
+    text = [f"# Comparison: {b.name} ({b.path}) against {a.name} ({a.path})", "",
+            "Changes are B minus A, means over runs; the value is the target indicator's "
+            "survey reading in the target year.",
+            ("Paired rows: both experiments ran the same simulated worlds (same seeds and "
+             "parameter draws), so each replication is compared with itself (Newcombe's "
+             "paired interval; paired t interval for the value)."),
+            ("Unpaired rows: the runs are independent samples (different seeds or draws); "
+             "intervals are for independent samples (Newcombe method 10; Welch) and wider."
+             if any_unpaired else ""), "", "\n".join(lines), ""]
+    if notes:
+        text += ["Not compared:", "", *[f"- {n}" for n in notes], ""]
+    if figure is not None:
+        text += [f"![change in P(hit)]({figure.name})", ""]
+    return "\n".join(t for t in text if t is not None)
+
+
+def figure(table: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path | None:
+    """Change in P(hit) per scenario, one panel per target, on a shared axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if table.empty:
+        return None
+    targets = list(dict.fromkeys(table["target"]))
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    fig, axes = plt.subplots(1, len(targets), figsize=(3.2 * len(targets) + 1.5,
+                                                       0.45 * len(scenarios) + 1.4),
+                             sharex=True, sharey=True, squeeze=False)
+    for ax, target in zip(axes[0], targets, strict=True):
+        t = table[table["target"] == target].set_index("scenario").reindex(scenarios)
+        y = np.arange(len(scenarios))
+        d = 100 * t["p_hit_diff"].to_numpy(float)
+        lo = 100 * t["p_hit_diff_low"].to_numpy(float)
+        hi = 100 * t["p_hit_diff_high"].to_numpy(float)
+        paired = t["paired"].fillna(False).to_numpy(bool)
+        err = [np.clip(d - lo, 0, None), np.clip(hi - d, 0, None)]
+        for mask, marker, label in ((paired, "o", "paired"), (~paired, "s", "unpaired")):
+            if mask.any():
+                ax.errorbar(d[mask], y[mask], xerr=[e[mask] for e in err], fmt=marker,
+                            color="#0072B2" if marker == "o" else "#D55E00", capsize=3,
+                            label=label)
+        ax.axvline(0, color="0.5", lw=0.8)
+        ax.set_title(f"Target: {target}")
+        ax.set_xlabel("Change in P(hit), percentage points")
+        ax.set_yticks(y, scenarios)
+    axes[0][0].invert_yaxis()
+    axes[0][-1].legend(loc="lower right", fontsize=8)
+    fig.suptitle(f"{label_b} against {label_a} (95% intervals)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+    fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -1,0 +1,63 @@
+"""experiments/compare.py and `sme-abm compare`: two experiments side by side, paired
+where they ran the same simulated worlds."""
+
+from __future__ import annotations
+
+import pytest
+from exp_helpers import reference_run, run_cli, tiny_mapping, write_config
+
+from experiments.compare import compare, load_experiment
+from experiments.config import load_config
+from experiments.runner import run_experiment
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory):
+    return reference_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def other_seed(tmp_path_factory):
+    """The tiny experiment with another seed and a stricter basic target."""
+    base = tmp_path_factory.mktemp("other")
+    raw = tiny_mapping(seed=8)
+    raw["targets"]["basic"]["threshold"] = 0.9
+    cfg = write_config(base, raw)
+    out = base / "results"
+    run_experiment(load_config(cfg), out=out, workers=1, progress=False)
+    return out
+
+
+def test_an_experiment_against_itself_is_paired_and_unchanged(ref):
+    a = load_experiment(ref[1])
+    table, notes = compare(a, a)
+    assert notes == []
+    assert len(table) == 4 and table["paired"].all()
+    assert (table["p_hit_diff"] == 0).all() and (table["value_diff"] == 0).all()
+    assert (table["p_hit_diff_low"] <= 0).all() and (table["p_hit_diff_high"] >= 0).all()
+
+
+def test_different_seeds_are_compared_unpaired_and_changed_targets_not_at_all(ref,
+                                                                            other_seed):
+    a, b = load_experiment(ref[1]), load_experiment(other_seed)
+    table, notes = compare(a, b)
+    assert set(table["target"]) == {"advanced"}  # basic's threshold differs
+    assert any("'basic'" in n and "same definition" in n for n in notes)
+    assert not table["paired"].any()
+    for r in table.itertuples():
+        assert r.p_hit_diff == pytest.approx(r.p_hit_b - r.p_hit_a)
+        assert r.p_hit_diff_low <= r.p_hit_diff <= r.p_hit_diff_high
+        assert r.value_diff == pytest.approx(r.value_b - r.value_a)
+
+
+def test_compare_command_writes_table_report_and_figure(ref, other_seed, tmp_path):
+    out = tmp_path / "cmp"
+    code, stdout, err = run_cli("compare", str(ref[1]), str(other_seed), "--out", str(out))
+    assert code == 0, err
+    assert "advanced" in stdout and "note: target 'basic'" in stdout
+    text = (out / "compare.md").read_text()
+    assert "| subsidy | advanced |" in text and "Unpaired rows" in text
+    for name in ("compare.csv", "compare.png", "compare.svg"):
+        assert (out / name).stat().st_size > 100
+    code, _, err = run_cli("compare", str(tmp_path / "nothing"), str(other_seed))
+    assert code == 2 and "not a results directory" in err
