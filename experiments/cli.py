@@ -60,6 +60,10 @@ EXAMPLES = {
         'sme-abm compare results/baseline results/policy_comparison',
         'sme-abm compare results/run_a results/run_b --out results/a_vs_b',
     ),
+    "export": (
+        'sme-abm export results/policy_comparison                 # CSV files in DIR/export/',
+        'sme-abm export results/policy_comparison --format xlsx --out ~/tables',
+    ),
     "report": (
         'sme-abm report results/policy_comparison',
         'sme-abm report results/try --partial      # an interrupted run, marked INCOMPLETE',
@@ -150,6 +154,12 @@ def _parser() -> argparse.ArgumentParser:
                       help="where to write compare.csv, compare.md and the figure "
                            "(default results/compare_<A>_<B>)")
 
+    exp = _command(sub, "export", "write outcomes, summary and time series as CSV or Excel")
+    exp.add_argument("dir", help="results directory of an experiment")
+    exp.add_argument("--format", choices=["csv", "xlsx"], default="csv",
+                     help="CSV files (default) or one Excel workbook with a README sheet")
+    exp.add_argument("--out", metavar="DIR", help="where to write (default DIR/export)")
+
     rep = _command(sub, "report", "rebuild summary, figures and report from results")
     rep.add_argument("dir", help="results directory of an experiment")
     rep.add_argument("--partial", action="store_true",
@@ -220,8 +230,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help(sys.stderr)
-        print("sme-abm: a command is needed (validate, run, report, compare, simulate, "
-              "calibrate, sensitivity, discover)", file=sys.stderr)
+        print("sme-abm: a command is needed (validate, run, report, compare, export, "
+              "simulate, calibrate, sensitivity, discover)", file=sys.stderr)
         return 2
     if args.command == "validate":
         return _validate(args.config)
@@ -231,6 +241,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return _report(args.dir, args.partial)
     if args.command == "compare":
         return _compare(args)
+    if args.command == "export":
+        return _export(args)
     if args.command == "calibrate":
         return _calibrate(args)
     if args.command == "sensitivity":
@@ -453,6 +465,24 @@ def _discover(args: argparse.Namespace) -> int:
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import StoreError, export
+
+    out = Path(args.out) if args.out else Path(args.dir) / "export"
+    problem = output_problem(out, "--out")
+    if problem:
+        print(f"sme-abm: {problem}", file=sys.stderr)
+        return 2
+    try:
+        written = export(args.dir, out, args.format)
+    except StoreError as err:
+        print(f"sme-abm: {err}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
