@@ -30,8 +30,10 @@ TABLE_INDICATORS = (
 
 EXAMPLES = {
     "simulate": (
+        'sme-abm simulate --posterior results/calibration/posterior.parquet --plot run.png',
         'sme-abm simulate --firms 5000 --seed 1',
         'sme-abm simulate --population 2-249 --segment 2-9 --csv out/run.csv',
+        'sme-abm simulate --policy my_scenario.toml --set cost_weight=0.8',
     ),
     "validate": (
         'sme-abm validate experiments/configs/policy_comparison.toml',
@@ -94,6 +96,18 @@ def _parser() -> argparse.ArgumentParser:
                      help="segment to print: all, 10-249, 10-49, 50-249, 2-9, sector:<name>, "
                           "region:<name> (default 10-249)")
     sim.add_argument("--csv", metavar="FILE", help="also write the full tidy frame to FILE")
+    sim.add_argument("--policy", metavar="FILE",
+                     help="a TOML file holding one scenario table, e.g. "
+                          "'subsidy = { rate = 0.5, cap_eur = 10000 }' (default: current policy)")
+    sim.add_argument("--set", metavar="NAME=VALUE", action="append", default=[],
+                     help="set a parameter (repeatable; docs/ODD.md lists them)")
+    sim.add_argument("--posterior", metavar="FILE",
+                     help="take the calibrated parameters from a posterior sample, e.g. "
+                          "results/calibration/posterior.parquet (each one's median)")
+    sim.add_argument("--draw", type=int, metavar="N",
+                     help="with --posterior: use joint draw N instead of the medians")
+    sim.add_argument("--plot", metavar="FILE",
+                     help="also plot the target indicators against targets and observations")
 
     val = _command(sub, "validate", "check an experiment file")
     val.add_argument("config", help="experiment file (TOML)")
@@ -268,9 +282,36 @@ def _main(argv: Sequence[str] | None = None) -> int:
             if problem:
                 print(f"sme-abm: {problem}", file=sys.stderr)
                 return 2
+        from .adhoc import parse_sets, plot_run, posterior_point, read_policy
+        from .config import ConfigError
+
+        if args.plot:
+            target = Path(args.plot)
+            problem = (f"--plot: {target} is a directory; give a file name"
+                       if target.is_dir() else output_problem(target.parent, "--plot"))
+            if problem:
+                print(f"sme-abm: {problem}", file=sys.stderr)
+                return 2
+        try:
+            if args.draw is not None and not args.posterior:
+                raise ConfigError("--draw", ["--draw needs --posterior FILE"])
+            params, used = {}, "the defaults of docs/ODD.md (prior values, not calibrated)"
+            if args.posterior:
+                params, used = posterior_point(args.posterior, args.draw)
+            sets = parse_sets(args.set)
+            params.update(sets)
+            policy = read_policy(args.policy) if args.policy else None
+        except ConfigError as err:
+            print(f"sme-abm: {err}", file=sys.stderr)
+            return 2
+        print(f"Parameters: {used}" + (f"; set: {', '.join(f'{k}={v:g}' for k, v in sets.items())}"
+                                       if sets else "") + ".")
+        print(f"Policy: {args.policy or 'current policy (EDIHs at their present capacity)'}.")
+        if not args.posterior:
+            print("  (for calibrated values: --posterior results/calibration/posterior.parquet)")
         try:
             frame = simulate(n_firms=args.firms, seed=args.seed, end_year=args.end_year,
-                             population=args.population)
+                             population=args.population, parameters=params, policy=policy)
         except ModelInputError as err:
             # Name the option the user typed, not the API argument behind it.
             text = str(err)
@@ -288,6 +329,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
             Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
             frame.to_csv(args.csv, index=False)
             print(f"wrote {args.csv}")
+        if args.plot:
+            seg = args.segment if args.segment in ("10-249", "10-49", "50-249") else "10-249"
+            plot_run(frame, seg, args.plot,
+                     f"One run: {args.firms:,} firms, seed {args.seed}, firms {seg}; {used}")
+            print(f"wrote {args.plot}")
     return 0
 
 

@@ -399,3 +399,42 @@ def test_simulate_names_the_option_in_its_errors():
     assert code == 2 and err.startswith("sme-abm: --firms: 10 is out of range")
     code, _, err = run_cli("simulate", "--end-year", "1990")
     assert code == 2 and err.startswith("sme-abm: --end-year: 1990 is out of range")
+
+
+# ------------------------------------------------------------------ ad-hoc simulate
+def test_simulate_with_a_policy_file_set_parameters_a_posterior_and_a_plot(tmp_path):
+    import pandas as pd
+
+    policy = tmp_path / "scenario.toml"
+    policy.write_text('subsidy = { rate = 0.5, cap_eur = 10000, technologies = ["ai"] }\n')
+    posterior = tmp_path / "post.parquet"
+    pd.DataFrame({"cost_weight": [0.5, 0.9, 1.3], "weight": [0.2, 0.5, 0.3]}).to_parquet(
+        posterior)
+    plot = tmp_path / "run.png"
+    code, out, err = run_cli("simulate", "--firms", "600", "--end-year", "2023",
+                             "--policy", str(policy), "--posterior", str(posterior),
+                             "--set", "peer_weight=1.5", "--plot", str(plot))
+    assert code == 0, err
+    assert "posterior medians" in out and "peer_weight=1.5" in out
+    assert str(policy) in out and plot.stat().st_size > 10_000
+    code, out, err = run_cli("simulate", "--firms", "600", "--end-year", "2022",
+                             "--posterior", str(posterior), "--draw", "2")
+    assert code == 0 and "posterior draw 2 of 3" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--set", "peer_wieght=1"), "did you mean 'peer_weight'"),
+    (("--set", "peer_weight"), "expected name=value"),
+    (("--set", "peer_weight=9"), "parameters.peer_weight: 9.0 is out of range (allowed: 0"),
+    (("--draw", "1"), "--draw needs --posterior"),
+])
+def test_simulate_refuses_bad_ad_hoc_input_naming_it(args, message):
+    code, _, err = run_cli("simulate", "--firms", "600", "--end-year", "2022", *args)
+    assert code == 2 and message in err, err
+
+
+def test_simulate_refuses_a_bad_policy_file_naming_the_field(tmp_path):
+    policy = tmp_path / "bad.toml"
+    policy.write_text("subsidy = { rate = 1.5 }\n")
+    code, _, err = run_cli("simulate", "--policy", str(policy))
+    assert code == 2 and "policy.subsidy.rate: 1.5 is out of range" in err
