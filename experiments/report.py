@@ -58,9 +58,43 @@ def build(store: ResultStore, config: ExperimentConfig) -> pd.DataFrame:
     if size_fig:
         paths.append(size_fig)
     manifest = store.manifest() if store.manifest_path.exists() else {}
-    atomic_write_text(store.root / "report.md",
-                      render(config, summary, outcomes, paths, store.root, manifest, missing))
+    text = render(config, summary, outcomes, paths, store.root, manifest, missing)
+    atomic_write_text(store.root / "report.md", text)
+    atomic_write_text(store.root / "report.html", to_html(text, store.root, config.name))
     return summary
+
+
+HTML_STYLE = """body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;
+padding:0 1rem;line-height:1.45;color:#222}
+table{border-collapse:collapse;font-size:.85rem;margin:1rem 0}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}th{background:#f3f3f3}
+img{max-width:100%;height:auto}pre{background:#f6f6f6;padding:.75rem;overflow-x:auto;
+font-size:.8rem}code{font-size:.9em}"""
+
+
+def to_html(markdown_text: str, root: Path, title: str) -> str:
+    """The report as one self-contained HTML page: figures embedded, no outside files."""
+    import base64
+    import html
+    import re
+
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown_text)
+
+    def embed(match: re.Match[str]) -> str:
+        src = html.unescape(match.group(1))
+        path = root / src
+        if not path.is_file():
+            return match.group(0)
+        mime = "image/svg+xml" if path.suffix == ".svg" else "image/png"
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'src="data:{mime};base64,{data}"'
+
+    body = re.sub(r'src="([^"]+)"', embed, body)
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{HTML_STYLE}</style></head>"
+            f"<body>\n{body}</body></html>\n")
 
 
 COST_NOTE = """Counted firm by firm at the target date. Every scenario of a replication

@@ -123,7 +123,7 @@ class ResultStore:
     def clear(self) -> None:
         for sub in (self.parts, self.timeseries, self.failures, self.figures):
             shutil.rmtree(sub, ignore_errors=True)
-        for name in ("outcomes.parquet", "summary.csv", "report.md", "manifest.json",
+        for name in ("outcomes.parquet", "summary.csv", "report.md", "report.html", "manifest.json",
                      "config.toml", "points.csv", "sensitivity.csv", "trajectories.parquet"):
             (self.root / name).unlink(missing_ok=True)
         for stale in self.root.glob("discovery_*"):  # derived from the runs being deleted

@@ -108,6 +108,12 @@ def test_report_text(ref):
     assert "## What each scenario buys" in text and "- **subsidy**: `basic`" in text
 
 
+def test_report_html_is_self_contained(ref):
+    page = (ref[1] / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<table>" in page
+    assert 'src="figures/' not in page and page.count('src="data:image/png;base64,') >= 3
+
+
 def test_report_command_rebuilds_summary_report_and_figures_identically(ref, tmp_path):
     root = copy_results(ref[1], tmp_path / "res")
     (root / "summary.csv").unlink()
