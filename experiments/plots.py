@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model import datasets
+from model.parameters import PARAMETERS
 
 from .config import ExperimentConfig, Target
 from .observations import START_YEAR, load_record, survey_series
@@ -22,12 +23,35 @@ LABELS = {
     "dii_at_least_basic": "At least basic digital intensity (DII v3)",
     "dii_v4_at_least_basic": "At least basic digital intensity (DII v4 survey reading)",
     "advanced_any": "Uses cloud, data analytics or AI",
+    "advanced_each": "Uses each of cloud, data analytics and AI",
     "cloud": "Uses sophisticated/intermediate cloud",
     "data_analytics": "Performs data analytics",
     "ai": "Uses AI (survey reading)",
+    "security_5plus": "Has at least 5 ICT security measures",
+    "incident_reported_share": "Reports its ICT security incidents",
 }
+"""Plain-language names of the indicators, for titles and axes."""
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+           "#F0E442")
+"""Okabe-Ito colours: told apart with colour-blindness, and paired with MARKERS."""
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 9,
-                     "axes.spines.top": False, "axes.spines.right": False})
+                     "axes.spines.top": False, "axes.spines.right": False,
+                     "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+                     "svg.fonttype": "none"})  # text stays text in SVG: editable, searchable
+
+
+def target_title(target: Target) -> str:
+    """A target in words: '95% at least basic digital intensity (DII v3), firms 10-249,
+    2030'."""
+    name = (LABELS["dii_v4_at_least_basic"] if target.indicator == "dii_at_least_basic"
+            and target.dii_version == 4 else LABELS.get(target.indicator, target.indicator))
+    return f"{target.threshold:.0%}: {name[0].lower()}{name[1:]}, firms {target.population}, " \
+           f"{target.year}"
+
+
+def _style(k: int) -> dict:
+    return {"color": PALETTE[k % len(PALETTE)], "marker": MARKERS[k % len(MARKERS)]}
 
 
 def observed_points(indicator: str, segment: str) -> pd.DataFrame:
@@ -51,14 +75,22 @@ def observed_points(indicator: str, segment: str) -> pd.DataFrame:
                          "source": "Eurostat " + t["code"]}).reset_index(drop=True)
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width) or [text]
+
+
 def _err(centre: pd.Series, low: pd.Series, high: pd.Series, scale: float = 100.0):
     """Error-bar lengths, never negative."""
     return [np.clip((centre - low) * scale, 0, None), np.clip((high - centre) * scale, 0, None)]
 
 
 def _save(fig, path: Path) -> Path:
+    """PNG for reports, SVG beside it for print."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
+    fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -130,9 +162,12 @@ def trajectories(table: pd.DataFrame, config: ExperimentConfig, target: Target,
             ax.set_xlabel("year (survey, Q1)")
         for ax in axes[:, 0]:
             ax.set_ylabel(f"% of firms {target.segment}")
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=6, frameon=False,
-                   bbox_to_anchor=(0.5, -0.04))
+        legend: dict[str, object] = {}
+        for ax in axes.flat:  # every entry once, the baseline line included
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                legend.setdefault(lab, h)
+        fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=6,
+                   frameon=False, bbox_to_anchor=(0.5, -0.04))
         fig.suptitle(f"{LABELS.get(indicator, indicator)}, firms {target.segment}")
         fig.tight_layout()
         paths.append(_save(fig, out / f"trajectories_{target.name}_{indicator}.png"))
@@ -150,10 +185,12 @@ def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
                     fmt="o", color="C0", capsize=3)
         ax.set_yticks(y, s.index)
         ax.set_xlim(-3, 103)
-        ax.set_xlabel("P(target hit) in % (Wilson 95% interval)")
+        ax.set_xlabel("Chance of reaching the target, % (Wilson 95% interval)")
         tg = config.targets[t]
-        version = f" (DII v{tg.dii_version})" if tg.indicator == "dii_at_least_basic" else ""
-        ax.set_title(f"{t}\n{tg.indicator}{version} >= {tg.threshold:.0%} in {tg.year}")
+        ax.set_title("\n".join(_wrap(target_title(tg), 40)), fontsize=8)
+        if s["p_hit"].notna().all() and (s["p_hit"] == 1).all():
+            ax.text(50, np.mean(y), "reached in every run\nof every scenario", ha="center",
+                    va="center", fontsize=8, color="0.3")
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _save(fig, out / "p_hit.png")
@@ -162,19 +199,21 @@ def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
 def paired_differences(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
     targets = list(config.targets)
     scen = [s for s in config.scenarios if s != config.baseline]
+    # One shared axis: a null +-1 point interval must not look as wide as a 20-point one.
     fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets),
-                             0.45 * max(len(scen), 1) + 1.4), sharey=True, squeeze=False)
+                             0.45 * max(len(scen), 1) + 1.6), sharey=True, sharex=True,
+                             squeeze=False)
     for ax, t in zip(axes[0], targets, strict=True):
         s = summary[summary["target"] == t].set_index("scenario").reindex(scen)
         y = np.arange(len(s))[::-1]
         ax.axvline(0, color="0.5", lw=0.8)
         ax.errorbar(s["diff_vs_baseline"] * 100, y,
                     xerr=_err(s["diff_vs_baseline"], s["diff_ci_low"], s["diff_ci_high"]),
-                    fmt="o", color="C2", capsize=3)
+                    fmt="o", color=PALETTE[2], capsize=3)
         ax.set_yticks(y, s.index)
-        ax.set_xlabel(f"P(hit) minus {config.baseline}, percentage points\n"
-                      "(paired, Newcombe 95% interval)")
-        ax.set_title(t)
+        ax.set_xlabel(f"Change in chance of reaching the target\nagainst {config.baseline}, "
+                      "percentage points (paired 95% interval)")
+        ax.set_title("\n".join(_wrap(target_title(config.targets[t]), 40)), fontsize=8)
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _save(fig, out / "paired_differences.png")
@@ -189,15 +228,18 @@ def cost_vs_p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) ->
         s = summary[summary["target"] == t].reset_index(drop=True)
         x = s["additional_spend_eur"].fillna(0) / 1e6
         for k, row in s.iterrows():
+            style = _style(k)
             ax.errorbar(x[k], row["p_hit"] * 100,
                         yerr=np.array(_err(pd.Series([row["p_hit"]]), pd.Series([row["ci_low"]]),
                                            pd.Series([row["ci_high"]]))),
-                        fmt="o", color=f"C{k % 10}", capsize=2, label=row["scenario"])
-        ax.set_xlabel(f"extra public spend vs {config.baseline}\n(EUR million, cumulative)")
-        ax.set_title(t)
+                        fmt=style["marker"], color=style["color"], capsize=2, ms=6,
+                        mfc="none" if k % 2 else style["color"], label=row["scenario"])
+        ax.set_xlabel(f"Extra public spend against {config.baseline}\n"
+                      "(EUR million, cumulative to the target year)")
+        ax.set_title("\n".join(_wrap(target_title(config.targets[t]), 40)), fontsize=8)
         ax.set_ylim(-3, 103)
         ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("P(target hit), % (Wilson 95%)")
+    axes[0, 0].set_ylabel("Chance of reaching the target, % (Wilson 95%)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), frameon=False,
                bbox_to_anchor=(0.5, -0.06))
@@ -223,14 +265,18 @@ def by_size_class(outcomes: pd.DataFrame, config: ExperimentConfig, out: Path) -
             med = g.median().reindex(scen) * 100
             lo = g.quantile(0.05).reindex(scen) * 100
             hi = g.quantile(0.95).reindex(scen) * 100
-            ax.bar(x + (k - (len(sizes) - 1) / 2) * width, med, width, label=size,
-                   yerr=_err(med, lo, hi, 1.0), capsize=2, color=f"C{k}", alpha=0.85)
+            ax.bar(x + (k - (len(sizes) - 1) / 2) * width, med, width,
+                   label=f"{size} persons", yerr=_err(med, lo, hi, 1.0), capsize=2,
+                   color=PALETTE[k], hatch=("", "//", "..")[k % 3], edgecolor="white")
+        target = 95 if ind == "dii_at_least_basic" else 75
+        ax.axhline(target, color="0.2", ls="--", lw=1, label=f"2030 target ({target}%)")
         ax.set_xticks(x, scen, rotation=30, ha="right")
-        ax.set_ylabel(f"% of firms in {config.run.end_year} (median, 5-95%)")
+        ax.set_ylabel(f"% of firms in {config.run.end_year}\n(median of runs, 5-95% range)")
         ax.set_title(LABELS.get(ind, ind))
-        lo_y = np.nanmin([outcomes[f"{ind}@{s}"].quantile(0.05) for s in sizes]) * 100
-        ax.set_ylim(max(0, lo_y - 10), 100)
-        ax.legend(title="persons employed", frameon=False, fontsize=7)
+        ax.set_ylim(0, 100)  # from zero: gaps between size classes are not exaggerated
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False,
+               bbox_to_anchor=(0.5, -0.1))
     fig.tight_layout()
     return _save(fig, out / "by_size_class.png")
 
@@ -309,16 +355,27 @@ def posterior_marginals(posterior: pd.DataFrame, priors: dict[str, tuple[float, 
     ncol = min(4, len(names))
     nrow = int(np.ceil(len(names) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.0 * ncol, 2.4 * nrow), squeeze=False)
-    for ax, name in zip(axes.flat, names, strict=False):
+    for k, (ax, name) in enumerate(zip(axes.flat, names, strict=False)):
         low, high = priors[name]
-        ax.hist(posterior[name], bins=25, range=(low, high), weights=posterior["weight"],
-                color="C0", alpha=0.8)
+        w = posterior["weight"].to_numpy(float)
+        ax.hist(posterior[name], bins=25, range=(low, high), weights=w, density=True,
+                color=PALETTE[0], alpha=0.75, label="posterior")
+        ax.axhline(1.0 / (high - low), color=PALETTE[1], lw=1.2, ls="--",
+                   label="prior (uniform)")
+        order = np.argsort(posterior[name].to_numpy())
+        cum = np.cumsum(w[order]) / w.sum()
+        median = float(posterior[name].to_numpy()[order][np.searchsorted(cum, 0.5)])
+        ax.axvline(median, color="k", lw=1, label="posterior median")
         ax.set_xlim(low, high)
         ax.set_title(name, fontsize=8)
-        ax.set_yticks([])
-        ax.set_xlabel("value (prior range)")
+        ax.set_xlabel(PARAMETERS[name].unit if name in PARAMETERS else "value", fontsize=7)
+        if k % ncol == 0:
+            ax.set_ylabel("density")
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout()
     return _save(fig, out / "posterior_marginals.png")
 

@@ -237,3 +237,21 @@ def test_report_states_the_replications_actually_run(ref, tmp_path):
     assert code == 0, err
     text = (tmp_path / "two" / "report.md").read_text()
     assert "2 replications x 2 scenarios" in text and "INCOMPLETE" not in text
+
+
+def test_every_figure_is_written_as_png_and_svg_without_raw_indicator_codes(ref):
+    """Titles and labels in plain language: no model indicator codes in any figure."""
+    import re
+
+    from model.indicators import INDICATOR_NAMES
+
+    figures = sorted((ref[1] / "figures").glob("*.png"))
+    assert len(figures) >= 4
+    codes = {c for c in INDICATOR_NAMES if "_" in c} | {"advanced_each"}  # not plain words
+    for png in figures:
+        svg = png.with_suffix(".svg")
+        assert png.stat().st_size > 5_000 and svg.exists(), png.name
+        text = " ".join(re.findall(r">([^<>]+)</text>", svg.read_text()))
+        assert text, png.name  # the text is in the SVG as text
+        found = {c for c in codes if re.search(rf"\b{c}\b", text)}
+        assert not found, (png.name, found)
