@@ -55,6 +55,9 @@ def discover(x: pd.DataFrame, cases: np.ndarray, threshold: float = 0.8,
     cases = np.asarray(cases, dtype=bool)
     if cases.sum() == 0:
         raise ValueError(f"no run is a case of interest ({interest} {target}): nothing to find")
+    if cases.all():
+        raise ValueError(f"every run is a case of interest ({interest} {target}): nothing "
+                         "tells them apart")
     reserved = {"scenario", "policy", "model"} & set(x.columns)
     if reserved:
         raise ValueError(f"input columns {sorted(reserved)} are reserved by the EMA workbench's "

@@ -231,6 +231,26 @@ def connectivity_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> s
             f"lever of these scenarios acts on it.")
 
 
+def discovery_section(root: Path) -> str:
+    """What scenario discovery (`sme-abm discover`) found, if it was run on these results:
+    each box's coverage and density, and what a box does and does not show."""
+    found = sorted(root.glob("discovery_*.md"))
+    if not found:
+        return ("Not run on these results (`sme-abm discover DIR --target NAME`; then "
+                "`sme-abm report DIR` adds it here).")
+    lines = []
+    for path in found:
+        text = path.read_text(encoding="utf-8").splitlines()
+        title = text[0].lstrip("# ").strip() if text else path.stem
+        summary = next((t for t in text[1:] if t.strip()), "")
+        lines.append(f"- **{title}** ([{path.name}]({path.name})): {summary}")
+    return ("\n".join(lines) + "\n\nA box describes where the runs of interest concentrate "
+            "in this sample of parameter draws and scenarios (coverage: the share of those "
+            "runs inside it; density: the share of runs inside it that are of interest). It "
+            "is a description, not a cause, and restrictions with a quasi-p-value above 0.05 "
+            "could well be chance.")
+
+
 def history_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
     """One line for the top of a report: how many runs reproduce the observed past."""
     if "history:ok" not in outcomes or outcomes.empty:
@@ -380,6 +400,10 @@ Against `{config.baseline}`, paired run by run (means over runs):
 {_markdown(others) if len(others) else "-"}
 
 {connectivity_sentence(outcomes, config)}
+
+## Scenario discovery
+
+{discovery_section(root)}
 
 ## Figures
 
