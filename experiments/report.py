@@ -16,6 +16,7 @@ from .analysis import summarise
 from .config import ExperimentConfig
 from .observations import HISTORY_Z
 from .outcomes import OUTCOME_INDICATORS
+from .plots import target_title
 from .store import ResultStore, atomic_write_parquet, atomic_write_text
 
 TRAJECTORIES = "trajectories.parquet"
@@ -214,6 +215,101 @@ def history_table(outcomes: pd.DataFrame) -> pd.DataFrame:
         for scenario, runs in outcomes.groupby("scenario", sort=False)])
 
 
+def describe_policy(policy: dict) -> str:
+    """A scenario's levers in words (current policy where a lever is not named)."""
+    from model import parse_policy
+
+    p = parse_policy(policy)
+    parts = []
+    for sc in p.subsidies:
+        parts.append(f"subsidy '{sc.name}': {sc.rate:.0%} of the cost up to EUR "
+                     f"{sc.cap_eur:,.0f} a firm, EUR {sc.yearly_budget_eur / 1e6:,.0f} m a year, "
+                     f"for {', '.join(t.replace('_', ' ') for t in sc.technologies)}, "
+                     f"{sc.start_year}-{sc.end_year}")
+    if "edih" in policy:
+        e = p.edih
+        parts.append(f"EDIHs serve {e.capacity_per_year:,.0f} firms a year from {e.from_year} "
+                     f"({', '.join(s.replace('_', '-') for s in e.services)})")
+    if p.cyber_campaign:
+        c = p.cyber_campaign
+        parts.append(f"cyber campaign reaching {c.reach_per_year:.0%} of firms a year, "
+                     f"{c.start_year}-{c.end_year}, EUR {c.cost_per_year_eur / 1e6:,.1f} m a year")
+    if p.security_obligation:
+        o = p.security_obligation
+        parts.append(f"duty of {o.min_measures} security measures for firms of "
+                     f"{', '.join(o.size_classes)}, from {o.start_year}")
+    return "; ".join(parts) if parts else "current policy (EDIHs at their present capacity)"
+
+
+def scenario_table(config: ExperimentConfig) -> pd.DataFrame:
+    return pd.DataFrame({"scenario": list(config.scenarios),
+                         "levers": [describe_policy(v) for v in config.scenarios.values()]})
+
+
+GLOSSARY = (
+    ("P(hit)", "share of runs that reach the target (Wilson 95% interval)"),
+    ("vs baseline", "paired difference in P(hit) against the baseline scenario"),
+    ("target-year value", "the target's indicator in the target year as the survey reads it"),
+    ("advanced_each", "strict reading of the advanced target: each of cloud, data "
+                      "analytics and AI used by at least the threshold"),
+    ("advanced / advanced_any", "cloud, data analytics or AI (Eurostat E_AI_CC1SI_DA_ANY)"),
+    ("basic / basic_v4", "at least basic digital intensity on DII v3 / on DII v4"),
+    ("additional firms", "real firms (not simulated ones) meeting the indicator at the "
+                         "target date only because of the scenario, spill-overs included"),
+    ("brought forward / deadweight", "supported firms that would have met the indicator "
+                                     "by the target date anyway, earlier / no earlier"),
+    ("sd_parameters / sd_noise", "spread of the target-year value due to the parameters / "
+                                 "to chance at fixed parameters"),
+    ("P(hit | draw) p05/p50/p95", "quantiles over parameter draws of the chance of a hit"),
+    ("history check", "share of runs whose simulated 2021-2025 survey readings reproduce "
+                      "the observed series (RMS standardised error at most 2)"),
+)
+
+
+def plain_summary(summary: pd.DataFrame, outcomes: pd.DataFrame,
+                  config: ExperimentConfig) -> str:
+    """The first page: the question, the answer per target, what moves it, the caveats."""
+    base = summary[summary["scenario"] == config.baseline].set_index("target")
+    answers = []
+    for name, t in config.targets.items():
+        if name not in base.index:
+            continue
+        b = base.loc[name]
+        rows = summary[summary["target"] == name]
+        best = rows.loc[rows["p_hit"].idxmax()]
+
+        text = (f"- **{target_title(t)}** (`{name}`): {_pct(b.p_hit)} "
+                f"({_pct(b.ci_low)}-{_pct(b.ci_high)}) under current policy, expected value "
+                f"{_pct(b.mean_target_year)}")
+        if best["scenario"] != config.baseline and best["p_hit"] > b.p_hit:
+            text += (f"; highest under `{best['scenario']}`: {_pct(best['p_hit'])}"
+                     f" ({_pct(best['ci_low'])}-{_pct(best['ci_high'])})")
+            if not math.isnan(best["eur_per_additional_firm"]):
+                text += f", at EUR {best['eur_per_additional_firm']:,.0f} per additional firm"
+        answers.append(text + ".")
+    caveats = []
+    if "history:ok" in outcomes:
+        caveats.append(f"{outcomes['history:ok'].mean():.0%} of runs reproduce every observed "
+                       "2021-2025 series within tolerance (History check below)")
+    if config.posterior is not None:
+        ps = config.posterior.parent / "posterior_summary.csv"
+        if ps.exists():
+            weak = pd.read_csv(ps)
+            if "identified" in weak:
+                n = int((~weak["identified"].astype(bool)).sum())
+                caveats.append(f"{n} of {len(weak)} calibrated parameters are weakly "
+                               "identified by the data; they are drawn from their posterior, "
+                               "so their uncertainty is in P(hit)")
+    if config.uncertainties:
+        caveats.append("lever effects rest mostly on weak evidence (docs/EVIDENCE.md)")
+    desc = config.description.strip()
+    question = " ".join(desc.split("\n\n")[0].split()) if desc else config.name
+    return (f"**Question.** {question}\n\n"
+            "**Answer: the chance of reaching each target.**\n\n" + "\n".join(answers)
+            + "\n\n**What moves it** and at what cost: see *What each scenario buys*.\n\n"
+            + ("**Caveats.** " + "; ".join(caveats) + "." if caveats else ""))
+
+
 def connectivity_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
     """Where the 1 Gbit/s ambition stands in the target year (no lever acts on it)."""
     from model.datasets import gigabit_coverage_observed
@@ -352,6 +448,14 @@ Model commit: `{manifest.get('git_commit') or 'unknown'}`.
 
 {history_sentence(outcomes, config)}
 
+## Summary
+
+{plain_summary(summary, outcomes, config)}
+
+## Scenarios
+
+{_markdown(scenario_table(config))}
+
 ## Targets
 
 {targets}
@@ -408,6 +512,10 @@ Against `{config.baseline}`, paired run by run (means over runs):
 ## Figures
 
 {figs}
+
+## Glossary
+
+{_markdown(pd.DataFrame(GLOSSARY, columns=["term", "meaning"]))}
 
 ## Configuration
 

@@ -106,6 +106,11 @@ def test_report_text(ref):
     assert "compared with itself in the baseline" in text
     assert "**1 Gbit/s for every firm**" in text
     assert "## What each scenario buys" in text and "- **subsidy**: `basic`" in text
+    # a first page in words, the scenarios described, every code explained
+    assert text.index("## Summary") < text.index("## Headline")
+    assert "under current policy" in text and "**Caveats.**" in text
+    assert "| subsidy | subsidy 'subsidy': 50% of the cost up to EUR 10,000" in text
+    assert "## Glossary" in text and "| advanced_each |" in text
 
 
 def test_report_html_is_self_contained(ref):
