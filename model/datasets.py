@@ -102,6 +102,13 @@ def cyber_figure(code: str, size_class: str, year: int) -> float:
     return float(row["value"].iloc[0])
 
 
+@cache
+def policy_programmes() -> pd.DataFrame:
+    """policy_programmes.csv as shipped: indicator, geo, size_class, year, value, unit,
+    source (values as written)."""
+    return _read("policy_programmes.csv")
+
+
 EU_MEMBER_STATES: tuple[str, ...] = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
     "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",

@@ -467,3 +467,17 @@ def test_take_up_of_an_open_voucher_is_that_of_the_evaluated_scheme():
         grants.append((f.subsidy_eur * f.weight).sum() / f.weight[paid].sum())
     assert 0.01 < np.mean(shares) < 0.04
     assert 2_000 < np.mean(grants) < 5_000
+
+
+def test_current_edih_figures_follow_the_programme_data():
+    """CURRENT_EDIH_CAPACITY and the cost per firm come from policy_programmes.csv: five
+    hubs, EUR 30 m for 2022-2025 and 3,500 firms over three years."""
+    from model.datasets import policy_programmes
+    from model.policy import CURRENT_EDIH_CAPACITY, CURRENT_EDIH_COST_PER_FIRM
+
+    df = policy_programmes().set_index("indicator")["value"]
+    firms = float(df["EDIH target: companies supported over 3 years"])
+    budget = float(df["investment in 5 Dutch EDIHs (EC + EZK + provinces)"]) * 1e6
+    assert CURRENT_EDIH_CAPACITY == pytest.approx(firms / 3, rel=0.05)
+    assert CURRENT_EDIH_COST_PER_FIRM == pytest.approx(budget / firms)
+    assert float(df["number of Dutch EDIHs"]) == len(REGION_NAMES)
