@@ -24,10 +24,11 @@ SUBSIDY_ALL = {
     "subsidy": {
         "rate": 0.5,
         "cap_eur": 10_000,
-        "yearly_budget_eur": 2e7,  # binds: about 4.7e7 would be claimed a year
+        "yearly_budget_eur": 2e7,  # binds with a low friction: rationing is tested too
         "technologies": ["cloud", "data_analytics", "ai", "basic"],
         "start_year": 2023,
         "end_year": 2027,
+        "application_friction": 0.3,
     }
 }
 EDIH_DOUBLED = {"edih": {"capacity_per_year": 2400}}
