@@ -111,6 +111,7 @@ def test_report_text(ref):
     assert "under current policy" in text and "**Caveats.**" in text
     assert "| subsidy | subsidy 'subsidy': 50% of the cost up to EUR 10,000" in text
     assert "## Glossary" in text and "| advanced_each |" in text
+    assert "Subsidy take-up: with the default application friction" in text
 
 
 def test_report_html_is_self_contained(ref):
