@@ -380,42 +380,77 @@ def posterior_marginals(posterior: pd.DataFrame, priors: dict[str, tuple[float, 
     return _save(fig, out / "posterior_marginals.png")
 
 
-def sensitivity_bars(indices: pd.DataFrame, out: Path) -> list[Path]:
-    """Per method: one panel per output, bars of the index with 95% intervals."""
+def sensitivity_bars(indices: pd.DataFrame, out: Path, morris_levels: int = 4
+                     ) -> list[Path]:
+    """Per method: one panel per output. Sobol: total and first-order indices with 95%
+    intervals, hollow where the interval includes zero. Morris: the mean absolute change
+    of the output over one Morris step (mu* x step) with its 95% interval, and the spread
+    of the changes (sigma x step: interactions and non-linearity), in the output's units
+    (percentage points for shares and P(hit))."""
     paths = []
+    step = morris_levels / (2.0 * (morris_levels - 1))  # SALib's step, share of the range
     for method, sub in indices.groupby("method", sort=False):
-        sub = sub.dropna(axis=1, how="all")
         outputs = list(dict.fromkeys(sub["output"]))
         ncol = min(2, len(outputs))
         nrow = int(np.ceil(len(outputs) / ncol))
         factors = list(dict.fromkeys(sub["factor"]))
         fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 0.32 * len(factors) * nrow
-                                                      + 1.4 * nrow), squeeze=False)
+                                                      + 1.5 * nrow), squeeze=False)
         for ax, output in zip(axes.flat, outputs, strict=False):
             d = sub[sub["output"] == output].set_index("factor").reindex(factors)
             y = np.arange(len(factors))[::-1]
-            if method == "sobol":
-                ax.barh(y + 0.18, d["ST"], 0.36, xerr=d["ST_conf"], label="total (ST)",
-                        color="C0", capsize=2)
-                ax.barh(y - 0.18, d["S1"], 0.36, xerr=d["S1_conf"], label="first order (S1)",
-                        color="C1", capsize=2)
-                ax.set_xlabel("Sobol index (95% interval)")
-            else:
-                ax.barh(y, d["mu_star"], 0.6, xerr=d["mu_star_conf"], color="C2", capsize=2,
-                        label="mu*")
-                ax.set_xlabel("Morris mu* (output units; 95% interval)")
             ax.set_yticks(y, factors, fontsize=7)
-            ax.set_title(output.replace("value:", "target-year value: ").replace(
-                "p_hit:", "P(hit): ").replace("share:", "final-year share: "), fontsize=9)
+            ax.set_title(_output_title(output), fontsize=9)
+            values = d["ST"] if method == "sobol" else d["mu_star"]
+            if values.isna().all() or (values.fillna(0) == 0).all():
+                ax.text(0.5, 0.5, "the output does not vary\nacross the sample: no index",
+                        transform=ax.transAxes, ha="center", va="center", fontsize=8,
+                        color="0.3")
+                continue
+            if method == "sobol":
+                for k, (col, off, label) in enumerate((("ST", 0.18, "total (ST)"),
+                                                       ("S1", -0.18, "first order (S1)"))):
+                    zero = (d[col] - d[f"{col}_conf"]) <= 0
+                    ax.barh(y + off, d[col], 0.36, xerr=d[f"{col}_conf"], label=label,
+                            color=[("none" if z else PALETTE[k]) for z in zero],
+                            edgecolor=PALETTE[k], capsize=2)
+                ax.set_xlabel("Sobol index (95% interval; hollow: includes 0)")
+            else:
+                scale = 100.0 * step if _in_shares(output) else step
+                ax.barh(y, d["mu_star"] * scale, 0.6, xerr=d["mu_star_conf"] * scale,
+                        color=PALETTE[2], capsize=2, label="mean |change| (mu*)")
+                ax.plot(d["sigma"] * scale, y, "D", color=PALETTE[1], ms=4,
+                        label="spread of changes (sigma)")
+                unit = "percentage points" if _in_shares(output) else "output units"
+                ax.set_xlabel(f"Change over a step of {step:.0%} of the factor's range, "
+                              f"{unit}")
             ax.axvline(0, color="0.5", lw=0.6)
             ax.grid(axis="x", alpha=0.3)
         for ax in list(axes.flat)[len(outputs):]:
             ax.set_visible(False)
-        axes.flat[0].legend(frameon=False, fontsize=7)
+        handles, labels = [], []
+        for ax in axes.flat:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False,
+                   bbox_to_anchor=(0.5, -0.03))
         fig.suptitle(f"{method.capitalize()} sensitivity")
         fig.tight_layout()
         paths.append(_save(fig, out / f"sensitivity_{method}.png"))
     return paths
+
+
+def _in_shares(output: str) -> bool:
+    return output.startswith(("value:", "p_hit:", "share:"))
+
+
+def _output_title(output: str) -> str:
+    kind, _, name = output.partition(":")
+    what = {"value": "target-year value", "p_hit": "chance of reaching",
+            "share": "final-year share"}.get(kind, kind)
+    return f"{what}: target {name}" if kind in ("value", "p_hit") else f"{what}: {name}"
 
 
 def peeling_trajectory(trajectory: pd.DataFrame, chosen: int, title: str, out: Path) -> Path:

@@ -408,7 +408,7 @@ def run_sensitivity(config: SensitivityConfig, out: str | Path | None = None,
     atomic_write_text(out / "points.csv", points.to_csv(index=False))
     indices = analyse(config, store.outcomes(), points)
     atomic_write_text(out / "sensitivity.csv", indices.to_csv(index=False))
-    figures = plots.sensitivity_bars(indices, out / "figures")
+    figures = plots.sensitivity_bars(indices, out / "figures", config.morris_levels)
     atomic_write_text(out / "report.md", render(config, indices, figures, len(specs)))
     return result, indices
 
@@ -438,6 +438,18 @@ def render(config: SensitivityConfig, indices: pd.DataFrame, figures: list[Path]
         cols = (["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol"
                 else ["mu_star", "mu_star_conf", "sigma"])
         parts.append(f"\n## {method.capitalize()}\n")
+        if method == "morris":
+            step = config.morris_levels / (2 * (config.morris_levels - 1))
+            parts.append("mu* and sigma (SALib) are the mean absolute and the spread of the "
+                         "elementary effects: change in the output (a share or P(hit), "
+                         "0-1) per full range of the factor, extrapolated from steps of "
+                         f"{step:.0%} of it, so they can exceed 1. The figure shows them "
+                         f"times the step: the change over one step, in percentage "
+                         "points.\n")
+        else:
+            parts.append("An index whose 95% interval includes zero cannot be told from "
+                         f"zero with N = {config.samples} (hollow in the figure); a "
+                         "larger `samples` narrows the intervals.\n")
         parts.append("| output | factor | " + " | ".join(cols) + " |")
         parts.append("|---|---|" + "---|" * len(cols))
         for _, r in sub.iterrows():
