@@ -38,9 +38,9 @@ def test_offsets_apply_only_where_a_definition_changes(record):
     t = record.fitted()
     ai = t[(t["code"] == "E_AI_TANY") & (t["kind"] == "share")].reset_index(drop=True)
     values = {("ai", "10-249", y): 0.2 for y in ai["year"]}
-    base = readings(ai, values, {})
+    base = readings(ai, values, {"survey_ai_2025_offset": 0.0})
     shifted = readings(ai, values, {"survey_ai_2025_offset": 1.0})
-    assert np.allclose(base, 0.2)  # default offset 0
+    assert np.allclose(base, 0.2)  # a zero offset reads the model as it is
     changed = shifted != base
     assert list(ai.loc[changed, "year"]) == [2025]
     z = np.log(0.2 / 0.8) + 1.0
