@@ -240,8 +240,7 @@ def simulate_series(params: Mapping[str, float], config: CalibrationConfig, seed
     model = SMEEconomy(n_firms=config.firms, seed=seed,
                        parameters={**config.parameters, **params},
                        end_year=end_year, population=config.population)
-    while model.running and not (model.year == end_year and model.quarter == 1):
-        model.step()
+    model.run_until(end_year, 1)
     return ob.survey_year_values(model.indicator_frame())
 
 

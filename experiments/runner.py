@@ -74,9 +74,7 @@ def run_one(spec: RunSpec, targets: Sequence[Target]
                        population=spec.population)
     tracker = additionality.Tracker(model, targets)
     # Survey values are quarter 1 of each year: nothing after the final survey is needed.
-    while model.running and not (model.year == spec.end_year and model.quarter == 1):
-        model.step()
-        tracker.update(model)
+    model.run_until(spec.end_year, 1, each_step=tracker.update)
     frame = model.indicator_frame()
     frame = frame[frame["quarter"] == 1]
     simulated = survey_year_values(frame)

@@ -20,7 +20,7 @@ the same seed differ only through the policy (common random numbers).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -28,24 +28,19 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import cyber, environment
-from .datasets import SIZE_CLASSES
+from . import cyber, environment, indicators
 from .decisions import RULES, AdoptionRule, DecisionInputs
 from .errors import ModelInputError, check_number
 from .firm import Firm
-from .indicators import INDICATOR_NAMES, INDICATORS, Observer
+from .indicators import INDICATORS
+from .levers import Levers
 from .network import build_ties, peer_matrix
 from .parameters import Parameters, resolve_parameters
 from .policy import (
-    CURRENT_EDIH,
-    EDIHProgramme,
     Policy,
-    active,
-    first_come_first_served,
-    hub_capacities,
     parse_policy,
 )
-from .population import POPULATIONS, REGION_NAMES, SECTOR_NAMES, build_population
+from .population import POPULATIONS, SECTOR_NAMES, build_population
 from .technologies import (
     ADVANCED,
     BASIC_ITEMS,
@@ -58,7 +53,6 @@ from .technologies import (
     N_BASIC,
     N_SECURITY_MEASURES,
     SECURITY_THRESHOLD,
-    band_codes,
 )
 
 START_YEAR = 2021
@@ -178,28 +172,11 @@ class SMEEconomy(mesa.Model):
         }
         self._row_offsets = np.arange(n, dtype=np.int64) * (N_BASIC + 1)
         self._ladder_offsets = np.arange(n, dtype=np.int64) * N_BASIC
-        # Who each lever can reach is fixed at set-up, not recomputed every quarter.
-        pol = self.policy
-        self._applicants = [self._covered(sc.size_classes)
-                            & (self._apply_u >= sc.application_friction)
-                            for sc in pol.subsidies]
-        self._campaign_covered = (self._covered(pol.cyber_campaign.size_classes)
-                                  if pol.cyber_campaign else None)
-        o = pol.security_obligation
-        self._obligation_covered = self._covered(o.size_classes, o.sectors) if o else None
-        # One grant per firm, technology and scheme.
-        self._granted = np.zeros((len(self.policy.subsidies), len(DECISIONS), n), dtype=bool)
-        self.subsidy_paid_by_year: dict[tuple[int, int], float] = {}
-        self.edih_served_by_year: dict[tuple[int, int], float] = {}
-        self._edih_in_force: EDIHProgramme | None = None
-        self._edih_queues: list[tuple[np.ndarray, np.ndarray]] = []
-        self._edih_next = [0] * len(REGION_NAMES)
+        self.levers = Levers(self.policy, f, p, self._rule, self._by_priority, self._apply_u)
 
         self.quarter_index = 0  # 0 = 2021 Q1, the state the 2021 survey saw
-        self._observer = Observer(f.size_class, f.sector, f.region, f.weight)
-        self.segments = self._observer.segments
-        self._records: list[np.ndarray] = []
-        self._labels: list[tuple[int, int]] = []
+        self.recorder = indicators.Recorder(f)
+        self.segments = self.recorder.segments
 
         for k in range(n):
             Firm(self, k)
@@ -211,6 +188,17 @@ class SMEEconomy(mesa.Model):
         self._incident_history()
         self._observe()
         self.running = self.quarter_index < self.final_quarter_index
+
+    # ------------------------------------------------------------------ levers' accounts
+    @property
+    def subsidy_paid_by_year(self) -> dict[tuple[int, int], float]:
+        """EUR paid per (scheme index, year)."""
+        return self.levers.subsidy_paid_by_year
+
+    @property
+    def edih_served_by_year(self) -> dict[tuple[int, int], float]:
+        """Real firms served per (year, hub)."""
+        return self.levers.edih_served_by_year
 
     # ------------------------------------------------------------------ time
     @property
@@ -245,7 +233,7 @@ class SMEEconomy(mesa.Model):
         u_lapse = r["lapse"].random((2, n), dtype=np.float32)
 
         self._environment()
-        self._edih_outreach()
+        self.levers.edih_outreach(self.year, self.quarter)
         peers = self._peer_shares()
         self._awareness(u_aware, peers)
         self._adoption(u_adopt, peers)
@@ -261,72 +249,21 @@ class SMEEconomy(mesa.Model):
             self.step()
         return self
 
+    def run_until(self, year: int, quarter: int = 1,
+                  each_step: Callable[[SMEEconomy], None] | None = None) -> SMEEconomy:
+        """Step until quarter ``quarter`` of ``year`` has been observed (the survey of a
+        year reads its first quarter), or the run ends; ``each_step`` is called after
+        every step."""
+        while self.running and (self.year, self.quarter) < (year, quarter):
+            self.step()
+            if each_step is not None:
+                each_step(self)
+        return self
+
     # ------------------------------------------------------------------ submodels
     def _environment(self) -> None:
         f = self.firms
         np.less(f.gigabit_threshold, environment.gigabit_coverage(self.time), out=f.gigabit)
-
-    def _covered(self, size_classes: tuple[str, ...],
-                 sectors: tuple[str, ...] = SECTOR_NAMES) -> np.ndarray:
-        """Firms a lever reaches by its fixed targeting (size classes and sectors)."""
-        f = self.firms
-        return (np.isin(f.size_class, [SIZE_CLASSES.index(s) for s in size_classes])
-                & np.isin(f.sector, [SECTOR_NAMES.index(s) for s in sectors]))
-
-    def _edih_programme(self) -> EDIHProgramme:
-        """The scenario's programme from its ``from_year``; current policy before."""
-        e = self.policy.edih
-        return e if self.year >= e.from_year else CURRENT_EDIH
-
-    def _build_edih_queues(self, e: EDIHProgramme) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per hub: its targeted, not yet served firms in priority order, with their
-        cumulative weight.
-
-        Targeting depends only on fixed attributes and hubs serve in queue order, so
-        the firms a hub has served are always a prefix of its queue (rebuilt only when
-        the programme in force changes).
-        """
-        f = self.firms
-        targeted = self._covered(e.size_classes, e.sectors) & ~f.edih_served
-        order = self._by_priority[targeted[self._by_priority]]
-        queues = []
-        for hub in range(len(REGION_NAMES)):
-            q = order[f.region[order] == hub]
-            queues.append((q, np.cumsum(f.weight[q])))
-        return queues
-
-    def _edih_outreach(self) -> None:
-        e, f, p = self._edih_programme(), self.firms, self.params
-        if e is not self._edih_in_force:
-            self._edih_in_force = e
-            self._edih_queues = self._build_edih_queues(e)
-            self._edih_next = [0] * len(REGION_NAMES)
-        if not active(e, self.year) or e.capacity_per_year <= 0:
-            return
-        # Places accrue by quarter; those unused carry over within the year only.
-        capacity = hub_capacities(e) * self.quarter / 4.0
-        new = []
-        for hub, (queue, cum) in enumerate(self._edih_queues):
-            done = self.edih_served_by_year.get((self.year, hub), 0.0)
-            start = self._edih_next[hub]
-            before = cum[start - 1] if start > 0 else 0.0
-            stop = int(np.searchsorted(cum, before + (capacity[hub] - done), side="right"))
-            if stop > start:
-                new.append(queue[start:stop])
-                self.edih_served_by_year[(self.year, hub)] = done + (cum[stop - 1] - before)
-                self._edih_next[hub] = stop
-        if not new:
-            return
-        served = np.concatenate(new)
-        f.edih_served[served] = True
-        f.edih_eur[served] += e.cost_per_firm_eur
-        if "scan" in e.services:
-            for aware in f.aware.values():
-                aware[served] = True
-        if "test_before_invest" in e.services:
-            f.test_before_invest[served] = True
-        if "training" in e.services:
-            f.capability[served] += p["training_capability_gain"]
 
     def _peer_shares(self) -> np.ndarray:
         f = self.firms
@@ -348,18 +285,7 @@ class SMEEconomy(mesa.Model):
         # alerts): reporting is how one firm's incident raises another's awareness.
         hazard = p["security_awareness_rate"] + p["reporting_warning_rate"] * peers[:, -1]
         f.aware["security"] |= u[len(ADVANCED)] < -np.expm1(-hazard)
-        c = self.policy.cyber_campaign
-        if active(c, self.year):
-            covered = self._campaign_covered
-            reached = covered & (u[len(ADVANCED) + 1] < c.reach_per_year / 4.0)
-            f.campaign_reached |= reached
-            f.aware["security"] |= reached
-            if covered.any():
-                f.campaign_eur[covered] += c.cost_per_year_eur / 4.0 / f.weight[covered].sum()
-        o = self.policy.security_obligation
-        if active(o, self.year):
-            # A legal duty makes the covered firms aware of cyber risk.
-            f.aware["security"] |= self._obligation_covered
+        self.levers.cyber_awareness(self.year, u[len(ADVANCED) + 1])
 
     def _adoption(self, u: np.ndarray, peers: np.ndarray) -> None:
         f, p = self.firms, self.params
@@ -387,7 +313,7 @@ class SMEEconomy(mesa.Model):
                 benefit = benefit * environment.threat_level(t, p)
                 complexity = 0.0
                 extra = p["incident_response_weight"] * f.incident_memory
-                extra = extra + self._security_pushes()
+                extra = extra + self.levers.security_pushes(self.year)
             else:
                 facing = f.aware[tech] & ~f.adopted[tech]
                 if tech != "cloud":  # data analytics and AI need a basic digital level
@@ -411,7 +337,8 @@ class SMEEconomy(mesa.Model):
             )
             p_plain = self._rule.probability(inputs)
             adopt = facing & (u[d] < p_plain)
-            adopt |= self._subsidise(d, tech, facing, inputs, cost_eur, p_plain, u[d])
+            adopt |= self.levers.subsidise(self.year, d, tech, facing, inputs, cost_eur,
+                                           p_plain, u[d])
 
             if tech == "basic":
                 f.depth += adopt
@@ -421,55 +348,6 @@ class SMEEconomy(mesa.Model):
                 f.measures += adopt
             else:
                 f.adopted[tech] |= adopt
-
-    def _security_pushes(self) -> np.ndarray | float:
-        """Campaign and obligation terms of the security decision (log-odds)."""
-        f, p = self.firms, self.params
-        push: np.ndarray | float = 0.0
-        c = self.policy.cyber_campaign
-        if active(c, self.year):
-            push = push + p["campaign_measure_effect"] * f.campaign_reached
-        o = self.policy.security_obligation
-        if active(o, self.year):
-            below = self._obligation_covered & (f.measures < o.min_measures)
-            push = push + p["obligation_effect"] * below
-        return push
-
-    def _subsidise(self, d: int, tech: str, facing: np.ndarray, inputs: DecisionInputs,
-                   cost_eur: np.ndarray, p_plain: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Grants for decision ``d``: who applies, who is paid, who adopts because of it.
-
-        A firm applies when it would adopt with the grant (u < p with subsidy) and
-        does not balk at the paperwork; applications are paid in priority order
-        while the scheme's budget for the year lasts. Paid firms adopt; the others
-        decide without the grant, as in the baseline.
-        """
-        f = self.firms
-        granted_any = np.zeros(self.n_firms, dtype=bool)
-        for s, scheme in enumerate(self.policy.subsidies):
-            if tech not in scheme.technologies or not active(scheme, self.year):
-                continue
-            key = (s, self.year)
-            left = scheme.yearly_budget_eur - self.subsidy_paid_by_year.get(key, 0.0)
-            grant = np.minimum(scheme.rate * cost_eur, scheme.cap_eur)
-            eligible = (facing & (grant > 0) & ~self._granted[s, d] & ~granted_any
-                        & self._applicants[s])
-            if not eligible.any() or left <= 0:
-                continue
-            with_grant = DecisionInputs(**{**inputs.__dict__,
-                                           "net_cost": (cost_eur - grant) / COST_REFERENCE_EUR})
-            intend = eligible & (u < self._rule.probability(with_grant))
-            paid = first_come_first_served(intend, self._by_priority, grant * f.weight, left)
-            if not paid.any():
-                continue
-            self.subsidy_paid_by_year[key] = (self.subsidy_paid_by_year.get(key, 0.0)
-                                              + float(np.sum(grant[paid] * f.weight[paid])))
-            self._granted[s, d] |= paid
-            granted_any |= paid
-            f.subsidy_eur[paid] += grant[paid]
-            f.subsidised[paid] += 1
-            f.deadweight[paid & (u < p_plain)] += 1
-        return granted_any
 
     def _cyber(self, u: np.ndarray) -> None:
         f, p = self.firms, self.params
@@ -510,10 +388,7 @@ class SMEEconomy(mesa.Model):
         recent = (self.quarter_index - f.last_incident) < 4  # an incident is remembered
         fading = f.aware["security"] & (f.measures < SECURITY_THRESHOLD) & ~recent
         f.aware["security"] &= ~(fading & (u[0] < p["security_awareness_lapse"]))
-        floor = np.zeros(self.n_firms, dtype=np.int8)
-        o = self.policy.security_obligation
-        if active(o, self.year):
-            floor[self._obligation_covered] = o.min_measures
+        floor = self.levers.measure_floor(self.year)
         f.measures -= ((u[1] < p["security_lapse_rate"]) & (f.measures > floor)).astype(np.int8)
 
     def _discontinue(self, u: np.ndarray) -> None:
@@ -531,39 +406,9 @@ class SMEEconomy(mesa.Model):
         return count
 
     def _observe(self) -> None:
-        f = self.firms
-        cols: dict[str, np.ndarray] = {}
-        for version, prefix in ((3, "dii_"), (4, "dii_v4_")):
-            count = self.dii_count(version)
-            band = band_codes(count)
-            cols[f"{prefix}at_least_basic"] = count >= 4
-            for b, name in enumerate(("very_low", "low", "high", "very_high")):
-                cols[f"{prefix}{name}"] = band == b
-            if version == 3:
-                cols["dii_items_mean"] = count
-        a = f.adopted
-        cols.update(
-            cloud=a["cloud"], data_analytics=a["data_analytics"], ai=a["ai"],
-            advanced_any=a["cloud"] | a["data_analytics"] | a["ai"],
-            advanced_all=a["cloud"] & a["data_analytics"] & a["ai"],
-            security_5plus=f.measures >= SECURITY_THRESHOLD,
-            security_measures_mean=f.measures,
-            security_aware=f.aware["security"],
-            incident_past_year=(self.quarter_index - f.last_incident) < 4,
-            gigabit_available=f.gigabit,
-            edih_served=f.edih_served,
-            firms=np.ones(self.n_firms),
-            edih_firms_served=f.edih_served,
-            subsidised_adoptions=f.subsidised,
-            deadweight_adoptions=f.deadweight,
-            subsidy_spend_eur=f.subsidy_eur,
-            edih_spend_eur=f.edih_eur,
-            campaign_spend_eur=f.campaign_eur,
-        )
-        cols["incident_reported_share"] = cols["incident_past_year"] & f.last_reported
-        self._columns = cols
-        self._records.append(self._observer.observe(cols))
-        self._labels.append((self.year, self.quarter))
+        self._columns = indicators.firm_columns(
+            self.firms, {v: self.dii_count(v) for v in (3, 4)}, self.quarter_index)
+        self.recorder.record(self._columns, self.year, self.quarter)
         self.datacollector.collect(self)
 
     def firm_columns(self) -> dict[str, np.ndarray]:
@@ -574,23 +419,11 @@ class SMEEconomy(mesa.Model):
 
     def latest(self, indicator: str, segment: str = "all") -> float:
         """The most recent value of an indicator for a segment."""
-        return float(self._records[-1][INDICATOR_NAMES.index(indicator),
-                                       self.segments.index(segment)])
+        return self.recorder.latest(indicator, segment)
 
     def indicator_frame(self) -> pd.DataFrame:
         """All observations so far, tidy: year, quarter, indicator, segment, value."""
-        values = np.stack(self._records)  # steps x indicators x segments
-        n_steps, n_ind, n_seg = values.shape
-        labels = np.array(self._labels)
-        return pd.DataFrame({
-            "year": np.repeat(labels[:, 0], n_ind * n_seg).astype(np.int16),
-            "quarter": np.repeat(labels[:, 1], n_ind * n_seg).astype(np.int8),
-            "indicator": pd.Categorical.from_codes(
-                np.tile(np.repeat(np.arange(n_ind), n_seg), n_steps), INDICATOR_NAMES),
-            "segment": pd.Categorical.from_codes(
-                np.tile(np.arange(n_seg), n_steps * n_ind), self.segments),
-            "value": values.ravel(),
-        })
+        return self.recorder.frame()
 
 
 def _latest(model: SMEEconomy, indicator: str) -> float:

@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .datasets import SIZE_CLASSES
-from .population import REGION_NAMES, SECTOR_NAMES
-from .technologies import BANDS
+from .population import REGION_NAMES, SECTOR_NAMES, Population
+from .technologies import BANDS, SECURITY_THRESHOLD, band_codes
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,75 @@ class Observer:
 
 def indicator(name: str) -> Indicator:
     return _BY_NAME[name]
+
+
+def firm_columns(firms: Population, dii_counts: dict[int, np.ndarray],
+                 quarter_index: int) -> dict[str, np.ndarray]:
+    """Each firm's contribution to every indicator (numerators and denominators), from
+    its state and its DII item counts per version. Some columns are views of the live
+    state."""
+    f = firms
+    cols: dict[str, np.ndarray] = {}
+    for version, prefix in ((3, "dii_"), (4, "dii_v4_")):
+        count = dii_counts[version]
+        band = band_codes(count)
+        cols[f"{prefix}at_least_basic"] = count >= 4
+        for b, name in enumerate(BANDS):
+            cols[f"{prefix}{name}"] = band == b
+        if version == 3:
+            cols["dii_items_mean"] = count
+    a = f.adopted
+    cols.update(
+        cloud=a["cloud"], data_analytics=a["data_analytics"], ai=a["ai"],
+        advanced_any=a["cloud"] | a["data_analytics"] | a["ai"],
+        advanced_all=a["cloud"] & a["data_analytics"] & a["ai"],
+        security_5plus=f.measures >= SECURITY_THRESHOLD,
+        security_measures_mean=f.measures,
+        security_aware=f.aware["security"],
+        incident_past_year=(quarter_index - f.last_incident) < 4,
+        gigabit_available=f.gigabit,
+        edih_served=f.edih_served,
+        firms=np.ones(f.n),
+        edih_firms_served=f.edih_served,
+        subsidised_adoptions=f.subsidised,
+        deadweight_adoptions=f.deadweight,
+        subsidy_spend_eur=f.subsidy_eur,
+        edih_spend_eur=f.edih_eur,
+        campaign_spend_eur=f.campaign_eur,
+    )
+    cols["incident_reported_share"] = cols["incident_past_year"] & f.last_reported
+    return cols
+
+
+class Recorder:
+    """The observations of one run: indicator x segment values, quarter by quarter."""
+
+    def __init__(self, firms: Population) -> None:
+        self._observer = Observer(firms.size_class, firms.sector, firms.region, firms.weight)
+        self.segments = self._observer.segments
+        self._records: list[np.ndarray] = []
+        self._labels: list[tuple[int, int]] = []
+
+    def record(self, columns: dict[str, np.ndarray], year: int, quarter: int) -> None:
+        self._records.append(self._observer.observe(columns))
+        self._labels.append((year, quarter))
+
+    def latest(self, indicator: str, segment: str = "all") -> float:
+        """The most recent value of an indicator for a segment."""
+        return float(self._records[-1][INDICATOR_NAMES.index(indicator),
+                                       self.segments.index(segment)])
+
+    def frame(self) -> pd.DataFrame:
+        """All observations so far, tidy: year, quarter, indicator, segment, value."""
+        values = np.stack(self._records)  # steps x indicators x segments
+        n_steps, n_ind, n_seg = values.shape
+        labels = np.array(self._labels)
+        return pd.DataFrame({
+            "year": np.repeat(labels[:, 0], n_ind * n_seg).astype(np.int16),
+            "quarter": np.repeat(labels[:, 1], n_ind * n_seg).astype(np.int8),
+            "indicator": pd.Categorical.from_codes(
+                np.tile(np.repeat(np.arange(n_ind), n_seg), n_steps), INDICATOR_NAMES),
+            "segment": pd.Categorical.from_codes(
+                np.tile(np.arange(n_seg), n_steps * n_ind), self.segments),
+            "value": values.ravel(),
+        })
