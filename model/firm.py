@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mesa
 import numpy as np
@@ -18,9 +18,6 @@ import numpy as np
 from .datasets import SIZE_CLASSES
 from .population import REGION_NAMES, SECTOR_NAMES
 from .technologies import BASIC_NAMES
-
-if TYPE_CHECKING:
-    from .economy import SMEEconomy
 
 
 class _Column:
@@ -93,7 +90,9 @@ class Firm(mesa.Agent):
     edih_served = _Column("edih_served", bool, writable=False)
     subsidy_received_eur = _Column("subsidy_eur", float, writable=False)
 
-    def __init__(self, model: SMEEconomy, index: int) -> None:
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        # Any model whose ``firms`` holds the arrays (SMEEconomy); typed as mesa.Model so
+        # that firm.py does not import economy.py, which imports it.
         super().__init__(model)
         self.index = index
 

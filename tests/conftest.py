@@ -117,3 +117,12 @@ def wide_model() -> SMEEconomy:
 @pytest.fixture(scope="module")
 def wide_frame(wide_model: SMEEconomy) -> pd.DataFrame:
     return wide_model.indicator_frame()
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory):
+    """(config file, results directory) of the tiny reference experiment, run once per
+    session (tests/exp_helpers.py); do not modify the directory."""
+    from exp_helpers import reference_run
+
+    return reference_run(tmp_path_factory)

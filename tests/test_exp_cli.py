@@ -15,18 +15,12 @@ from exp_helpers import (
     cli_command,
     copy_results,
     outcomes_of,
-    reference_run,
     run_cli,
     tiny_mapping,
     write_config,
 )
 
 from experiments import runner
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    return reference_run(tmp_path_factory)
 
 
 def three_mistakes(directory):

@@ -4,16 +4,11 @@ where they ran the same simulated worlds."""
 from __future__ import annotations
 
 import pytest
-from exp_helpers import reference_run, run_cli, tiny_mapping, write_config
+from exp_helpers import run_cli, tiny_mapping, write_config
 
 from experiments.compare import compare, load_experiment
 from experiments.config import load_config
 from experiments.runner import run_experiment
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    return reference_run(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from exp_helpers import copy_results, reference_run
+from exp_helpers import copy_results
 
 from experiments.discovery import discover, discover_dir, inputs_of
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    return reference_run(tmp_path_factory)
 
 
 def _planted(n: int = 2000, seed: int = 0):

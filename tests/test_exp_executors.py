@@ -9,17 +9,12 @@ import operator
 
 import pandas as pd
 import pytest
-from exp_helpers import outcomes_of, plain_series, reference_run, write_config
+from exp_helpers import outcomes_of, plain_series, write_config
 
 from experiments.config import load_config
 from experiments.executors import LocalExecutor, make_executor
 from experiments.runner import run_experiment
 from experiments.store import ResultStore
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    return reference_run(tmp_path_factory)
 
 
 def test_make_executor_kinds_and_errors():

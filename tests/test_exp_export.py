@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
-from exp_helpers import copy_results, reference_run, run_cli
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    return reference_run(tmp_path_factory)
+from exp_helpers import copy_results, run_cli
 
 
 def test_csv_export_holds_the_stored_tables(ref, tmp_path):

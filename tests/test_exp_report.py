@@ -13,7 +13,6 @@ from exp_helpers import (
     SCENARIOS,
     TARGETS,
     copy_results,
-    reference_run,
     run_cli,
     tiny_mapping,
     write_config,
@@ -26,10 +25,6 @@ from experiments.runner import run_experiment
 
 FIGURE_LINK = re.compile(r"!\[([^\]]*)\]\(figures/([^)]+)\)")
 
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    return reference_run(tmp_path_factory)
 
 
 def embedded(report_md: str) -> list[str]:

@@ -21,7 +21,6 @@ from exp_helpers import (
     plain_series,
     raw_parts,
     raw_series,
-    reference_run,
     tiny_mapping,
     tmp_files,
     write_config,
@@ -33,11 +32,6 @@ from experiments.design import build_design
 from experiments.outcomes import SERIES_SEGMENTS
 from experiments.runner import BatchTask, batches, run_batch, run_experiment
 from experiments.store import KEY, ResultStore
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    return reference_run(tmp_path_factory)
 
 
 def config_of(**run):

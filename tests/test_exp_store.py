@@ -14,7 +14,6 @@ from exp_helpers import (
     SERIES_KEY,
     copy_results,
     outcomes_of,
-    reference_run,
     tiny_mapping,
     tmp_files,
     write_config,
@@ -31,11 +30,6 @@ from experiments.store import (
     atomic_write_parquet,
     atomic_write_text,
 )
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    return reference_run(tmp_path_factory)
 
 
 @pytest.fixture
