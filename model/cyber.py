@@ -11,10 +11,13 @@ awareness campaigns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .parameters import Parameters
-from .technologies import N_SECURITY_MEASURES
+from .population import Population
+from .technologies import N_SECURITY_MEASURES, SECURITY_THRESHOLD
 
 # Reference exposure and protection at which ``incident_rate`` applies.
 EXPOSURE_REF = 0.5
@@ -53,3 +56,48 @@ def reporting_probability(
 def memory_decay(p: Parameters) -> float:
     """Factor by which the push from an incident shrinks each quarter."""
     return 0.5 ** (1.0 / p["incident_memory_halflife"])
+
+
+def incidents(f: Population, p: Parameters, dii_items: np.ndarray, threat: float,
+              quarter_index: int, u: np.ndarray) -> None:
+    """One quarter's incidents: who is hit (and made aware), who reports it; the push
+    from earlier incidents fades."""
+    f.incident_memory *= memory_decay(p)
+    hit = u[0] < incident_probability(dii_items, f.measures, threat, p, f.employees)
+    f.last_incident[hit] = quarter_index
+    f.incident_memory[hit] = 1.0
+    f.aware["security"] |= hit
+    report = u[1] < reporting_probability(f.measures, f.campaign_reached, p)
+    f.last_reported[hit] = report[hit]
+
+
+def incident_history(f: Population, p: Parameters, dii_items: np.ndarray,
+                     draw: Callable[[], np.ndarray]) -> None:
+    """Incidents of the four quarters up to 2021 Q1, so the first year's incident
+    indicators are not empty (``draw`` gives a quarter's two rows of uniforms)."""
+    prob = incident_probability(dii_items, f.measures, 1.0, p, f.employees)
+    report = reporting_probability(f.measures, f.campaign_reached, p)
+    decay = memory_decay(p)
+    for q in range(-3, 1):
+        u = draw()
+        hit = u[0] < prob
+        f.last_incident[hit] = q
+        f.incident_memory[hit] = decay ** (-q)
+        f.aware["security"] |= hit
+        f.last_reported[hit] = (u[1] < report)[hit]
+
+
+def reported_past_year(f: Population, quarter_index: int) -> np.ndarray:
+    """Firms that reported an incident of the last four quarters."""
+    return ((quarter_index - f.last_incident) < 4) & f.last_reported
+
+
+def lapses(f: Population, p: Parameters, quarter_index: int, floor: np.ndarray,
+           u: np.ndarray) -> None:
+    """Attention to cyber risk fades unless security is part of how the firm works (5+
+    measures) or an incident is recent; measures lapse (expired policies, backups no
+    longer made), never below ``floor`` (an obligation's minimum)."""
+    recent = (quarter_index - f.last_incident) < 4
+    fading = f.aware["security"] & (f.measures < SECURITY_THRESHOLD) & ~recent
+    f.aware["security"] &= ~(fading & (u[0] < p["security_awareness_lapse"]))
+    f.measures -= ((u[1] < p["security_lapse_rate"]) & (f.measures > floor)).astype(np.int8)

@@ -33,6 +33,7 @@ from .decisions import RULES, AdoptionRule, DecisionInputs
 from .errors import ModelInputError, check_number
 from .firm import Firm
 from .indicators import INDICATORS
+from .ladder import Ladder
 from .levers import Levers
 from .network import build_ties, peer_matrix
 from .parameters import Parameters, resolve_parameters
@@ -43,13 +44,10 @@ from .policy import (
 from .population import POPULATIONS, SECTOR_NAMES, build_population
 from .technologies import (
     ADVANCED,
-    BASIC_ITEMS,
     BENEFIT,
     COMPLEXITY,
     COST_REFERENCE_EUR,
     DECISIONS,
-    DII_ADVANCED,
-    DII_BASIC_MASK,
     N_BASIC,
     N_SECURITY_MEASURES,
     SECURITY_THRESHOLD,
@@ -71,7 +69,6 @@ HEADLINE = ("dii_at_least_basic", "dii_v4_at_least_basic", "cloud", "data_analyt
             "edih_firms_served")
 """Indicators (segment ``all``) that Mesa's DataCollector reports each step."""
 
-_ITEM_COMPLEXITY = np.array([i.complexity for i in BASIC_ITEMS] + [0.0], dtype=np.float32)
 
 
 class SMEEconomy(mesa.Model):
@@ -163,15 +160,7 @@ class SMEEconomy(mesa.Model):
         f.slack = f.slack.astype(np.float32)
         f.incident_memory = f.incident_memory.astype(np.float32)
         self._rule: AdoptionRule = RULES[rule](p)
-        # Number of v3 / v4 basic items among the first d rungs of each firm's ladder.
-        self._prefix = {
-            v: np.concatenate([np.zeros((n, 1), np.int8),
-                               np.cumsum(DII_BASIC_MASK[v][f.ladder], axis=1, dtype=np.int8)],
-                              axis=1)
-            for v in (3, 4)
-        }
-        self._row_offsets = np.arange(n, dtype=np.int64) * (N_BASIC + 1)
-        self._ladder_offsets = np.arange(n, dtype=np.int64) * N_BASIC
+        self.ladder = Ladder(f.ladder)
         self.levers = Levers(self.policy, f, p, self._rule, self._by_priority, self._apply_u)
 
         self.quarter_index = 0  # 0 = 2021 Q1, the state the 2021 survey saw
@@ -185,7 +174,8 @@ class SMEEconomy(mesa.Model):
             model_reporters={name: partial(_latest, indicator=name) for name in HEADLINE}
         )
         self._environment()
-        self._incident_history()
+        cyber.incident_history(self.firms, p, self.dii_count(3), partial(
+            self._rngs["cyber"].random, (2, n), dtype=np.float32))
         self._observe()
         self.running = self.quarter_index < self.final_quarter_index
 
@@ -237,9 +227,12 @@ class SMEEconomy(mesa.Model):
         peers = self._peer_shares()
         self._awareness(u_aware, peers)
         self._adoption(u_adopt, peers)
-        self._cyber(u_cyber)
+        cyber.incidents(self.firms, self.params, self.dii_count(3),
+                        environment.threat_level(self.time, self.params), self.quarter_index,
+                        u_cyber)
         self._discontinue(u_stop)
-        self._security_lapse(u_lapse)
+        cyber.lapses(self.firms, self.params, self.quarter_index,
+                     self.levers.measure_floor(self.year), u_lapse)
         self._observe()
         self.running = self.quarter_index < self.final_quarter_index
 
@@ -273,7 +266,7 @@ class SMEEconomy(mesa.Model):
         for k, tech in enumerate(ADVANCED):
             x[:, 1 + k] = f.adopted[tech]
         x[:, 4] = f.measures >= SECURITY_THRESHOLD
-        x[:, 5] = self._reported_past_year()
+        x[:, 5] = cyber.reported_past_year(f, self.quarter_index)
         return self._peers @ x  # columns follow DECISIONS, then reported incidents
 
     def _awareness(self, u: np.ndarray, peers: np.ndarray) -> None:
@@ -302,12 +295,11 @@ class SMEEconomy(mesa.Model):
             extra: np.ndarray | float = 0.0
             if tech == "basic":
                 facing = f.depth < N_BASIC
-                next_item = f.ladder.take(self._ladder_offsets + np.minimum(f.depth, N_BASIC - 1))
                 # Basic items carry their own weight (the ladder's steepness), kept apart
                 # from the advanced technologies' so that each is fitted to its own data.
                 complexity = 0.0
-                extra = -p["ladder_complexity_weight"] * _ITEM_COMPLEXITY.take(
-                    np.where(facing, next_item, N_BASIC))
+                extra = -p["ladder_complexity_weight"] * self.ladder.next_complexity(
+                    f.depth, facing)
             elif tech == "security":
                 facing = f.aware["security"] & (f.measures < N_SECURITY_MEASURES)
                 benefit = benefit * environment.threat_level(t, p)
@@ -349,48 +341,6 @@ class SMEEconomy(mesa.Model):
             else:
                 f.adopted[tech] |= adopt
 
-    def _cyber(self, u: np.ndarray) -> None:
-        f, p = self.firms, self.params
-        f.incident_memory *= cyber.memory_decay(p)
-        threat = environment.threat_level(self.time, p)
-        hit = u[0] < cyber.incident_probability(self.dii_count(3), f.measures, threat, p,
-                                                f.employees)
-        f.last_incident[hit] = self.quarter_index
-        f.incident_memory[hit] = 1.0
-        f.aware["security"] |= hit
-        report = u[1] < cyber.reporting_probability(f.measures, f.campaign_reached, p)
-        f.last_reported[hit] = report[hit]
-
-    def _incident_history(self) -> None:
-        """Incidents of the four quarters up to 2021 Q1, so the first year's incident
-        indicators are not empty (drawn from the cyber stream before any step)."""
-        f, p = self.firms, self.params
-        prob = cyber.incident_probability(self.dii_count(3), f.measures, 1.0, p, f.employees)
-        report = cyber.reporting_probability(f.measures, f.campaign_reached, p)
-        decay = cyber.memory_decay(p)
-        for q in range(-3, 1):
-            u = self._rngs["cyber"].random((2, self.n_firms), dtype=np.float32)
-            hit = u[0] < prob
-            f.last_incident[hit] = q
-            f.incident_memory[hit] = decay ** (-q)
-            f.aware["security"] |= hit
-            f.last_reported[hit] = (u[1] < report)[hit]
-
-    def _reported_past_year(self) -> np.ndarray:
-        f = self.firms
-        return ((self.quarter_index - f.last_incident) < 4) & f.last_reported
-
-    def _security_lapse(self, u: np.ndarray) -> None:
-        """Attention to cyber risk fades unless security is part of how the firm works
-        (5+ measures), and measures lapse (expired policies, backups no longer made);
-        firms under an obligation keep its minimum."""
-        f, p = self.firms, self.params
-        recent = (self.quarter_index - f.last_incident) < 4  # an incident is remembered
-        fading = f.aware["security"] & (f.measures < SECURITY_THRESHOLD) & ~recent
-        f.aware["security"] &= ~(fading & (u[0] < p["security_awareness_lapse"]))
-        floor = self.levers.measure_floor(self.year)
-        f.measures -= ((u[1] < p["security_lapse_rate"]) & (f.measures > floor)).astype(np.int8)
-
     def _discontinue(self, u: np.ndarray) -> None:
         f, rate = self.firms, self.params["discontinuance_rate"]
         for k, tech in enumerate(ADVANCED):
@@ -399,11 +349,7 @@ class SMEEconomy(mesa.Model):
     # ------------------------------------------------------------------ observation
     def dii_count(self, version: int = 3) -> np.ndarray:
         """Items of the Digital Intensity Index (v3 or v4) each firm has."""
-        f = self.firms
-        count = self._prefix[version].take(self._row_offsets + f.depth)  # int8, 0..12
-        for tech in DII_ADVANCED[version]:
-            count += f.adopted[tech]
-        return count
+        return self.ladder.dii_count(self.firms.depth, self.firms.adopted, version)
 
     def _observe(self) -> None:
         self._columns = indicators.firm_columns(
