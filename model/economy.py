@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from . import cyber, environment, indicators
-from .decisions import RULES, AdoptionRule, DecisionInputs
+from .adoption import Adoption
+from .decisions import RULES, AdoptionRule
 from .errors import ModelInputError, check_number
 from .firm import Firm
 from .indicators import INDICATORS
@@ -37,21 +38,9 @@ from .ladder import Ladder
 from .levers import Levers
 from .network import build_ties, peer_matrix
 from .parameters import Parameters, resolve_parameters
-from .policy import (
-    Policy,
-    parse_policy,
-)
-from .population import POPULATIONS, SECTOR_NAMES, build_population
-from .technologies import (
-    ADVANCED,
-    BENEFIT,
-    COMPLEXITY,
-    COST_REFERENCE_EUR,
-    DECISIONS,
-    N_BASIC,
-    N_SECURITY_MEASURES,
-    SECURITY_THRESHOLD,
-)
+from .policy import Policy, parse_policy
+from .population import POPULATIONS, build_population
+from .technologies import ADVANCED, DECISIONS
 
 START_YEAR = 2021
 MAX_YEAR = 2050
@@ -147,21 +136,13 @@ class SMEEconomy(mesa.Model):
         self._by_priority = np.argsort(alloc.random(n), kind="stable")
         self._apply_u = alloc.random(n)
 
-        # Per-firm constants of the decision rule.
-        size_effect = np.array([p["size_effect_2_9"], 0.0, p["size_effect_50_249"]])
-        sector_effect = np.array([p[f"sector_effect_{s}"] for s in SECTOR_NAMES])
-        # The hot path runs in float32: probabilities need no more precision, and it
-        # halves the memory traffic of every vectorised pass.
-        self._shift = (size_effect[f.size_class] + sector_effect[f.sector]
-                       + p["innovativeness_effect"] * f.innovativeness).astype(np.float32)
-        self._cost_scale = np.array([p["cost_scale_2_9"], 1.0, p["cost_scale_50_249"]],
-                                    dtype=np.float32)[f.size_class]
         f.capability = f.capability.astype(np.float32)
         f.slack = f.slack.astype(np.float32)
         f.incident_memory = f.incident_memory.astype(np.float32)
         self._rule: AdoptionRule = RULES[rule](p)
         self.ladder = Ladder(f.ladder)
         self.levers = Levers(self.policy, f, p, self._rule, self._by_priority, self._apply_u)
+        self.adoption = Adoption(f, p, self._rule, self.ladder, self.levers, self._peers)
 
         self.quarter_index = 0  # 0 = 2021 Q1, the state the 2021 survey saw
         self.recorder = indicators.Recorder(f)
@@ -224,9 +205,9 @@ class SMEEconomy(mesa.Model):
 
         self._environment()
         self.levers.edih_outreach(self.year, self.quarter)
-        peers = self._peer_shares()
-        self._awareness(u_aware, peers)
-        self._adoption(u_adopt, peers)
+        peers = self.adoption.peer_shares(self.quarter_index)
+        self.adoption.awareness(self.year, u_aware, peers)
+        self.adoption.adopt(self.time, self.year, u_adopt, peers)
         cyber.incidents(self.firms, self.params, self.dii_count(3),
                         environment.threat_level(self.time, self.params), self.quarter_index,
                         u_cyber)
@@ -257,89 +238,6 @@ class SMEEconomy(mesa.Model):
     def _environment(self) -> None:
         f = self.firms
         np.less(f.gigabit_threshold, environment.gigabit_coverage(self.time), out=f.gigabit)
-
-    def _peer_shares(self) -> np.ndarray:
-        f = self.firms
-        x = np.empty((self.n_firms, len(DECISIONS) + 1), dtype=np.float32)
-        x[:, 0] = f.depth
-        x[:, 0] *= 1.0 / N_BASIC
-        for k, tech in enumerate(ADVANCED):
-            x[:, 1 + k] = f.adopted[tech]
-        x[:, 4] = f.measures >= SECURITY_THRESHOLD
-        x[:, 5] = cyber.reported_past_year(f, self.quarter_index)
-        return self._peers @ x  # columns follow DECISIONS, then reported incidents
-
-    def _awareness(self, u: np.ndarray, peers: np.ndarray) -> None:
-        f, p = self.firms, self.params
-        for k, tech in enumerate(ADVANCED):
-            hazard = p["awareness_base_rate"] + p["awareness_peer_rate"] * peers[:, 1 + k]
-            f.aware[tech] |= u[k] < -np.expm1(-hazard)
-        # Reported incidents warn tied firms (sector associations, suppliers, the DTC's
-        # alerts): reporting is how one firm's incident raises another's awareness.
-        hazard = p["security_awareness_rate"] + p["reporting_warning_rate"] * peers[:, -1]
-        f.aware["security"] |= u[len(ADVANCED)] < -np.expm1(-hazard)
-        self.levers.cyber_awareness(self.year, u[len(ADVANCED) + 1])
-
-    def _adoption(self, u: np.ndarray, peers: np.ndarray) -> None:
-        f, p = self.firms, self.params
-        t = self.time
-        cost_index = environment.cost_index(t, p)
-        v3_count = self.dii_count(3)
-        at_least_basic = v3_count >= 4
-        # Complexity removed by test-before-invest: the intercepts hold each technology's
-        # complexity for a firm without support, so only the removed part enters.
-        removed = (p["test_before_invest_effect"] * f.test_before_invest).astype(np.float32)
-
-        for d, tech in enumerate(DECISIONS):
-            benefit = BENEFIT[tech] * environment.benefit_trend(tech, t, p)
-            extra: np.ndarray | float = 0.0
-            if tech == "basic":
-                facing = f.depth < N_BASIC
-                # Basic items carry their own weight (the ladder's steepness), kept apart
-                # from the advanced technologies' so that each is fitted to its own data.
-                complexity = 0.0
-                extra = -p["ladder_complexity_weight"] * self.ladder.next_complexity(
-                    f.depth, facing)
-            elif tech == "security":
-                facing = f.aware["security"] & (f.measures < N_SECURITY_MEASURES)
-                benefit = benefit * environment.threat_level(t, p)
-                complexity = 0.0
-                extra = p["incident_response_weight"] * f.incident_memory
-                extra = extra + self.levers.security_pushes(self.year)
-            else:
-                facing = f.aware[tech] & ~f.adopted[tech]
-                if tech != "cloud":  # data analytics and AI need a basic digital level
-                    facing &= at_least_basic
-                complexity = -COMPLEXITY[tech] * removed
-                if tech == "ai":
-                    extra = p["ai_cloud_complementarity"] * f.adopted["cloud"]
-                if tech == "cloud":
-                    extra = p["gigabit_effect"] * f.gigabit
-            cost_eur = self._cost_scale * (p[f"cost_{tech}_eur"] * cost_index)
-            inputs = DecisionInputs(
-                base=self._shift + p[f"{tech}_intercept"],
-                benefit=benefit,
-                capability=f.capability,
-                net_cost=cost_eur / COST_REFERENCE_EUR,
-                slack=f.slack,
-                peer_share=peers[:, d],
-                edih_served=f.edih_served,
-                complexity=complexity,
-                extra=extra,
-            )
-            p_plain = self._rule.probability(inputs)
-            adopt = facing & (u[d] < p_plain)
-            adopt |= self.levers.subsidise(self.year, d, tech, facing, inputs, cost_eur,
-                                           p_plain, u[d])
-
-            if tech == "basic":
-                f.depth += adopt
-                v3_count = self.dii_count(3)
-                at_least_basic = v3_count >= 4
-            elif tech == "security":
-                f.measures += adopt
-            else:
-                f.adopted[tech] |= adopt
 
     def _discontinue(self, u: np.ndarray) -> None:
         f, rate = self.firms, self.params["discontinuance_rate"]

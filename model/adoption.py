@@ -1,0 +1,135 @@
+"""Awareness and adoption: every firm's decisions of one quarter, vectorised.
+
+Decisions are taken through the TOE logit behind ``decisions.AdoptionRule``; subsidies
+act through ``levers.Levers``. Peer effects run over the sparse, row-normalised tie
+matrix (``network.peer_matrix``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from . import cyber, environment
+from .decisions import AdoptionRule, DecisionInputs
+from .ladder import Ladder
+from .levers import Levers
+from .parameters import Parameters
+from .population import SECTOR_NAMES, Population
+from .technologies import (
+    ADVANCED,
+    BENEFIT,
+    COMPLEXITY,
+    COST_REFERENCE_EUR,
+    DECISIONS,
+    N_BASIC,
+    N_SECURITY_MEASURES,
+    SECURITY_THRESHOLD,
+)
+
+
+class Adoption:
+    """The decisions of ``firms``, with their per-firm constants."""
+
+    def __init__(self, firms: Population, params: Parameters, rule: AdoptionRule,
+                 ladder: Ladder, levers: Levers, ties: sparse.spmatrix) -> None:
+        self.firms, self.params, self.rule = firms, params, rule
+        self.ladder, self.levers, self.ties = ladder, levers, ties
+        f, p = firms, params
+        size_effect = np.array([p["size_effect_2_9"], 0.0, p["size_effect_50_249"]])
+        sector_effect = np.array([p[f"sector_effect_{s}"] for s in SECTOR_NAMES])
+        # The hot path runs in float32: probabilities need no more precision, and it
+        # halves the memory traffic of every vectorised pass.
+        self.shift = (size_effect[f.size_class] + sector_effect[f.sector]
+                      + p["innovativeness_effect"] * f.innovativeness).astype(np.float32)
+        self.cost_scale = np.array([p["cost_scale_2_9"], 1.0, p["cost_scale_50_249"]],
+                                   dtype=np.float32)[f.size_class]
+
+    def peer_shares(self, quarter_index: int) -> np.ndarray:
+        """Per firm and decision, the share of tied firms that have adopted (the basic
+        ladder's mean progress for basic items), then the share that reported an
+        incident in the past year."""
+        f = self.firms
+        x = np.empty((f.n, len(DECISIONS) + 1), dtype=np.float32)
+        x[:, 0] = f.depth
+        x[:, 0] *= 1.0 / N_BASIC
+        for k, tech in enumerate(ADVANCED):
+            x[:, 1 + k] = f.adopted[tech]
+        x[:, 4] = f.measures >= SECURITY_THRESHOLD
+        x[:, 5] = cyber.reported_past_year(f, quarter_index)
+        return self.ties @ x  # columns follow DECISIONS, then reported incidents
+
+    def awareness(self, year: int, u: np.ndarray, peers: np.ndarray) -> None:
+        """Awareness of each advanced technology (media, tied users) and of cyber risk
+        (media, reported incidents of tied firms, the cyber levers)."""
+        f, p = self.firms, self.params
+        for k, tech in enumerate(ADVANCED):
+            hazard = p["awareness_base_rate"] + p["awareness_peer_rate"] * peers[:, 1 + k]
+            f.aware[tech] |= u[k] < -np.expm1(-hazard)
+        # Reported incidents warn tied firms (sector associations, suppliers, the DTC's
+        # alerts): reporting is how one firm's incident raises another's awareness.
+        hazard = p["security_awareness_rate"] + p["reporting_warning_rate"] * peers[:, -1]
+        f.aware["security"] |= u[len(ADVANCED)] < -np.expm1(-hazard)
+        self.levers.cyber_awareness(year, u[len(ADVANCED) + 1])
+
+    def adopt(self, t: float, year: int, u: np.ndarray, peers: np.ndarray) -> None:
+        """Each decision in DECISIONS order: the next basic item, cloud, data analytics,
+        AI, one security measure; subsidies are granted while budgets last."""
+        f, p = self.firms, self.params
+        cost_index = environment.cost_index(t, p)
+        v3_count = self.ladder.dii_count(f.depth, f.adopted, 3)
+        at_least_basic = v3_count >= 4
+        # Complexity removed by test-before-invest: the intercepts hold each technology's
+        # complexity for a firm without support, so only the removed part enters.
+        removed = (p["test_before_invest_effect"] * f.test_before_invest).astype(np.float32)
+
+        for d, tech in enumerate(DECISIONS):
+            benefit = BENEFIT[tech] * environment.benefit_trend(tech, t, p)
+            extra: np.ndarray | float = 0.0
+            if tech == "basic":
+                facing = f.depth < N_BASIC
+                # Basic items carry their own weight (the ladder's steepness), kept apart
+                # from the advanced technologies' so that each is fitted to its own data.
+                complexity = 0.0
+                extra = -p["ladder_complexity_weight"] * self.ladder.next_complexity(
+                    f.depth, facing)
+            elif tech == "security":
+                facing = f.aware["security"] & (f.measures < N_SECURITY_MEASURES)
+                benefit = benefit * environment.threat_level(t, p)
+                complexity = 0.0
+                extra = p["incident_response_weight"] * f.incident_memory
+                extra = extra + self.levers.security_pushes(year)
+            else:
+                facing = f.aware[tech] & ~f.adopted[tech]
+                if tech != "cloud":  # data analytics and AI need a basic digital level
+                    facing &= at_least_basic
+                complexity = -COMPLEXITY[tech] * removed
+                if tech == "ai":
+                    extra = p["ai_cloud_complementarity"] * f.adopted["cloud"]
+                if tech == "cloud":
+                    extra = p["gigabit_effect"] * f.gigabit
+            cost_eur = self.cost_scale * (p[f"cost_{tech}_eur"] * cost_index)
+            inputs = DecisionInputs(
+                base=self.shift + p[f"{tech}_intercept"],
+                benefit=benefit,
+                capability=f.capability,
+                net_cost=cost_eur / COST_REFERENCE_EUR,
+                slack=f.slack,
+                peer_share=peers[:, d],
+                edih_served=f.edih_served,
+                complexity=complexity,
+                extra=extra,
+            )
+            p_plain = self.rule.probability(inputs)
+            adopt = facing & (u[d] < p_plain)
+            adopt |= self.levers.subsidise(year, d, tech, facing, inputs, cost_eur, p_plain,
+                                           u[d])
+
+            if tech == "basic":
+                f.depth += adopt
+                v3_count = self.ladder.dii_count(f.depth, f.adopted, 3)
+                at_least_basic = v3_count >= 4
+            elif tech == "security":
+                f.measures += adopt
+            else:
+                f.adopted[tech] |= adopt
