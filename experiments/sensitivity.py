@@ -274,22 +274,41 @@ def _factor_problem(name: str, low: float, high: float, policy: dict[str, Any],
             parse_policy(apply_lever(policy, name, value))
         except ModelInputError as err:
             return f"not a valid lever value ({err})"
+        except ValueError as err:
+            return str(err)
     return None
 
 
 def apply_lever(policy: Mapping[str, Any], path: str, value: float) -> dict[str, Any]:
-    """A copy of ``policy`` with ``lever.field`` set to ``value`` (the first scheme of a
-    subsidy list)."""
-    lever, _, fld = path.partition(".")
-    if fld in _INTEGER_FIELDS:
-        value = round(value)
+    """A copy of ``policy`` with a lever's field set to ``value``. ``lever.field``
+    addresses a lever (or the one subsidy scheme); ``subsidy.<name>.field`` one scheme of
+    several, by its name. Raises ValueError naming the schemes when the path is
+    ambiguous or names none of them."""
+    lever, _, rest = path.partition(".")
     out = copy.deepcopy(dict(policy))
     table = out.get(lever, {})
-    if isinstance(table, list):
-        table = table[0] if table else {}
-        out[lever] = [dict(table, **{fld: value}), *out[lever][1:]]
-    else:
-        out[lever] = dict(table, **{fld: value})
+    if isinstance(table, list) or (lever == "subsidy" and rest.count(".") == 1):
+        schemes = table if isinstance(table, list) else [table]
+        names = [str(t.get("name", "subsidy")) for t in schemes]
+        if rest.count(".") == 1:
+            name, _, fld = rest.partition(".")
+            if name not in names:
+                raise ValueError(f"no subsidy scheme named {name!r} (schemes: "
+                                 f"{', '.join(names)})")
+            k = names.index(name)
+        elif len(schemes) > 1:
+            raise ValueError(f"{len(schemes)} subsidy schemes ({', '.join(names)}): write "
+                             f"'subsidy.<name>.{rest}' to say which")
+        else:
+            k, fld = 0, rest
+        value = round(value) if fld in _INTEGER_FIELDS else value
+        schemes = [dict(t) for t in schemes] or [{}]
+        schemes[k] = dict(schemes[k], **{fld: value})
+        out[lever] = schemes if isinstance(table, list) else schemes[0]
+        return out
+    fld = rest
+    value = round(value) if fld in _INTEGER_FIELDS else value
+    out[lever] = dict(table, **{fld: value})
     return out
 
 

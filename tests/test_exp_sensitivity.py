@@ -173,9 +173,10 @@ def test_missing_table_and_two_scenarios_are_refused():
 
 
 def test_apply_lever_leaves_the_original_policy_alone():
-    policy = {"subsidy": [{"rate": 0.5}, {"rate": 0.2}], "edih": {"capacity_per_year": 100}}
+    policy = {"subsidy": [{"name": "a", "rate": 0.5}, {"name": "b", "rate": 0.2}],
+              "edih": {"capacity_per_year": 100}}
     before = copy.deepcopy(policy)
-    out = apply_lever(policy, "subsidy.rate", 0.7)
+    out = apply_lever(policy, "subsidy.a.rate", 0.7)
     assert out["subsidy"][0]["rate"] == 0.7 and out["subsidy"][1]["rate"] == 0.2
     assert apply_lever(policy, "edih.from_year", 2027.4)["edih"]["from_year"] == 2027
     assert policy == before
@@ -196,3 +197,17 @@ def test_end_to_end_small_sensitivity(tmp_path):
                                   progress=False)
     assert again.ran == 0
     pd.testing.assert_frame_equal(ind, ind2)
+
+
+def test_a_factor_addresses_one_scheme_of_several_by_name():
+    policy = {"subsidy": [{"name": "cloud", "rate": 0.3, "technologies": ["cloud"]},
+                          {"name": "ai", "rate": 0.5, "technologies": ["ai"]}]}
+    out = apply_lever(policy, "subsidy.ai.rate", 0.8)
+    assert [t["rate"] for t in out["subsidy"]] == [0.3, 0.8]
+    with pytest.raises(ValueError, match=r"2 subsidy schemes \(cloud, ai\)"):
+        apply_lever(policy, "subsidy.rate", 0.8)
+    with pytest.raises(ValueError, match="no subsidy scheme named 'basic'"):
+        apply_lever(policy, "subsidy.basic.rate", 0.8)
+    single = {"subsidy": {"name": "main", "rate": 0.5}}
+    assert apply_lever(single, "subsidy.main.rate", 0.2)["subsidy"]["rate"] == 0.2
+    assert apply_lever(single, "subsidy.rate", 0.2)["subsidy"]["rate"] == 0.2
