@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model import SMEEconomy
-from model.datasets import SIZE_CLASSES
+from model.datasets import SIZE_CLASSES, segment_size_classes
 
 from .config import Target
 
@@ -85,11 +85,7 @@ class Tracker:
 
 
 def _members(size: np.ndarray, segment: str) -> np.ndarray:
-    if segment == "all":
-        return np.ones(len(size), dtype=bool)
-    if segment == "10-249":
-        return size >= SIZE_CLASSES.index("10-49")
-    return size == SIZE_CLASSES.index(segment)
+    return np.isin(size, [SIZE_CLASSES.index(s) for s in segment_size_classes(segment)])
 
 
 def compare(run: FirmRecord, baseline: FirmRecord, targets: Sequence[Target]

@@ -230,6 +230,6 @@ def figure(table: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path 
     fig.suptitle(f"{label_b} against {label_a} (95% intervals)")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
-    fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
+    fig.savefig(path.with_suffix(".svg"), bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return path

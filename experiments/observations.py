@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from model import PARAMETERS, datasets
+from model.datasets import segment_size_classes
 from model.economy import START_YEAR
 
 LAST_OBSERVED_YEAR = 2025
@@ -241,9 +242,7 @@ def survey_value(indicator: str, segment: str, year: int,
     Everything else is read as simulated.
     """
     if indicator == "dii_v4_at_least_basic":
-        parts = [s for s in ("2-9", "10-49", "50-249")
-                 if (indicator, s, year) in simulated
-                 and (segment == "all" or (segment == "10-249" and s != "2-9") or segment == s)]
+        parts = [s for s in segment_size_classes(segment) if (indicator, s, year) in simulated]
         firms = np.array([simulated[("firms", s, year)] for s in parts])
         read = [_read(simulated[(indicator, s, year)], measurement_offset(indicator, s, year),
                       params) for s in parts]
@@ -287,9 +286,7 @@ def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
         return values
 
     if indicator == "dii_v4_at_least_basic":
-        sizes = [s for s in ("2-9", "10-49", "50-249")
-                 if (segment == "all" or segment == s or (segment == "10-249" and s != "2-9"))
-                 and not pick(indicator, s).empty]
+        sizes = [s for s in segment_size_classes(segment) if not pick(indicator, s).empty]
         total = None
         for s in sizes:
             part = pick(indicator, s).merge(pick("firms", s), on=[*key, "year"],

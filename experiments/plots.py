@@ -38,7 +38,8 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 9,
                      "axes.spines.top": False, "axes.spines.right": False,
                      "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-                     "svg.fonttype": "none"})  # text stays text in SVG: editable, searchable
+                     "svg.fonttype": "none",  # text stays text in SVG: editable, searchable
+                     "svg.hashsalt": "sme-abm"})  # same figure, same SVG bytes
 
 
 def target_title(target: Target) -> str:
@@ -90,7 +91,7 @@ def _save(fig, path: Path) -> Path:
     """PNG for reports, SVG beside it for print."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
-    fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
+    fig.savefig(path.with_suffix(".svg"), bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return path
 

@@ -15,6 +15,16 @@ import pandas as pd
 SIZE_CLASSES: tuple[str, ...] = ("2-9", "10-49", "50-249")
 
 
+def segment_size_classes(segment: str) -> tuple[str, ...]:
+    """The size classes a size segment covers: ``all`` every one, ``10-249`` the survey
+    frame, a size class itself (empty for sector and region segments)."""
+    if segment == "all":
+        return SIZE_CLASSES
+    if segment == "10-249":
+        return ("10-49", "50-249")
+    return (segment,) if segment in SIZE_CLASSES else ()
+
+
 def _read(name: str) -> pd.DataFrame:
     with resources.files("model.data").joinpath(name).open("r", encoding="utf-8") as fh:
         return pd.read_csv(fh)
