@@ -449,8 +449,12 @@ def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFra
         figs += "\n\nNot drawn:\n\n" + "\n".join(f"- {m}" for m in missing)
     parts = []
     if config.posterior:
+        drawn = sorted(c.split(":", 1)[1] for c in outcomes.columns
+                       if c.startswith("param:") and c.split(":", 1)[1] not in
+                       config.uncertainties)
         parts.append(f"Parameters that shape the observed past are drawn jointly from the "
-                     f"calibrated posterior `{config.posterior.name}`")
+                     f"calibrated posterior `{config.posterior.name}` ({len(drawn)}: "
+                     + ", ".join(drawn) + ")")
     if config.uncertainties:
         parts.append("parameters from declared distributions: "
                      + ", ".join(sorted(config.uncertainties)))
