@@ -21,6 +21,7 @@ from scipy import stats
 from .analysis import paired_difference_interval, wilson_interval
 from .config import ExperimentConfig, load_config
 from .store import ResultStore, StoreError
+from .text import markdown_table, pct, pp
 
 COLUMNS = ("scenario", "target", "paired", "n_a", "n_b", "p_hit_a", "p_hit_b", "p_hit_diff",
            "p_hit_diff_low", "p_hit_diff_high", "value_a", "value_b", "value_diff",
@@ -158,25 +159,17 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
 def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
            figure: Path | None) -> str:
     """The comparison as Markdown."""
-    def pct(x: float) -> str:
-        return "-" if math.isnan(x) else f"{100 * x:.1f}%"
-
-    def pp(x: float, lo: float, hi: float) -> str:
-        if math.isnan(x):
-            return "-"
+    def change(x: float, lo: float, hi: float) -> str:
         ci = "" if math.isnan(lo) else f" ({100 * lo:+.1f} to {100 * hi:+.1f})"
-        return f"{100 * x:+.1f} pp{ci}"
+        return pp(x) + ("" if math.isnan(x) else ci)
 
-    lines = ["| scenario | target | runs A / B | P(hit) A | P(hit) B | change in P(hit) "
-             "(95% CI) | value A | value B | change in value (95% CI) | paired |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in table.itertuples():
-        lines.append(
-            f"| {r.scenario} | {r.target} | {r.n_a} / {r.n_b} | {pct(r.p_hit_a)} | "
-            f"{pct(r.p_hit_b)} | {pp(r.p_hit_diff, r.p_hit_diff_low, r.p_hit_diff_high)} | "
-            f"{pct(r.value_a)} | {pct(r.value_b)} | "
-            f"{pp(r.value_diff, r.value_diff_low, r.value_diff_high)} | "
-            f"{'yes' if r.paired else 'no'} |")
+    rows = [(r.scenario, r.target, f"{r.n_a} / {r.n_b}", pct(r.p_hit_a), pct(r.p_hit_b),
+             change(r.p_hit_diff, r.p_hit_diff_low, r.p_hit_diff_high), pct(r.value_a),
+             pct(r.value_b), change(r.value_diff, r.value_diff_low, r.value_diff_high),
+             "yes" if r.paired else "no") for r in table.itertuples()]
+    lines = [markdown_table(rows, ["scenario", "target", "runs A / B", "P(hit) A",
+                                   "P(hit) B", "change in P(hit) (95% CI)", "value A",
+                                   "value B", "change in value (95% CI)", "paired"])]
     any_unpaired = not table.empty and not table["paired"].all()
     text = [f"# Comparison: {b.name} ({b.path}) against {a.name} ({a.path})", "",
             "Changes are B minus A, means over runs; the value is the target indicator's "

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .config import parse_config, read_toml
 from .store import ResultStore, atomic_write_text
+from .text import markdown_table
 
 INTERESTS = ("miss", "hit")
 SCENARIO_COLUMN = "policy_scenario"
@@ -152,11 +153,12 @@ def discover_dir(root: str | Path, target: str, interest: str = "miss",
              f"{d.chosen}: coverage {d.coverage:.2f}, density {d.density:.2f}, "
              f"mass {d.mass:.2f} (threshold {threshold}). Restrictions with a quasi-p-value "
              "above 0.05 could well be chance.\n",
-             "| dimension | box | full range | quasi-p |", "|---|---|---|---|"]
-    for r in restricted.itertuples():
-        box = (f"{r.low:.4g} to {r.high:.4g}" if r.kind == "numeric" else r.categories)
-        full = (f"{r.full_low:.4g} to {r.full_high:.4g}" if r.kind == "numeric" else "all")
-        lines.append(f"| `{r.dimension}` | {box} | {full} | {r.qp:.2g} |")
+             markdown_table(
+                 [(f"`{r.dimension}`",
+                   f"{r.low:.4g} to {r.high:.4g}" if r.kind == "numeric" else r.categories,
+                   f"{r.full_low:.4g} to {r.full_high:.4g}" if r.kind == "numeric" else "all",
+                   f"{r.qp:.2g}") for r in restricted.itertuples()],
+                 ["dimension", "box", "full range", "quasi-p"])]
     lines.append(f"\n![peeling trajectory](figures/{fig.name})\n")
     report = root / f"{stem}.md"
     atomic_write_text(report, "\n".join(lines))

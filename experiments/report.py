@@ -18,6 +18,7 @@ from .observations import HISTORY_Z
 from .outcomes import OUTCOME_INDICATORS
 from .plots import target_title
 from .store import ResultStore, atomic_write_parquet, atomic_write_text
+from .text import count, markdown_table, meur, pct, pp
 
 TRAJECTORIES = "trajectories.parquet"
 """Quantiles of the target indicators per scenario and year: committed with the results
@@ -117,13 +118,13 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
     t = pd.DataFrame({
         "scenario": summary["scenario"],
         "target": summary["target"],
-        "P(hit)": summary["p_hit"].map(_pct),
-        "95% CI": [f"{_pct(a)}-{_pct(b)}" for a, b in zip(summary["ci_low"],
+        "P(hit)": summary["p_hit"].map(pct),
+        "95% CI": [f"{pct(a)}-{pct(b)}" for a, b in zip(summary["ci_low"],
                                                            summary["ci_high"], strict=True)],
-        "mean in target year": summary["mean_target_year"].map(_pct),
-        "vs baseline": summary["diff_vs_baseline"].map(_pp),
-        "extra spend": summary["additional_spend_eur"].map(_meur),
-        "EUR/extra firm": summary["eur_per_additional_firm"].map(_eur),
+        "mean in target year": summary["mean_target_year"].map(pct),
+        "vs baseline": summary["diff_vs_baseline"].map(pp),
+        "extra spend": summary["additional_spend_eur"].map(meur),
+        "EUR/extra firm": summary["eur_per_additional_firm"].map(count),
         "runs": summary["n_runs"],
     })
     return t
@@ -131,22 +132,19 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
 
 def cost_table(summary: pd.DataFrame) -> pd.DataFrame:
     """What each scenario costs and buys, target by target, with readable headers."""
-    def firms(v: float) -> str:
-        return "-" if math.isnan(v) else f"{v:,.0f}"
-
     rows = summary[summary["additional_spend_eur"].fillna(0) != 0]
     if rows.empty:
         rows = summary
     return pd.DataFrame({
         "scenario": rows["scenario"], "target": rows["target"],
-        "spend to target year": rows["spend_eur"].map(_meur),
-        "extra spend": rows["additional_spend_eur"].map(_meur),
-        "additional firms (real)": rows["additional_firms"].map(firms),
-        "EUR per additional firm": rows["eur_per_additional_firm"].map(_eur),
-        "supported firms (real)": rows["supported_firms"].map(firms),
-        "of those meeting it: additional": rows["additional_share"].map(_pct),
-        "brought forward": rows["brought_forward_share"].map(_pct),
-        "deadweight": rows["deadweight_share"].map(_pct),
+        "spend to target year": rows["spend_eur"].map(meur),
+        "extra spend": rows["additional_spend_eur"].map(meur),
+        "additional firms (real)": rows["additional_firms"].map(count),
+        "EUR per additional firm": rows["eur_per_additional_firm"].map(count),
+        "supported firms (real)": rows["supported_firms"].map(count),
+        "of those meeting it: additional": rows["additional_share"].map(pct),
+        "brought forward": rows["brought_forward_share"].map(pct),
+        "deadweight": rows["deadweight_share"].map(pct),
     })
 
 
@@ -196,14 +194,14 @@ def lever_sentences(summary: pd.DataFrame, config: ExperimentConfig) -> str:
             if r.target not in base.index:
                 continue
             change = r.mean_target_year - base.loc[r.target, "mean_target_year"]
-            text = (f"`{r.target}` {_pp(change)} in the target-year value, P(hit) "
-                    f"{_pp(r.diff_vs_baseline)}")
+            text = (f"`{r.target}` {pp(change)} in the target-year value, P(hit) "
+                    f"{pp(r.diff_vs_baseline)}")
             if isinstance(r.additional_firms, float) and not math.isnan(r.additional_firms):
                 text += f", {r.additional_firms:,.0f} additional firms"
                 if not math.isnan(r.eur_per_additional_firm):
                     text += f" at EUR {r.eur_per_additional_firm:,.0f} each"
                 if not math.isnan(r.deadweight_share):
-                    text += (f" ({_pct(r.deadweight_share + r.brought_forward_share)} of the "
+                    text += (f" ({pct(r.deadweight_share + r.brought_forward_share)} of the "
                              f"supported firms meeting it would have met it anyway)")
             parts.append(text)
         if parts:
@@ -223,8 +221,8 @@ def other_outcomes(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataF
         row = {"scenario": scenario}
         for c in cols:
             v = runs[c].dropna()
-            row[c.split("@")[0]] = (f"{_pct(v.median())} ({_pct(v.quantile(0.05))}-"
-                                    f"{_pct(v.quantile(0.95))})") if len(v) else "-"
+            row[c.split("@")[0]] = (f"{pct(v.median())} ({pct(v.quantile(0.05))}-"
+                                    f"{pct(v.quantile(0.95))})") if len(v) else "-"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -241,8 +239,8 @@ def history_table(outcomes: pd.DataFrame) -> pd.DataFrame:
     if "history:ok" not in outcomes or outcomes.empty:
         return pd.DataFrame()
     return pd.DataFrame([
-        {"scenario": scenario, "every series": _pct(runs["history:ok"].mean()),
-         **{k: _pct(v) for k, v in _pass_rates(runs).items()}}
+        {"scenario": scenario, "every series": pct(runs["history:ok"].mean()),
+         **{k: pct(v) for k, v in _pass_rates(runs).items()}}
         for scenario, runs in outcomes.groupby("scenario", sort=False)])
 
 
@@ -309,12 +307,12 @@ def plain_summary(summary: pd.DataFrame, outcomes: pd.DataFrame,
         rows = summary[summary["target"] == name]
         best = rows.loc[rows["p_hit"].idxmax()]
 
-        text = (f"- **{target_title(t)}** (`{name}`): {_pct(b.p_hit)} "
-                f"({_pct(b.ci_low)}-{_pct(b.ci_high)}) under current policy, expected value "
-                f"{_pct(b.mean_target_year)}")
+        text = (f"- **{target_title(t)}** (`{name}`): {pct(b.p_hit)} "
+                f"({pct(b.ci_low)}-{pct(b.ci_high)}) under current policy, expected value "
+                f"{pct(b.mean_target_year)}")
         if best["scenario"] != config.baseline and best["p_hit"] > b.p_hit:
-            text += (f"; highest under `{best['scenario']}`: {_pct(best['p_hit'])}"
-                     f" ({_pct(best['ci_low'])}-{_pct(best['ci_high'])})")
+            text += (f"; highest under `{best['scenario']}`: {pct(best['p_hit'])}"
+                     f" ({pct(best['ci_low'])}-{pct(best['ci_high'])})")
             if not math.isnan(best["eur_per_additional_firm"]):
                 text += f", at EUR {best['eur_per_additional_firm']:,.0f} per additional firm"
         answers.append(text + ".")
@@ -351,9 +349,9 @@ def connectivity_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> s
     seen = gigabit_coverage_observed()
     (y0, v0), (y1, v1) = seen[0], seen[-1]
     return (f"**1 Gbit/s for every firm**: a gigabit connection is available to "
-            f"{_pct(outcomes[col].median())} of firms in {config.run.end_year} (median of the "
-            f"runs). Coverage follows the observed NL series ({_pct(v0)} in {y0}, "
-            f"{_pct(v1)} in {y1}; `model/data/connectivity.csv`), extended at its "
+            f"{pct(outcomes[col].median())} of firms in {config.run.end_year} (median of the "
+            f"runs). Coverage follows the observed NL series ({pct(v0)} in {y0}, "
+            f"{pct(v1)} in {y1}; `model/data/connectivity.csv`), extended at its "
             f"{seen[-2][0]}-{y1} pace: the ambition is close to met, not met, and no "
             f"lever of these scenarios acts on it.")
 
@@ -401,30 +399,6 @@ def history_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
             f"{detail}{flag}")
 
 
-def _pct(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
-
-
-def _pp(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:+.1f} pp"
-
-
-def _meur(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"EUR {x / 1e6:,.0f} m"
-
-
-def _eur(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.0f}"
-
-
-def _markdown(frame: pd.DataFrame) -> str:
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(str(v) for v in row) + " |")
-    return "\n".join(lines)
-
-
 def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFrame,
            figures: list[Path], root: Path, manifest: dict,
            missing: list[str] | None = None) -> str:
@@ -439,9 +413,9 @@ def render(config: ExperimentConfig, summary: pd.DataFrame, outcomes: pd.DataFra
                      "p_hit_draw_p50", "p_hit_draw_p95"]].copy()
     has_split = split["sd_noise"].notna().any()
     for c in ("sd_parameters", "sd_noise"):
-        split[c] = split[c].map(lambda v: "-" if math.isnan(v) else f"{100 * v:.2f} pp")
+        split[c] = split[c].map(lambda v: pp(v, 2).lstrip("+"))
     for c in ("p_hit_draw_p05", "p_hit_draw_p50", "p_hit_draw_p95"):
-        split[c] = split[c].map(_pct)
+        split[c] = split[c].map(pct)
     cost = cost_table(summary)
     others = other_outcomes(outcomes, config)
     figs = "\n\n".join(f"![{p.stem}](figures/{p.name})" for p in figures)
@@ -489,7 +463,7 @@ Model commit: `{manifest.get('git_commit') or 'unknown'}`.
 
 ## Scenarios
 
-{_markdown(scenario_table(config))}
+{markdown_table(scenario_table(config))}
 
 ## Targets
 
@@ -497,7 +471,7 @@ Model commit: `{manifest.get('git_commit') or 'unknown'}`.
 
 ## Headline
 
-{_markdown(headline(summary))}
+{markdown_table(headline(summary))}
 
 P(hit) is the share of runs that reach the target, with a Wilson 95% interval; "vs baseline"
 is the paired difference in P(hit) (Newcombe's interval in `summary.csv`). "Extra spend" is
@@ -506,7 +480,7 @@ baseline's; "EUR/extra firm" divides it by the additional firms meeting the targ
 
 ## Parameter uncertainty and run-to-run noise
 
-{_markdown(split) if has_split else NO_SPLIT}
+{markdown_table(split) if has_split else NO_SPLIT}
 
 `sd_parameters` is the spread of the target-year value due to the parameters, `sd_noise`
 that of one run at fixed parameters. P(hit | draw) is the chance of a hit at one parameter
@@ -520,7 +494,7 @@ whose root-mean-square standardised error is at most {HISTORY_Z:g} in each serie
 coherent uncertainty model keeps this high in every scenario (the scenarios share their
 past).
 
-{_markdown(history) if len(history) else "-"}
+{markdown_table(history) if len(history) else "-"}
 
 ## What each scenario buys
 
@@ -532,13 +506,13 @@ Against `{config.baseline}`, paired run by run (means over runs):
 
 ## Cost and additionality
 
-{_markdown(cost)}
+{markdown_table(cost)}
 
 {COST_NOTE}
 
 ## Other outcomes in {run.end_year} (firms {run.population}, median and 90% range)
 
-{_markdown(others) if len(others) else "-"}
+{markdown_table(others) if len(others) else "-"}
 
 {connectivity_sentence(outcomes, config)}
 
@@ -552,7 +526,7 @@ Against `{config.baseline}`, paired run by run (means over runs):
 
 ## Glossary
 
-{_markdown(pd.DataFrame(GLOSSARY, columns=["term", "meaning"]))}
+{markdown_table(pd.DataFrame(GLOSSARY, columns=["term", "meaning"]))}
 
 ## Configuration
 

@@ -55,6 +55,7 @@ from .config import (
 )
 from .design import RunSpec
 from .store import ResultStore, atomic_write_text
+from .text import markdown_table
 
 METHODS = ("morris", "sobol")
 _SENS = ("methods", "samples", "morris_levels", "factors")
@@ -469,11 +470,9 @@ def render(config: SensitivityConfig, indices: pd.DataFrame, figures: list[Path]
             parts.append("An index whose 95% interval includes zero cannot be told from "
                          f"zero with N = {config.samples} (hollow in the figure); a "
                          "larger `samples` narrows the intervals.\n")
-        parts.append("| output | factor | " + " | ".join(cols) + " |")
-        parts.append("|---|---|" + "---|" * len(cols))
-        for _, r in sub.iterrows():
-            parts.append(f"| {r['output']} | `{r['factor']}` | "
-                         + " | ".join(f"{r[c]:.3g}" for c in cols) + " |")
+        parts.append(markdown_table(
+            [(r["output"], f"`{r['factor']}`", *(f"{r[c]:.3g}" for c in cols))
+             for _, r in sub.iterrows()], ["output", "factor", *cols]))
     parts.append("\n## Figures\n")
     parts += [f"![{p.stem}](figures/{p.name})\n" for p in figures]
     return "\n".join(parts)
