@@ -222,49 +222,10 @@ def _tidy_runs(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_toml(data: dict[str, Any]) -> str:
-    """A TOML rendering of a config mapping (tables, inline tables, arrays, scalars)."""
-    lines: list[str] = []
-    scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    for k, v in scalars.items():
-        lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
-    for k, v in data.items():
-        if isinstance(v, dict):
-            _toml_table(lines, [k], v)
-    return "\n".join(lines) + "\n"
+    """A TOML rendering of a config mapping (tomli-w)."""
+    import tomli_w
 
-
-def _toml_table(lines: list[str], path: list[str], table: dict[str, Any]) -> None:
-    # Top-level tables ([run], [scenarios]) get headers for their sub-tables
-    # ([scenarios.baseline]); deeper tables are written inline.
-    inline_subtables = len(path) >= 2
-    inner = {k: v for k, v in table.items() if inline_subtables or not isinstance(v, dict)}
-    sub = {k: v for k, v in table.items() if k not in inner}
-    if inner or not sub:
-        lines.append("")
-        lines.append("[" + ".".join(_toml_key(p) for p in path) + "]")
-        for k, v in inner.items():
-            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
-    for k, v in sub.items():
-        _toml_table(lines, [*path, k], v)
-
-
-def _toml_key(key: str) -> str:
-    return key if all(c.isalnum() or c in "_-" for c in key) and key else json.dumps(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}"
-                                 for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {value!r} as TOML")
+    return tomli_w.dumps(data)
 
 
 def versions() -> dict[str, str]:

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime as dt
 import io
-import math
-import re
 import shutil
 import sys
 from collections.abc import Mapping
@@ -74,68 +71,11 @@ def write_config(directory: Path, mapping: Mapping[str, Any] | None = None,
 
 
 # ----------------------------------------------------------------- TOML writer
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _key(k: Any) -> str:
-    k = str(k)
-    return k if _BARE.match(k) else _string(k)
-
-
-def _string(s: str) -> str:
-    out = ['"']
-    for ch in s:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def toml_value(v: Any) -> str:
-    """One value in TOML syntax (tables inline)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return _string(v)
-    if isinstance(v, dt.datetime | dt.date | dt.time):
-        return v.isoformat()
-    if isinstance(v, Mapping):
-        if not v:
-            return "{}"
-        return "{ " + ", ".join(f"{_key(k)} = {toml_value(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {v!r} as TOML")
-
-
 def to_toml(mapping: Mapping[str, Any]) -> str:
-    """A mapping as a TOML document: top-level tables and their sub-tables as
-    [sections], anything deeper inline. Round-trips through tomllib."""
-    lines = [f"{_key(k)} = {toml_value(v)}" for k, v in mapping.items()
-             if not isinstance(v, Mapping)]
-    for k, table in mapping.items():
-        if not isinstance(table, Mapping):
-            continue
-        lines += ["", f"[{_key(k)}]"]
-        lines += [f"{_key(s)} = {toml_value(v)}" for s, v in table.items()
-                  if not isinstance(v, Mapping)]
-        for s, sub in table.items():
-            if isinstance(sub, Mapping):
-                lines += ["", f"[{_key(k)}.{_key(s)}]"]
-                lines += [f"{_key(a)} = {toml_value(v)}" for a, v in sub.items()]
-    return "\n".join(lines) + "\n"
+    """A mapping as a TOML document (the same writer the experiments use)."""
+    from experiments.store import to_toml as write
+
+    return write(dict(mapping))
 
 
 # ----------------------------------------------------------------- running
