@@ -10,14 +10,13 @@ replication number only, never on the order or the process it runs in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from model import PARAMETERS
+from model import PARAMETERS, Policy, parse_policy
 
 from .config import ExperimentConfig, Uncertainty, read_posterior
 
@@ -34,7 +33,7 @@ class RunSpec:
     replication: int
     draw: int
     seed: int  # the experiment seed; the run's SeedSequence is (seed, spawn_key=(replication,))
-    policy: dict[str, Any]
+    policy: Policy  # parsed once, here; the model takes it as it is
     parameters: dict[str, float]
     firms: int
     end_year: int
@@ -101,12 +100,13 @@ def build_design(config: ExperimentConfig) -> list[RunSpec]:
     """All runs, ordered by replication then scenario (as listed in the file)."""
     draws = parameter_draws(config)
     run = config.run
+    policies = {name: parse_policy(raw) for name, raw in config.scenarios.items()}
     specs = []
     for r in range(run.replications):
         d = r // run.seeds_per_draw
         params = {**config.parameters,
                   **{k: float(v) for k, v in draws.loc[d].items()}}
-        for scenario, policy in config.scenarios.items():
+        for scenario, policy in policies.items():
             specs.append(RunSpec(
                 scenario=scenario, replication=r, draw=d, seed=run.seed, policy=policy,
                 parameters=params, firms=run.firms, end_year=run.end_year,

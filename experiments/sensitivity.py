@@ -370,9 +370,10 @@ def build_sensitivity_design(config: SensitivityConfig) -> tuple[list[RunSpec], 
                     pol = apply_lever(pol, name, value)
                 else:
                     params[name] = value
+            typed = parse_policy(pol)
             for r in range(run.replications):
                 specs.append(RunSpec(scenario=point, replication=r, draw=i, seed=run.seed,
-                                     policy=pol, parameters=params, firms=run.firms,
+                                     policy=typed, parameters=params, firms=run.firms,
                                      end_year=run.end_year, population=run.population))
     # Replication-major order: batches then hold one seed's many points.
     specs.sort(key=lambda s: (s.replication, s.scenario))

@@ -21,7 +21,7 @@ from scipy import stats
 
 from experiments.config import ConfigError, parse_config
 from experiments.design import RunSpec, build_design, parameter_draws, replication_seed
-from model import PARAMETERS
+from model import PARAMETERS, parse_policy
 
 
 def config_of(raw, base_dir: Path | None = None):
@@ -44,7 +44,7 @@ def test_design_has_every_scenario_of_every_replication_in_order():
     for s in specs:
         assert isinstance(s, RunSpec)
         assert (s.firms, s.end_year, s.population, s.seed) == (500, 2024, "10-249", 7)
-        assert s.policy == config.scenarios[s.scenario]
+        assert s.policy == parse_policy(config.scenarios[s.scenario])  # parsed once, typed
         assert s.draw == s.replication // 2
 
 

@@ -102,7 +102,7 @@ def test_valid_config_and_design():
     # levers land in the policy, parameters in the parameters
     spec = specs[0]
     pt = points.set_index("point").loc[spec.scenario]
-    assert spec.policy["subsidy"]["rate"] == pytest.approx(pt["subsidy.rate"])
+    assert spec.policy.subsidies[0].rate == pytest.approx(pt["subsidy.rate"])
     assert spec.parameters["basic_intercept"] == pytest.approx(pt["basic_intercept"])
     assert points["subsidy.rate"].between(0.0, 0.8).all()
     # every other calibrated parameter sits at its posterior median
