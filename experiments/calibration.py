@@ -25,13 +25,14 @@ import numpy as np
 import pandas as pd
 
 from model import PARAMETERS, SMEEconomy
-from model.errors import ModelInputError, check_number
+from model.economy import MAX_SEED
+from model.errors import ModelInputError, check_number, check_table, collect_keys
 from model.population import POPULATIONS
 
 from . import observations as ob
 from .abc import chunks, simulation_seed, smc_abc
 from .analysis import weighted_quantiles
-from .config import ConfigError, _keys, content_hash, read_toml
+from .config import ConfigError, content_hash, read_toml
 from .executors import make_executor
 from .observations import fitted
 from .store import atomic_write_parquet, atomic_write_text, git_commit, now, versions
@@ -72,9 +73,15 @@ class CalibrationConfig:
 
 
 _TOP = ("name", "run", "abc", "priors", "data", "tolerance", "parameters")
-_RUN = ("firms", "population", "seed", "fit_until")
-_ABC = ("population_size", "max_populations", "min_epsilon", "max_walltime_minutes",
-        "max_simulations", "sampler", "workers", "predictive_draws", "min_acceptance_rate")
+_RUN = {"firms": ("integer", 500, 5_000_000), "population": ("choice", tuple(POPULATIONS),
+                                                                 "population"),
+        "seed": ("integer", 0, MAX_SEED), "fit_until": ("integer", 2022, 2025)}
+_ABC = {"population_size": ("integer", 10, 100_000), "max_populations": ("integer", 1, 1000),
+        "min_epsilon": ("number", 0.0, None), "max_walltime_minutes": ("number", 0.1, 10_000),
+        "max_simulations": ("integer", 10, 10**9), "sampler": ("choice", SAMPLERS, "sampler"),
+        "workers": ("integer", 1, 4096), "predictive_draws": ("integer", 5, 10_000),
+        "min_acceptance_rate": ("number", 0.0, 1.0)}
+"""Fields of the [run] and [abc] tables (model.errors.check_field rules)."""
 _TOLERANCE = ob.SERIES
 
 
@@ -90,61 +97,27 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
                              base_dir: Path | None = None) -> CalibrationConfig:
     errors: list[str] = []
     base_dir = base_dir or Path.cwd()
-    _keys(raw, _TOP, "", errors)
+    collect_keys(raw, _TOP, "", errors)
     values: dict[str, Any] = {"source": source}
     name = raw.get("name", "calibration")
     if not isinstance(name, str) or not name:
         errors.append(f"name: expected a non-empty string, got {name!r}")
     values["name"] = name
 
-    run = raw.get("run", {})
-    if _keys(run, _RUN, "run", errors):
-        for key, low, high in (("firms", 500, 5_000_000), ("seed", 0, 2**63 - 1),
-                               ("fit_until", 2022, 2025)):
-            if key in run:
-                try:
-                    values[key] = check_number(run[key], f"run.{key}", low, high, integer=True)
-                except ModelInputError as err:
-                    errors.append(str(err))
-        if "population" in run:
-            pop = run["population"]
-            if not isinstance(pop, str) or pop not in POPULATIONS:
-                errors.append(f"run.population: unknown population {pop!r} "
-                              f"(allowed: {', '.join(POPULATIONS)})")
-            else:
-                values["population"] = pop
-
-    abc = raw.get("abc", {})
-    if _keys(abc, _ABC, "abc", errors):
-        limits = {"population_size": (10, 100_000, True), "max_populations": (1, 1000, True),
-                  "min_epsilon": (0.0, None, False), "max_walltime_minutes": (0.1, 10_000, False),
-                  "max_simulations": (10, 10**9, True), "workers": (1, 4096, True),
-                  "predictive_draws": (5, 10_000, True),
-                  "min_acceptance_rate": (0.0, 1.0, False)}
-        for key, (low, high, integer) in limits.items():
-            if key in abc:
-                try:
-                    values[key] = check_number(abc[key], f"abc.{key}", low, high, integer=integer)
-                except ModelInputError as err:
-                    errors.append(str(err))
-        if "sampler" in abc:
-            if not isinstance(abc["sampler"], str) or abc["sampler"] not in SAMPLERS:
-                errors.append(f"abc.sampler: unknown sampler {abc['sampler']!r} "
-                              f"(allowed: {', '.join(SAMPLERS)})")
-            else:
-                values["sampler"] = abc["sampler"]
+    values.update(check_table(raw.get("run", {}), _RUN, "run", errors))
+    values.update(check_table(raw.get("abc", {}), _ABC, "abc", errors))
 
     priors: dict[str, tuple[float, float]] = {}
     table = raw.get("priors")
     if table is None:
         errors.append("priors: at least one parameter with a prior is required, e.g. "
                       "basic_intercept = { low = -4.5, high = -2.0 }")
-    elif _keys(table, PARAMETERS, "priors", errors):
+    elif collect_keys(table, PARAMETERS, "priors", errors):
         for pname, spec in table.items():
             if pname not in PARAMETERS:
                 continue
             where = f"priors.{pname}"
-            if not _keys(spec, ("low", "high"), where, errors):
+            if not collect_keys(spec, ("low", "high"), where, errors):
                 continue
             p = PARAMETERS[pname]
             try:
@@ -164,7 +137,7 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
     data = raw.get("data", {})
     files = {"dii": "eurostat_isoc_e_dii.csv", "advanced": "eurostat_advanced_history.csv"}
     shipped = Path(__file__).resolve().parents[1] / "model" / "data"
-    if _keys(data, files, "data", errors):
+    if collect_keys(data, files, "data", errors):
         for key, default in files.items():
             given = data.get(key)
             if given is not None and not isinstance(given, str):
@@ -176,7 +149,7 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
             values[f"{key}_file"] = p
 
     tol = raw.get("tolerance", {})
-    if _keys(tol, _TOLERANCE, "tolerance", errors):
+    if collect_keys(tol, _TOLERANCE, "tolerance", errors):
         merged = dict(CalibrationConfig.__dataclass_fields__["tolerance"].default_factory())
         for key, value in tol.items():
             if key in _TOLERANCE:
@@ -187,7 +160,7 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
         values["tolerance"] = merged
 
     fixed = raw.get("parameters", {})
-    if _keys(fixed, PARAMETERS, "parameters", errors):
+    if collect_keys(fixed, PARAMETERS, "parameters", errors):
         out = {}
         for pname, value in fixed.items():
             if pname in PARAMETERS:

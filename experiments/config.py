@@ -38,7 +38,7 @@ import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
 from model.economy import MAX_SEED, START_YEAR
-from model.errors import check_keys, check_number
+from model.errors import check_number, check_table, collect_keys
 from model.parameters import CALIBRATED, HISTORY
 from model.population import POPULATIONS
 from model.technologies import ADVANCED
@@ -214,7 +214,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<config>",
     base_dir = base_dir or Path.cwd()
     if not isinstance(raw, Mapping):
         raise ConfigError(source, ["the file must hold a TOML table"])
-    _keys(raw, _TOP, "", errors)
+    collect_keys(raw, _TOP, "", errors)
 
     name = raw.get("name")
     if name is None:
@@ -255,41 +255,11 @@ def parse_config(raw: Mapping[str, Any], source: str = "<config>",
     )
 
 
-def _keys(table: Any, allowed, path: str, errors: list[str]) -> bool:
-    if not isinstance(table, Mapping):
-        errors.append(f"{path or 'file'}: expected a table, got {table!r}")
-        return False
-    for key in table:
-        try:
-            check_keys({key: None}, allowed, path)
-        except ModelInputError as err:
-            errors.append(str(err))
-    return True
-
-
 def _run_settings(table: Any, errors: list[str]) -> RunSettings:
-    if not _keys(table, _RUN, "run", errors):
+    if not isinstance(table, Mapping):
+        collect_keys(table, _RUN, "run", errors)
         return RunSettings()
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in _RUN:
-            continue
-        rule = _RUN[key]
-        try:
-            if rule[0] == "integer":
-                values[key] = check_number(value, f"run.{key}", rule[1], rule[2], integer=True)
-            elif rule[0] == "boolean":
-                if not isinstance(value, bool):
-                    raise ModelInputError(f"run.{key}", f"expected true or false, got {value!r}",
-                                          "true, false")
-                values[key] = value
-            elif value not in rule[1]:
-                raise ModelInputError(f"run.{key}", f"unknown value {value!r}",
-                                      ", ".join(rule[1]))
-            else:
-                values[key] = value
-        except ModelInputError as err:
-            errors.append(str(err))
+    values = check_table(table, _RUN, "run", errors)
     settings = RunSettings(**values)
     if settings.replications % settings.seeds_per_draw:
         errors.append(f"run.replications: {settings.replications} is not a multiple of "
@@ -302,7 +272,8 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
         errors.append("targets: at least one target is required, e.g. [targets.basic] "
                       'indicator = "dii_at_least_basic", threshold = 0.95')
         return {}
-    if not _keys(table, table.keys() if isinstance(table, Mapping) else (), "targets", errors):
+    if not collect_keys(table, table.keys() if isinstance(table, Mapping) else (), "targets",
+                        errors):
         return {}
     if not table:
         errors.append("targets: at least one target is required, e.g. [targets.basic]")
@@ -312,7 +283,7 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
         if not _valid_name(name):
             errors.append(f"{path}: invalid name {name!r} ({NAME_RULE})")
             continue
-        if not _keys(spec, _TARGET, path, errors):
+        if not collect_keys(spec, _TARGET, path, errors):
             continue
         local: list[str] = []
         indicator = spec.get("indicator")
@@ -355,7 +326,7 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
 def _uncertainties(table: Any, base_dir: Path, errors: list[str], check_files: bool = True):
     out: dict[str, Uncertainty] = {}
     posterior = None
-    if not _keys(table, (*PARAMETERS, "posterior"), "uncertainties", errors):
+    if not collect_keys(table, (*PARAMETERS, "posterior"), "uncertainties", errors):
         return out, posterior
     for name, spec in table.items():
         path = f"uncertainties.{name}"
@@ -400,7 +371,7 @@ def _uncertainties(table: Any, base_dir: Path, errors: list[str], check_files: b
             continue
         needed = DISTRIBUTIONS[dist]
         before = len(errors)
-        _keys(spec, ("distribution", *needed), path, errors)
+        collect_keys(spec, ("distribution", *needed), path, errors)
         p = PARAMETERS[name]
         args: dict[str, float] = {}
         for arg in needed:
@@ -503,7 +474,7 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
 
 def _fixed_parameters(table: Any, errors: list[str]) -> dict[str, float]:
     out: dict[str, float] = {}
-    if not _keys(table, PARAMETERS, "parameters", errors):
+    if not collect_keys(table, PARAMETERS, "parameters", errors):
         return out
     for name, value in table.items():
         if name not in PARAMETERS:

@@ -40,14 +40,13 @@ import numpy as np
 import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
-from model.errors import check_number
+from model.errors import check_number, check_table, collect_keys
 from model.parameters import HISTORY
 
 from .analysis import weighted_quantiles
 from .config import (
     ConfigError,
     ExperimentConfig,
-    _keys,
     content_hash,
     parse_config,
     read_posterior,
@@ -59,6 +58,7 @@ from .text import markdown_table
 
 METHODS = ("morris", "sobol")
 _SENS = ("methods", "samples", "morris_levels", "factors")
+_SENS_COUNTS = {"samples": ("integer", 2, 100_000), "morris_levels": ("integer", 2, 20)}
 _INTEGER_FIELDS = ("min_measures", "start_year", "end_year", "from_year")
 
 
@@ -152,7 +152,7 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
     factors: dict[str, tuple[float, float]] = {}
     if sens is None:
         errors.append("sensitivity: the table is required (methods, samples, factors)")
-    elif _keys(sens, _SENS, "sensitivity", errors):
+    elif collect_keys(sens, _SENS, "sensitivity", errors):
         m = sens.get("methods", list(methods))
         if isinstance(m, str):
             m = [m]
@@ -162,17 +162,10 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
             errors.append(f"sensitivity.methods: {m!r} (allowed: {', '.join(METHODS)})")
         else:
             methods = tuple(dict.fromkeys(m))
-        for key, low, high in (("samples", 2, 100_000), ("morris_levels", 2, 20)):
-            if key in sens:
-                try:
-                    value = check_number(sens[key], f"sensitivity.{key}", low, high,
-                                         integer=True)
-                    if key == "samples":
-                        samples = value
-                    else:
-                        levels = value
-                except ModelInputError as err:
-                    errors.append(str(err))
+        counts = check_table({k: v for k, v in sens.items() if k in _SENS_COUNTS},
+                             _SENS_COUNTS, "sensitivity", errors)
+        samples = counts.get("samples", samples)
+        levels = counts.get("morris_levels", levels)
         table = sens.get("factors")
         if not isinstance(table, Mapping) or not table:
             errors.append("sensitivity.factors: at least one factor is required, e.g. "
@@ -182,7 +175,7 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
             base_policy = next(iter(scenarios.values())) if len(scenarios) == 1 else {}
             for name, spec in table.items():
                 where = f"sensitivity.factors.{name}"
-                if not _keys(spec, ("low", "high", "range"), where, errors):
+                if not collect_keys(spec, ("low", "high", "range"), where, errors):
                     continue
                 if "range" in spec:
                     if spec["range"] != "posterior" or "low" in spec or "high" in spec:

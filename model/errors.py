@@ -86,6 +86,73 @@ def check_choices(values: Any, allowed: Iterable[str], path: str) -> tuple[str, 
     return values
 
 
+def collect_keys(table: Any, allowed: Iterable[str], path: str, errors: list[str]) -> bool:
+    """``check_keys`` that appends every unknown key to ``errors`` instead of raising;
+    False (with an error) when ``table`` is not a table at all."""
+    if not isinstance(table, Mapping):
+        errors.append(f"{path or 'file'}: expected a table, got {table!r}")
+        return False
+    allowed = list(allowed)
+    for key in table:
+        try:
+            check_keys({key: None}, allowed, path)
+        except ModelInputError as err:
+            errors.append(str(err))
+    return True
+
+
+Field = tuple
+"""A field's rule: ("number", low, high), ("integer", low, high), ("choice", allowed[,
+noun]), ("names", allowed), ("text",) or ("boolean",); None for no bound."""
+
+
+def check_field(value: Any, rule: Field, path: str) -> Any:
+    """``value`` checked against ``rule`` (raises ModelInputError naming ``path``)."""
+    kind = rule[0]
+    if kind in ("number", "integer"):
+        return check_number(value, path, rule[1], rule[2], integer=kind == "integer")
+    if kind == "choice":
+        noun = rule[2] if len(rule) > 2 else "value"
+        if not isinstance(value, str) or value not in rule[1]:
+            raise ModelInputError(path, f"unknown {noun} {value!r}", ", ".join(rule[1]))
+        return value
+    if kind == "names":
+        return check_choices(value, rule[1], path)
+    if kind == "text":
+        if not isinstance(value, str) or not value:
+            raise ModelInputError(path, f"expected a non-empty string, got {value!r}")
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ModelInputError(path, f"expected true or false, got {value!r}", "true, false")
+        return value
+    raise ValueError(f"unknown field rule {rule!r}")
+
+
+def check_table(table: Any, spec: Mapping[str, Field | None], path: str,
+                errors: list[str] | None = None) -> dict[str, Any]:
+    """The fields of ``table`` checked against ``spec`` (name -> rule; None: checked by
+    the caller). Without ``errors`` the first problem raises ModelInputError; with it,
+    every problem is appended (unknown keys with a did-you-mean) and the valid fields
+    are returned, so a file's problems are all reported at once."""
+    if errors is None:
+        check_keys(table, spec, path)
+    elif not collect_keys(table, spec, path, errors):
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        rule = spec.get(key)
+        if rule is None:
+            continue
+        try:
+            out[key] = check_field(value, rule, f"{path}.{key}" if path else str(key))
+        except ModelInputError as err:
+            if errors is None:
+                raise
+            errors.append(str(err))
+    return out
+
+
 def check_year_span(start: int, end: int, path: str) -> None:
     if end < start:
         raise ModelInputError(

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .datasets import SIZE_CLASSES
-from .errors import ModelInputError, check_choices, check_keys, check_number, check_year_span
+from .errors import check_keys, check_table, check_year_span
 from .population import REGION_NAMES, SECTOR_NAMES
 from .technologies import DECISIONS
 
@@ -130,32 +130,32 @@ _FIELDS: dict[str, dict[str, tuple]] = {
         "yearly_budget_eur": ("number", 0.0, None),
         "technologies": ("names", DECISIONS),
         "size_classes": ("names", SIZE_CLASSES),
-        "start_year": ("year",),
-        "end_year": ("year",),
+        "start_year": ("integer", *YEAR_RANGE),
+        "end_year": ("integer", *YEAR_RANGE),
         "application_friction": ("number", 0.0, 1.0),
         "name": ("text",),
     },
     "edih": {
         "capacity_per_year": ("number", 0.0, None),
-        "start_year": ("year",),
-        "end_year": ("year",),
+        "start_year": ("integer", *YEAR_RANGE),
+        "end_year": ("integer", *YEAR_RANGE),
         "services": ("names", EDIH_SERVICES),
         "sectors": ("names", SECTOR_NAMES),
         "size_classes": ("names", SIZE_CLASSES),
         "cost_per_firm_eur": ("number", 0.0, None),
-        "from_year": ("year",),
+        "from_year": ("integer", *YEAR_RANGE),
     },
     "cyber_campaign": {
         "reach_per_year": ("number", 0.0, 1.0),
-        "start_year": ("year",),
-        "end_year": ("year",),
+        "start_year": ("integer", *YEAR_RANGE),
+        "end_year": ("integer", *YEAR_RANGE),
         "size_classes": ("names", SIZE_CLASSES),
         "cost_per_year_eur": ("number", 0.0, None),
     },
     "security_obligation": {
         "min_measures": ("integer", 0, 11),
-        "start_year": ("year",),
-        "end_year": ("year",),
+        "start_year": ("integer", *YEAR_RANGE),
+        "end_year": ("integer", *YEAR_RANGE),
         "size_classes": ("names", SIZE_CLASSES),
         "sectors": ("names", SECTOR_NAMES),
     },
@@ -194,25 +194,7 @@ def parse_policy(policy: Mapping[str, Any] | Policy | None) -> Policy:
 
 
 def _parse_lever(kind: str, table: Any, path: str):
-    spec = _FIELDS[kind]
-    check_keys(table, spec, path)
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        rule = spec[key]
-        where = f"{path}.{key}"
-        if rule[0] == "number":
-            values[key] = check_number(value, where, rule[1], rule[2])
-        elif rule[0] == "integer":
-            values[key] = check_number(value, where, rule[1], rule[2], integer=True)
-        elif rule[0] == "year":
-            values[key] = check_number(value, where, *YEAR_RANGE, integer=True)
-        elif rule[0] == "names":
-            values[key] = check_choices(value, rule[1], where)
-        elif rule[0] == "text":
-            if not isinstance(value, str) or not value:
-                raise ModelInputError(where, f"expected a non-empty string, got {value!r}")
-            values[key] = value
-    lever = _LEVERS[kind](**values)
+    lever = _LEVERS[kind](**check_table(table, _FIELDS[kind], path))
     check_year_span(lever.start_year, lever.end_year, path)
     return lever
 
