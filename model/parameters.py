@@ -93,8 +93,8 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "calibrated", calibrated=True),
     ParameterSpec("edih_weight", 0.4, 0.0, 2.0, "log-odds", "policy",
                   "Effect of having been served by an EDIH on every decision",
-                  "stated assumption: no published estimate of EDIH effects (wide range)",
-                  role="lever"),
+                  "docs/EVIDENCE.md: triangular(0, 0.3, 1.0) in policy_comparison; weak "
+                  "evidence (no causal EDIH estimate)", role="lever"),
     ParameterSpec("complexity_weight", 1.0, 0.0, 3.0, "log-odds per unit", "policy",
                   "Weight of an advanced technology's complexity; acts through the share "
                   "that EDIH test-before-invest removes (without support the complexity is "
@@ -107,10 +107,12 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "calibrated to the DII bands", calibrated=True),
     ParameterSpec("test_before_invest_effect", 0.5, 0.0, 1.0, "share", "policy",
                   "Share of complexity removed by an EDIH test-before-invest service",
-                  "stated assumption", role="lever"),
-    ParameterSpec("training_capability_gain", 0.2, 0.0, 1.0, "capability units", "policy",
-                  "Capability added by EDIH training (capability has median 1)", ASSUMPTION,
+                  "docs/EVIDENCE.md: triangular(0, 0.3, 0.7); no quantitative evidence",
                   role="lever"),
+    ParameterSpec("training_capability_gain", 0.2, 0.0, 1.0, "capability units", "policy",
+                  "Capability added by EDIH training (capability has median 1)",
+                  "docs/EVIDENCE.md: triangular(0.05, 0.2, 0.5); cyber-training "
+                  "meta-analysis (Pruemmer et al. 2025)", role="lever"),
     ParameterSpec("ai_cloud_complementarity", 0.8, 0.0, 3.0, "log-odds", "adoption",
                   "Extra log-odds of AI for firms that use cloud",
                   "stated assumption: most AI users also use cloud (Eurostat)"),
@@ -204,15 +206,16 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Rise in reporting log-odds per unit protection (measures / 11)", ASSUMPTION),
     ParameterSpec("campaign_measure_effect", 0.5, 0.0, 2.0, "log-odds", "policy",
                   "Extra log-odds of adding a measure for firms reached by a campaign, "
-                  "while it runs", ASSUMPTION,
-                  role="lever"),
+                  "while it runs", "docs/EVIDENCE.md: triangular(0, 0.2, 0.65); the "
+                  "evaluated Dutch campaign changed no behaviour", role="lever"),
     ParameterSpec("campaign_reporting_effect", 0.7, 0.0, 3.0, "log-odds", "policy",
-                  "Extra log-odds of reporting for firms reached by a campaign", ASSUMPTION,
+                  "Extra log-odds of reporting for firms reached by a campaign",
+                  "docs/EVIDENCE.md: triangular(0, 0.3, 1.0); no evaluation found",
                   role="lever"),
     ParameterSpec("obligation_effect", 2.0, 0.0, 5.0, "log-odds", "policy",
                   "Extra log-odds of adding a measure for firms under a security obligation "
-                  "that are below its minimum", ASSUMPTION,
-                  role="lever"),
+                  "that are below its minimum", "docs/EVIDENCE.md: triangular(0.5, 2.0, "
+                  "3.0); NIS1 compliance rates (ENISA 2021)", role="lever"),
     # --- costs (for the logit and for subsidy accounting) ---------------------------
     ParameterSpec("cost_basic_eur", 3_000.0, 0.0, 50_000.0, "EUR", "costs",
                   "Cost of one basic item for a firm of 10-49 persons", ASSUMPTION),
