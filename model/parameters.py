@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import check_keys, check_number
+from .errors import check_table
 
 
 @dataclass(frozen=True)
@@ -303,6 +303,11 @@ them only from a calibration's posterior (or leaves them at their defaults)."""
 LEVER_RESPONSE: tuple[str, ...] = tuple(s.name for s in _SPECS if s.role == "lever")
 
 
+_RULES = {name: ("integer" if spec.integer else "number", spec.low, spec.high)
+          for name, spec in PARAMETERS.items()}
+"""Each parameter's validation rule (model.errors.check_field), from the table above."""
+
+
 class Parameters(Mapping[str, float]):
     """An immutable, validated set of parameter values (defaults plus overrides)."""
 
@@ -341,14 +346,8 @@ def resolve_parameters(overrides: Mapping[str, Any] | None = None) -> Parameters
     allowed names for an unknown one.
     """
     overrides = {} if overrides is None else overrides
-    check_keys(overrides, PARAMETERS, "parameters")
-    overrides = dict(overrides)
     values = {name: spec.default for name, spec in PARAMETERS.items()}
-    for name, value in overrides.items():
-        spec = PARAMETERS[name]
-        values[name] = check_number(
-            value, f"parameters.{name}", spec.low, spec.high, integer=spec.integer
-        )
+    values.update(check_table(overrides, _RULES, "parameters"))
     return Parameters(values)
 
 
