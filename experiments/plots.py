@@ -430,7 +430,13 @@ def sensitivity_bars(indices: pd.DataFrame, out: Path, morris_levels: int = 4
         for ax in list(axes.flat)[len(outputs):]:
             ax.set_visible(False)
         handles, labels = [], []
-        for ax in axes.flat:
+        if method == "sobol":  # filled swatches: a bar's own fill may be hollow
+            from matplotlib.patches import Patch
+
+            handles = [Patch(color=PALETTE[0]), Patch(color=PALETTE[1]),
+                       Patch(facecolor="none", edgecolor="0.3")]
+            labels = ["total (ST)", "first order (S1)", "hollow: interval includes 0"]
+        for ax in axes.flat if method != "sobol" else ():
             for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
                 if lab not in labels:
                     handles.append(h)
