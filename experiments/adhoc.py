@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model import ModelInputError, parse_policy
@@ -14,18 +15,17 @@ from model.parameters import PARAMETERS
 
 from .analysis import weighted_quantiles
 from .config import ConfigError, read_posterior, read_toml
+from .plots import LABELS
 
 PLOTTED = ("dii_at_least_basic", "dii_v4_at_least_basic", "advanced_any", "cloud",
            "data_analytics", "ai")
 TARGETS = {"dii_at_least_basic": 0.95, "dii_v4_at_least_basic": 0.95, "advanced_any": 0.75,
            "cloud": 0.75, "data_analytics": 0.75, "ai": 0.75}
 """The 2030 thresholds drawn in the plot (the strategy's 95% basic and 75% advanced)."""
-TITLES = {"dii_at_least_basic": "At least basic digital intensity (DII v3)",
+TITLES = {**LABELS,
           "dii_v4_at_least_basic": "At least basic (DII v4 items, before survey offset)",
-          "advanced_any": "Uses cloud, data analytics or AI",
-          "cloud": "Uses sophisticated/intermediate cloud",
-          "data_analytics": "Performs data analytics",
           "ai": "Uses AI (before the 2025 survey break)"}
+"""Panel titles: a single run shows model values, not survey readings."""
 
 
 def read_policy(path: str | Path) -> dict[str, Any]:
@@ -77,10 +77,8 @@ def posterior_point(path: str | Path, draw: int | None) -> tuple[dict[str, float
                                          f"{len(frame) - 1})"])
         return ({c: float(frame[c].iloc[draw]) for c in names},
                 f"posterior draw {draw} of {len(frame)} from {path}")
-    w = frame["weight"].to_numpy(float) if "weight" in frame else None
-    import numpy as np
-
-    weights = w if w is not None else np.ones(len(frame))
+    weights = (frame["weight"].to_numpy(float) if "weight" in frame
+               else np.ones(len(frame)))
     return ({c: weighted_quantiles(frame[c].to_numpy(float), weights, [0.5])[0] for c in names},
             f"posterior medians (each parameter's own; not a joint draw) from {path}")
 

@@ -219,6 +219,13 @@ def output_problem(path: Path, what: str) -> str | None:
     return None
 
 
+def file_problem(path: Path, what: str) -> str | None:
+    """Why ``path`` cannot serve as an output file (None if it can)."""
+    if path.is_dir():
+        return f"{what}: {path} is a directory; give a file name"
+    return output_problem(path.parent, what)
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -275,23 +282,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
                   f"{args.population} (allowed: {', '.join(segment_names(present))})",
                   file=sys.stderr)
             return 2
-        if args.csv:
-            target = Path(args.csv)
-            problem = (f"--csv: {target} is a directory; give a file name"
-                       if target.is_dir() else output_problem(target.parent, "--csv"))
+        for flag, name in (("--csv", args.csv), ("--plot", args.plot)):
+            problem = file_problem(Path(name), flag) if name else None
             if problem:
                 print(f"sme-abm: {problem}", file=sys.stderr)
                 return 2
         from .adhoc import parse_sets, plot_run, posterior_point, read_policy
         from .config import ConfigError
 
-        if args.plot:
-            target = Path(args.plot)
-            problem = (f"--plot: {target} is a directory; give a file name"
-                       if target.is_dir() else output_problem(target.parent, "--plot"))
-            if problem:
-                print(f"sme-abm: {problem}", file=sys.stderr)
-                return 2
         try:
             if args.draw is not None and not args.posterior:
                 raise ConfigError("--draw", ["--draw needs --posterior FILE"])
@@ -514,7 +512,8 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import StoreError, export
+    from .export import export
+    from .store import StoreError
 
     out = Path(args.out) if args.out else Path(args.dir) / "export"
     problem = output_problem(out, "--out")
@@ -569,9 +568,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _report(directory: str, partial: bool = False) -> int:
-    from dataclasses import replace
-
-    from .config import ConfigError, load_config
+    from .config import ConfigError
     from .report import build, headline
     from .store import ResultStore, StoreError
 
@@ -582,13 +579,7 @@ def _report(directory: str, partial: bool = False) -> int:
         print(f"sme-abm: {problem}", file=sys.stderr)
         return 2
     try:
-        base = store.manifest().get("config_dir") if store.manifest_path.exists() else None
-        # The design is all a report needs: files the config names are not read again.
-        config = load_config(Path(directory) / "config.toml", base_dir=base, check_files=False)
-        # The replications actually run (a --replications override is in the manifest).
-        stored = store.stored_replications(config)
-        if stored is not None:
-            config = replace(config, run=replace(config.run, replications=stored))
+        config = store.stored_config()
         summary = build(store, config)
     except (ConfigError, StoreError) as err:
         print(f"sme-abm: {err}", file=sys.stderr)

@@ -11,7 +11,7 @@ interval for two independent proportions (method 10) and Welch's interval.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,8 @@ import pandas as pd
 from scipy import stats
 
 from .analysis import paired_difference_interval, wilson_interval
-from .config import ExperimentConfig, load_config
-from .store import ResultStore, StoreError
+from .config import ExperimentConfig
+from .store import ResultStore
 from .text import markdown_table, pct, pp
 
 COLUMNS = ("scenario", "target", "paired", "n_a", "n_b", "p_hit_a", "p_hit_b", "p_hit_diff",
@@ -44,14 +44,7 @@ class Experiment:
 def load_experiment(directory: str | Path) -> Experiment:
     """Read a results directory (raises StoreError with the reason if it is not one)."""
     store = ResultStore(directory)
-    if not store.manifest_path.exists():
-        raise StoreError(f"{directory} is not a results directory (no manifest.json)")
-    base = store.manifest().get("config_dir")
-    config = load_config(Path(directory) / "config.toml", base_dir=base, check_files=False)
-    stored = store.stored_replications(config)
-    if stored is not None:
-        config = replace(config, run=replace(config.run, replications=stored))
-    return Experiment(Path(directory), config, store.outcomes())
+    return Experiment(Path(directory), store.stored_config(), store.outcomes())
 
 
 def same_target(a: ExperimentConfig, b: ExperimentConfig, name: str) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .store import ResultStore, StoreError
+from .store import ResultStore
 
 EXCEL_MAX_ROWS = 1_048_575
 """Rows a worksheet holds below its header."""
@@ -101,5 +101,3 @@ def export(directory: str | Path, out: str | Path, fmt: str = "csv") -> list[Pat
         written.append(csv)
     return written
 
-
-__all__ = ["StoreError", "export", "readme", "tables"]

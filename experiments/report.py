@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from model.parameters import LEVER_RESPONSE, PARAMETERS
+
 from . import plots
 from .analysis import summarise
 from .config import ExperimentConfig
@@ -148,35 +150,19 @@ def cost_table(summary: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-LEVER_EVIDENCE = {
-    "edih_weight": "EDIH effect on every decision: weak (no causal EDIH estimate; the Dutch "
-                   "voucher lottery found a once-only effect)",
-    "test_before_invest_effect": "test-before-invest: none found (wide range)",
-    "complexity_weight": "complexity that test-before-invest acts on: none found (wide range)",
-    "training_capability_gain": "EDIH training: weak-moderate (cyber-training meta-analysis)",
-    "campaign_measure_effect": "campaign effect on measures: weak (the evaluated Dutch "
-                               "campaign changed no behaviour)",
-    "campaign_reporting_effect": "campaign effect on reporting: none found",
-    "obligation_effect": "security duty: weak (NIS1 compliance rates, no SME estimate)",
-}
-"""Evidence strength behind each lever parameter, as docs/EVIDENCE.md grades it."""
-
-
 def evidence_sentence(config: ExperimentConfig) -> str:
-    """Where the lever effects come from, and how strong that evidence is."""
-    drawn = [LEVER_EVIDENCE[n] for n in config.uncertainties if n in LEVER_EVIDENCE]
-    fixed = [n for n in LEVER_EVIDENCE if n not in config.uncertainties]
-    text = ""
-    if drawn:
-        text = ("Lever effects are drawn from the distributions of docs/EVIDENCE.md; the "
-                "evidence behind them: " + "; ".join(drawn) + ".")
-    elif fixed:
-        text = "Lever effects are at their defaults (stated assumptions, docs/EVIDENCE.md)."
+    """Where the lever effects come from, and how strong that evidence is (the sources
+    of the parameter table, which cite docs/EVIDENCE.md)."""
+    drawn = [f"`{n}`: {PARAMETERS[n].source}" for n in config.uncertainties
+             if n in LEVER_RESPONSE]
+    text = ("Lever effects are drawn from the distributions of docs/EVIDENCE.md; the "
+            "evidence behind them: " + "; ".join(drawn) + "." if drawn else
+            "Lever effects are at their defaults (docs/EVIDENCE.md).")
     if any(policy.get("subsidy") for policy in config.scenarios.values()):
         text += (" Subsidy take-up: with the default application friction (0.95) an open "
                  "voucher reaches about 2% of firms in its year, as Italy's 2018 "
                  "digitalisation voucher did (tests/test_policy.py).")
-    return text.strip()
+    return text
 
 
 def lever_sentences(summary: pd.DataFrame, config: ExperimentConfig) -> str:

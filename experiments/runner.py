@@ -112,8 +112,9 @@ def run_batch(task: BatchTask) -> dict[str, Any]:
     rows, series, failures = [], [], []
     records: dict[int, dict[str, additionality.FirmRecord]] = {}
     caught: list[warnings.WarningMessage] = []
+    stored_keys = {s.key for s in task.runs}
     for spec in (*task.runs, *task.reference):
-        stored = spec in task.runs
+        stored = spec.key in stored_keys
         try:
             with warnings.catch_warnings(record=True) as seen:
                 # numpy's floating-point warnings become one line each at the end of the

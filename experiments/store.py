@@ -120,6 +120,23 @@ class ResultStore:
             return None
         return stored if _same_but_replications(old, config) else None
 
+    def stored_config(self) -> ExperimentConfig:
+        """The experiment as it was run here: its config.toml (files it names are not
+        read again), with the replications actually run (a --replications override is
+        in the manifest). Raises StoreError if this is not a results directory."""
+        from dataclasses import replace
+
+        from .config import load_config
+
+        if not self.manifest_path.exists():
+            raise StoreError(f"{self.root} is not a results directory (no manifest.json)")
+        config = load_config(self.root / "config.toml",
+                             base_dir=self.manifest().get("config_dir"), check_files=False)
+        stored = self.stored_replications(config)
+        if stored is not None:
+            config = replace(config, run=replace(config.run, replications=stored))
+        return config
+
     def clear(self) -> None:
         for sub in (self.parts, self.timeseries, self.failures, self.figures):
             shutil.rmtree(sub, ignore_errors=True)

@@ -92,7 +92,7 @@ def reported_past_year(f: Population, quarter_index: int) -> np.ndarray:
     return ((quarter_index - f.last_incident) < 4) & f.last_reported
 
 
-def lapses(f: Population, p: Parameters, quarter_index: int, floor: np.ndarray,
+def lapses(f: Population, p: Parameters, quarter_index: int, floor: np.ndarray | int,
            u: np.ndarray) -> None:
     """Attention to cyber risk fades unless security is part of how the firm works (5+
     measures) or an incident is recent; measures lapse (expired policies, backups no

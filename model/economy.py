@@ -4,11 +4,12 @@ One step is one quarter. The order within a step (DESIGN 3.2):
 
 1. environment: gigabit coverage moves on;
 2. EDIH outreach: each hub serves its quarter's places in priority order;
-3. awareness: media, tied firms, campaigns;
+3. awareness: media, tied firms, reported incidents, campaigns;
 4. adoption: the next basic item, then cloud, data analytics, AI, one security
    measure; subsidies are granted while the year's budget lasts;
 5. cyber: incidents, the response to them, reporting;
-6. discontinuance: users of cloud, data analytics or AI may stop;
+6. discontinuance: users of cloud, data analytics or AI may stop; cyber attention
+   fades and security measures lapse;
 7. observation: indicators per segment, Mesa's DataCollector.
 
 Every submodel works on all firms at once (numpy over the firm arrays). All

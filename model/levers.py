@@ -141,13 +141,14 @@ class Levers:
             push = push + p["obligation_effect"] * below
         return push
 
-    def measure_floor(self, year: int) -> np.ndarray:
-        """Fewest measures each firm may lapse to: an obligation's minimum while it
-        applies, else none."""
-        floor = np.zeros(self.firms.n, dtype=np.int8)
+    def measure_floor(self, year: int) -> np.ndarray | int:
+        """Fewest measures each firm may lapse to: an obligation's minimum for the firms
+        it covers while it applies, else 0 (no per-firm array in the common case)."""
         o = self.policy.security_obligation
-        if active(o, year):
-            floor[self.obligation_covered] = o.min_measures
+        if not active(o, year):
+            return 0
+        floor = np.zeros(self.firms.n, dtype=np.int8)
+        floor[self.obligation_covered] = o.min_measures
         return floor
 
     # ------------------------------------------------------------------ subsidies
