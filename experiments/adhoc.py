@@ -94,13 +94,13 @@ def plot_run(frame: pd.DataFrame, segment: str, path: str | Path, title: str) ->
     fig, axes = plt.subplots(2, 3, figsize=(10, 5.6), sharex=True, sharey=True)
     for ax, name in zip(axes.flat, PLOTTED, strict=True):
         s = sel[sel["indicator"] == name].sort_values("year")
-        ax.plot(s["year"], 100 * s["value"], marker="o", ms=3, color="#0072B2",
+        ax.plot(s["year"], 100 * s["value"], marker="o", ms=3, color=plots.PALETTE[0],
                 label="this run (model value)")
         obs = plots.observed_points(name, segment)
         if len(obs):
             ax.scatter(obs["year"], 100 * obs["value"], marker="x", color="black", zorder=3,
                        label="observed (Eurostat)")
-        ax.axhline(100 * TARGETS[name], ls="--", color="#D55E00", lw=1, label="2030 target")
+        ax.axhline(100 * TARGETS[name], ls="--", color=plots.PALETTE[1], lw=1, label="2030 target")
         ax.set_title(TITLES[name], fontsize=8)
         ax.set_ylim(0, 100)
     for ax in axes[:, 0]:
@@ -109,4 +109,4 @@ def plot_run(frame: pd.DataFrame, segment: str, path: str | Path, title: str) ->
         ax.set_xlabel("year")
     axes.flat[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(title, fontsize=9)
-    return plots._save(fig, Path(path))
+    return plots.save_figure(fig, Path(path))

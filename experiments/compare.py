@@ -182,10 +182,7 @@ def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
 
 def figure(table: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path | None:
     """Change in P(hit) per scenario, one panel per target, on a shared axis."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plots import PALETTE, plt, save_figure
 
     if table.empty:
         return None
@@ -205,7 +202,7 @@ def figure(table: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path 
         for mask, marker, label in ((paired, "o", "paired"), (~paired, "s", "unpaired")):
             if mask.any():
                 ax.errorbar(d[mask], y[mask], xerr=[e[mask] for e in err], fmt=marker,
-                            color="#0072B2" if marker == "o" else "#D55E00", capsize=3,
+                            color=PALETTE[0] if marker == "o" else PALETTE[1], capsize=3,
                             label=label)
         ax.axvline(0, color="0.5", lw=0.8)
         ax.set_title(f"Target: {target}")
@@ -214,8 +211,4 @@ def figure(table: pd.DataFrame, path: Path, label_a: str, label_b: str) -> Path 
     axes[0][0].invert_yaxis()
     axes[0][-1].legend(loc="lower right", fontsize=8)
     fig.suptitle(f"{label_b} against {label_a} (95% intervals)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
-    fig.savefig(path.with_suffix(".svg"), bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -87,7 +87,7 @@ def _err(centre: pd.Series, low: pd.Series, high: pd.Series, scale: float = 100.
     return [np.clip((centre - low) * scale, 0, None), np.clip((high - centre) * scale, 0, None)]
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
     """PNG for reports, SVG beside it for print."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
@@ -171,7 +171,7 @@ def trajectories(table: pd.DataFrame, config: ExperimentConfig, target: Target,
                    frameon=False, bbox_to_anchor=(0.5, -0.04))
         fig.suptitle(f"{LABELS.get(indicator, indicator)}, firms {target.segment}")
         fig.tight_layout()
-        paths.append(_save(fig, out / f"trajectories_{target.name}_{indicator}.png"))
+        paths.append(save_figure(fig, out / f"trajectories_{target.name}_{indicator}.png"))
     return paths
 
 
@@ -194,7 +194,7 @@ def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
                     va="center", fontsize=8, color="0.3")
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    return _save(fig, out / "p_hit.png")
+    return save_figure(fig, out / "p_hit.png")
 
 
 def paired_differences(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
@@ -217,7 +217,7 @@ def paired_differences(summary: pd.DataFrame, config: ExperimentConfig, out: Pat
         ax.set_title("\n".join(_wrap(target_title(config.targets[t]), 40)), fontsize=8)
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    return _save(fig, out / "paired_differences.png")
+    return save_figure(fig, out / "paired_differences.png")
 
 
 def cost_vs_p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
@@ -245,7 +245,7 @@ def cost_vs_p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) ->
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), frameon=False,
                bbox_to_anchor=(0.5, -0.06))
     fig.tight_layout()
-    return _save(fig, out / "cost_vs_p_hit.png")
+    return save_figure(fig, out / "cost_vs_p_hit.png")
 
 
 def by_size_class(outcomes: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path | None:
@@ -279,7 +279,7 @@ def by_size_class(outcomes: pd.DataFrame, config: ExperimentConfig, out: Path) -
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False,
                bbox_to_anchor=(0.5, -0.1))
     fig.tight_layout()
-    return _save(fig, out / "by_size_class.png")
+    return save_figure(fig, out / "by_size_class.png")
 
 
 FIT_PANELS = (
@@ -346,7 +346,7 @@ def calibration_fit(predictive: pd.DataFrame, forecast: pd.DataFrame, out: Path)
     fig.suptitle("Posterior-predictive 50% and 90% bands (lines: median) against "
                  "observations (filled: fitted; open: held out; x: 2021 initial state)")
     fig.tight_layout()
-    return _save(fig, out / "calibration_fit.png")
+    return save_figure(fig, out / "calibration_fit.png")
 
 
 def posterior_marginals(posterior: pd.DataFrame, priors: dict[str, tuple[float, float]],
@@ -378,7 +378,7 @@ def posterior_marginals(posterior: pd.DataFrame, priors: dict[str, tuple[float, 
     fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False,
                bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout()
-    return _save(fig, out / "posterior_marginals.png")
+    return save_figure(fig, out / "posterior_marginals.png")
 
 
 def sensitivity_bars(indices: pd.DataFrame, out: Path, morris_levels: int = 4
@@ -445,7 +445,7 @@ def sensitivity_bars(indices: pd.DataFrame, out: Path, morris_levels: int = 4
                    bbox_to_anchor=(0.5, -0.03))
         fig.suptitle(f"{method.capitalize()} sensitivity")
         fig.tight_layout()
-        paths.append(_save(fig, out / f"sensitivity_{method}.png"))
+        paths.append(save_figure(fig, out / f"sensitivity_{method}.png"))
     return paths
 
 
@@ -477,4 +477,4 @@ def peeling_trajectory(trajectory: pd.DataFrame, chosen: int, title: str, out: P
     ax.legend(frameon=False, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, out)
+    return save_figure(fig, out)
