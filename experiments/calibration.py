@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from model import PARAMETERS, SMEEconomy
-from model.economy import MAX_SEED
 from model.errors import ModelInputError, check_number, check_table, collect_keys
 from model.population import POPULATIONS
+from model.streams import MAX_SEED
 
 from . import observations as ob
 from .abc import chunks, simulation_seed, smc_abc
@@ -36,6 +36,7 @@ from .config import ConfigError, content_hash, read_toml
 from .executors import make_executor
 from .observations import fitted
 from .store import atomic_write_parquet, atomic_write_text, git_commit, now, versions
+from .text import markdown_table
 
 SAMPLERS = ("single", "multicore", "dask")
 IDENTIFIED_WIDTH = 0.5
@@ -117,15 +118,14 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
             if pname not in PARAMETERS:
                 continue
             where = f"priors.{pname}"
-            if not collect_keys(spec, ("low", "high"), where, errors):
-                continue
             p = PARAMETERS[pname]
-            try:
-                low = check_number(spec.get("low"), f"{where}.low", p.low, p.high)
-                high = check_number(spec.get("high"), f"{where}.high", p.low, p.high)
-            except ModelInputError as err:
-                errors.append(f"{err} [range of {pname}]")
+            bound = ("number", p.low, p.high, f"range of {pname}")
+            before = len(errors)
+            bounds = check_table(spec, {"low": bound, "high": bound}, where, errors,
+                                 required=("low", "high"))
+            if len(errors) > before:
                 continue
+            low, high = bounds["low"], bounds["high"]
             if not low < high:
                 errors.append(f"{where}: low ({low:g}) must be below high ({high:g})")
                 continue
@@ -468,41 +468,46 @@ def series_errors(forecast: pd.DataFrame) -> pd.DataFrame:
         lambda e: e.abs().mean()), "inside_90": g["inside_90"].mean()}).reset_index()
 
 
+def _statistic_row(r: Any) -> tuple[str, ...]:
+    # Shares in percentage points; the size gradient stays in log-odds.
+    k, unit = (1.0, "") if r.kind == "gradient" else (100.0, " pp")
+    return (f"{r.code} ({r.indicator})", r.segment, str(r.year), r.role,
+            f"{k * r.observed:.2f}", f"{k * r.median:.2f}",
+            f"{k * r.p05:.2f} to {k * r.p95:.2f}", f"{r.error_pp:+.2f}{unit}")
+
+
+def _size_rows(split: pd.DataFrame | None) -> list[tuple[str, ...]]:
+    if split is None or not len(split):
+        return []
+    rows = []
+    for (ind, year), g in split[split["year"] >= 2023].groupby(["indicator", "year"]):
+        cells = {r.segment: f"{100 * r.median:.1f} ({100 * r.p05:.1f}-{100 * r.p95:.1f})"
+                 for r in g.itertuples()}
+        rows.append((ind, str(year), cells.get("10-49", "-"), cells.get("50-249", "-")))
+    return rows
+
+
 def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFrame,
            pops: pd.DataFrame, manifest: dict[str, Any], split: pd.DataFrame | None = None
            ) -> str:
-    table = ["| parameter | median | 90% interval | prior | width / prior | identified | unit |",
-             "|---|---|---|---|---|---|---|"]
-    for r in summary.itertuples():
-        table.append(f"| `{r.parameter}` | {r.median:.3g} | {r.q05:.3g} to {r.q95:.3g} | "
-                     f"U({r.prior_low:g}, {r.prior_high:g}) | {r.width_ratio:.2f} | "
-                     f"{'yes' if r.identified else '**weakly**'} | {r.unit} |")
-    gens = ["| generation | tolerance (epsilon) | MCMC acceptance | MCMC steps | simulations |",
-            "|---|---|---|---|---|"]
-    for r in pops.itertuples():
-        gens.append(f"| {int(r.t)} | {r.epsilon:.3g} | {r.acceptance:.3f} | {int(r.mcmc_steps)} "
-                    f"| {int(r.samples)} |")
-    per = ["| role | series | statistics | mean abs. error | inside 90% band |",
-           "|---|---|---|---|---|"]
-    for r in series_errors(forecast).itertuples():
-        unit = "log-odds" if r.series == "size_gradient" else "pp"
-        per.append(f"| {r.role} | {r.series} | {r.statistics} | {r.mae:.2f} {unit} | "
-                   f"{100 * r.inside_90:.0f}% |")
-    rows = ["| statistic | segment | year | role | observed | median | 90% band | error |",
-            "|---|---|---|---|---|---|---|---|"]
-    for r in forecast.itertuples():
-        k = 1.0 if r.kind == "gradient" else 100.0
-        unit = "" if r.kind == "gradient" else " pp"
-        rows.append(f"| {r.code} ({r.indicator}) | {r.segment} | {r.year} | {r.role} | "
-                    f"{k * r.observed:.2f} | {k * r.median:.2f} | {k * r.p05:.2f} to "
-                    f"{k * r.p95:.2f} | {r.error_pp:+.2f}{unit} |")
-    sizes = ["| indicator | year | 10-49 | 50-249 |", "|---|---|---|---|"]
-    if split is not None and len(split):
-        for (ind, year), g in split[split["year"] >= 2023].groupby(["indicator", "year"]):
-            cells = {r.segment: f"{100 * r.median:.1f} ({100 * r.p05:.1f}-{100 * r.p95:.1f})"
-                     for r in g.itertuples()}
-            sizes.append(f"| {ind} | {year} | {cells.get('10-49', '-')} | "
-                         f"{cells.get('50-249', '-')} |")
+    table = markdown_table(
+        [(f"`{r.parameter}`", f"{r.median:.3g}", f"{r.q05:.3g} to {r.q95:.3g}",
+          f"U({r.prior_low:g}, {r.prior_high:g})", f"{r.width_ratio:.2f}",
+          "yes" if r.identified else "**weakly**", r.unit) for r in summary.itertuples()],
+        ["parameter", "median", "90% interval", "prior", "width / prior", "identified", "unit"])
+    gens = markdown_table(
+        [(int(r.t), f"{r.epsilon:.3g}", f"{r.acceptance:.3f}", int(r.mcmc_steps),
+          int(r.samples)) for r in pops.itertuples()],
+        ["generation", "tolerance (epsilon)", "MCMC acceptance", "MCMC steps", "simulations"])
+    per = markdown_table(
+        [(r.role, r.series, r.statistics,
+          f"{r.mae:.2f} {'log-odds' if r.series == 'size_gradient' else 'pp'}",
+          f"{100 * r.inside_90:.0f}%") for r in series_errors(forecast).itertuples()],
+        ["role", "series", "statistics", "mean abs. error", "inside 90% band"])
+    rows = markdown_table([_statistic_row(r) for r in forecast.itertuples()],
+                          ["statistic", "segment", "year", "role", "observed", "median",
+                           "90% band", "error"])
+    sizes = markdown_table(_size_rows(split), ["indicator", "year", "10-49", "50-249"])
     weak = ", ".join(f"`{w}`" for w in summary.loc[~summary["identified"], "parameter"])
     held = forecast[forecast["role"] == "held out"]
     back = ""
@@ -535,11 +540,11 @@ rather than hidden.
 
 ## Posterior (weighted median and 90% interval)
 
-{chr(10).join(table)}
+{table}
 
 ## Fit by series
 
-{chr(10).join(per)}
+{per}
 
 ## Every statistic
 
@@ -548,7 +553,7 @@ median of the other member states (NL's own split is held out). Observations bef
 2021 (cloud since 2014, big data 2016-2020) lie before the simulated period and are
 not fitted.
 
-{chr(10).join(rows)}
+{rows}
 
 ## Not fitted: use by size class (a test of the size mechanism)
 
@@ -556,11 +561,11 @@ NL's split of AI, cloud and data analytics by size class is held out of the data
 model's prediction (median and 90% band of the survey reading without sampling error,
 % of firms; the size gradient it was fitted to is that of the other member states):
 
-{chr(10).join(sizes)}
+{sizes}
 
 ## Generations
 
-{chr(10).join(gens)}
+{gens}
 
 ## Figures
 

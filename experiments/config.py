@@ -37,11 +37,12 @@ from typing import Any
 import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
-from model.economy import MAX_SEED, START_YEAR
-from model.errors import check_number, check_table, collect_keys
+from model.errors import check_field, check_number, check_table, collect_keys
 from model.parameters import CALIBRATED, HISTORY
 from model.population import POPULATIONS
+from model.streams import MAX_SEED
 from model.technologies import ADVANCED
+from model.timeline import START_YEAR
 
 TARGET_INDICATORS = ("dii_at_least_basic", "advanced_any", *ADVANCED, "advanced_each",
                      "security_5plus", "incident_reported_share")
@@ -76,7 +77,6 @@ class RunSettings:
     seed: int = 2030
     seeds_per_draw: int = 1
     batch_size: int | None = None
-    start_year: int = START_YEAR
     exploratory: bool = False
 
 
@@ -167,7 +167,6 @@ def _posterior_fingerprint(path: Path | None) -> str | None:
 _TOP = ("name", "description", "run", "targets", "uncertainties", "parameters", "scenarios",
         "baseline")
 _RUN = {
-    "start_year": ("integer", START_YEAR, START_YEAR),
     "end_year": ("integer", START_YEAR, 2050),
     "firms": ("integer", 500, 5_000_000),
     "population": ("choice", tuple(POPULATIONS)),
@@ -177,7 +176,12 @@ _RUN = {
     "batch_size": ("integer", 1, 100_000),
     "exploratory": ("boolean",),
 }
-_TARGET = ("indicator", "threshold", "population", "year", "dii_version")
+def _target_rules(run: RunSettings) -> dict[str, Any]:
+    return {"indicator": ("choice", TARGET_INDICATORS, "target indicator"),
+            "threshold": ("number", 0.0, 1.0),
+            "population": ("choice", TARGET_POPULATIONS, "population"),
+            "year": ("integer", START_YEAR, run.end_year, "simulated years"),
+            "dii_version": ("choice", DII_VERSIONS, "DII version")}
 DII_VERSIONS = (3, 4)
 
 
@@ -283,44 +287,36 @@ def _targets(table: Any, run: RunSettings, errors: list[str]) -> dict[str, Targe
         if not _valid_name(name):
             errors.append(f"{path}: invalid name {name!r} ({NAME_RULE})")
             continue
-        if not collect_keys(spec, _TARGET, path, errors):
-            continue
         local: list[str] = []
-        indicator = spec.get("indicator")
-        if indicator is None:
-            local.append(f"{path}.indicator: required (allowed: {', '.join(TARGET_INDICATORS)})")
-        elif indicator not in TARGET_INDICATORS:
-            local.append(f"{path}.indicator: {indicator!r} is not a target indicator "
-                         f"(allowed: {', '.join(TARGET_INDICATORS)})")
-        population = spec.get("population", "10-249")
-        if not isinstance(population, str) or population not in TARGET_POPULATIONS:
-            local.append(f"{path}.population: unknown population {population!r} "
-                         f"(allowed: {', '.join(TARGET_POPULATIONS)})")
-        elif population in ("2-249", "2-9") and run.population != "2-249":
+        fields = check_table(spec, _target_rules(run), path, local,
+                             required=("indicator", "threshold"))
+        if not isinstance(spec, Mapping):
+            errors.extend(local)
+            continue
+        indicator = fields.get("indicator")
+        population = fields.get("population", "10-249")
+        version = fields.get("dii_version", 3)
+        if population in ("2-249", "2-9") and run.population != "2-249":
             local.append(f"{path}.population: {population!r} needs run.population = '2-249' "
                          f"(the run simulates {run.population!r})")
-        threshold = year = None
-        try:
-            threshold = check_number(spec.get("threshold"), f"{path}.threshold", 0.0, 1.0)
-        except ModelInputError as err:
-            local.append(str(err))
-        try:
-            year = check_number(spec.get("year", run.end_year), f"{path}.year", START_YEAR,
-                                run.end_year, integer=True)
-        except ModelInputError as err:
-            local.append(str(err))
-        version = spec.get("dii_version", 3)
-        if isinstance(version, bool) or version not in DII_VERSIONS:
-            local.append(f"{path}.dii_version: {version!r} is not a DII version "
-                         f"(allowed: {', '.join(map(str, DII_VERSIONS))})")
-        elif version != 3 and indicator != "dii_at_least_basic":
+        if version != 3 and indicator != "dii_at_least_basic" and "indicator" in fields:
             local.append(f"{path}.dii_version: only a dii_at_least_basic target has a DII "
                          f"version (this target's indicator is {indicator!r})")
         errors.extend(local)
         if not local:
-            out[name] = Target(name=name, indicator=indicator, threshold=threshold,
-                               population=population, year=year, dii_version=int(version))
+            out[name] = Target(name=name, indicator=indicator, threshold=fields["threshold"],
+                               population=population, year=fields.get("year", run.end_year),
+                               dii_version=version)
     return out
+
+
+def _distribution_rules(name: str, dist: str) -> dict[str, Any]:
+    """Rules for the arguments of ``dist`` (low, mode, high and mean within the
+    parameter's range; a non-negative sd); the distribution's name is checked apart."""
+    p = PARAMETERS[name]
+    bound = ("number", p.low, p.high, f"range of {name}")
+    return {"distribution": None, **{arg: ("number", 0.0, None) if arg == "sd" else bound
+                                     for arg in DISTRIBUTIONS[dist]}}
 
 
 def _uncertainties(table: Any, base_dir: Path, errors: list[str], check_files: bool = True):
@@ -365,24 +361,15 @@ def _uncertainties(table: Any, base_dir: Path, errors: list[str], check_files: b
                           "{ distribution = \"uniform\", low = 0.1, high = 0.5 }")
             continue
         dist = spec.get("distribution")
-        if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
-            errors.append(f"{path}.distribution: {dist!r} is unknown "
-                          f"(allowed: {', '.join(DISTRIBUTIONS)})")
+        try:
+            check_field(dist, ("choice", tuple(DISTRIBUTIONS), "distribution"),
+                        f"{path}.distribution")
+        except ModelInputError as err:
+            errors.append(str(err))
             continue
-        needed = DISTRIBUTIONS[dist]
         before = len(errors)
-        collect_keys(spec, ("distribution", *needed), path, errors)
-        p = PARAMETERS[name]
-        args: dict[str, float] = {}
-        for arg in needed:
-            try:
-                if arg == "sd":
-                    args[arg] = check_number(spec.get(arg), f"{path}.sd", 0.0, None)
-                else:
-                    args[arg] = check_number(spec.get(arg), f"{path}.{arg}", p.low, p.high)
-            except ModelInputError as err:
-                errors.append(str(err) + f" [parameter range of {name}]"
-                              if arg != "sd" else str(err))
+        args = check_table(spec, _distribution_rules(name, dist), path, errors,
+                           required=DISTRIBUTIONS[dist])
         if len(errors) == before:
             if dist in ("uniform", "loguniform", "triangular") and not args["low"] < args["high"]:
                 errors.append(f"{path}: low ({args['low']:g}) must be below high "

@@ -27,7 +27,11 @@ DRAW_STREAM = 2**32
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Everything a worker needs for one run."""
+    """Everything a worker needs for one run.
+
+    ``draw`` is the row of the parameter draws the run uses (-1: the parameters are not
+    a draw, as at a sensitivity sample point); ``point`` names the sample point of a
+    sensitivity analysis (None in an experiment)."""
 
     scenario: str
     replication: int
@@ -38,10 +42,17 @@ class RunSpec:
     firms: int
     end_year: int
     population: str
+    point: str | None = None
+
+    @property
+    def label(self) -> str:
+        """What tells the run's group apart within its results directory: the scenario,
+        or in a sensitivity analysis the sample point (all of one scenario)."""
+        return self.scenario if self.point is None else self.point
 
     @property
     def key(self) -> tuple[str, int]:
-        return (self.scenario, self.replication)
+        return (self.label, self.replication)
 
     def seed_sequence(self) -> np.random.SeedSequence:
         return replication_seed(self.seed, self.replication)

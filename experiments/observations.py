@@ -35,7 +35,7 @@ import pandas as pd
 
 from model import PARAMETERS, datasets
 from model.datasets import segment_size_classes
-from model.economy import START_YEAR
+from model.timeline import START_YEAR
 
 LAST_OBSERVED_YEAR = 2025
 SIZES = ("10-49", "50-249")

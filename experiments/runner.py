@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from model import SMEEconomy
-from model.economy import START_YEAR
+from model.timeline import START_YEAR
 
 from . import additionality
 from .config import ExperimentConfig, Target
@@ -53,7 +53,7 @@ class BatchTask:
 
 
 @dataclass
-class RunReport:
+class RunResult:
     config: ExperimentConfig
     out: Path
     ran: int = 0
@@ -81,6 +81,8 @@ def run_one(spec: RunSpec, targets: Sequence[Target]
 
     row: dict[str, Any] = {"scenario": spec.scenario, "replication": spec.replication,
                            "draw": spec.draw, "seed": spec.seed}
+    if spec.point is not None:
+        row["point"] = spec.point
     row.update({f"param:{k}": v for k, v in spec.parameters.items()})
     for t in targets:
         values = [survey_value(ind, t.segment, t.year, simulated, spec.parameters)
@@ -124,7 +126,8 @@ def run_batch(task: BatchTask) -> dict[str, Any]:
             caught.extend(seen)
         except Exception as err:
             if stored:
-                failures.append({"scenario": spec.scenario, "replication": spec.replication,
+                failures.append({"scenario": spec.scenario, "point": spec.point,
+                                 "replication": spec.replication,
                                  "error": f"{type(err).__name__}: {err}",
                                  "traceback": traceback.format_exc(), "time": now()})
             continue
@@ -188,11 +191,11 @@ def batches(specs: Sequence[RunSpec], config: Any, workers: int, group: int = 1,
 def execute(config: Any, specs: list[RunSpec], out: Path, workers: int | None = None,
             executor: str = "local", scheduler: str | None = None, resume: bool = False,
             overwrite: bool = False, progress: bool = True, group: int = 1,
-            series: bool = True) -> RunReport:
+            series: bool = True) -> RunResult:
     """Run the ``specs`` missing from ``out`` on an executor, storing each batch."""
     store = ResultStore(out)
     store.prepare(config, resume=resume, overwrite=overwrite)
-    result = RunReport(config=config, out=out)
+    result = RunResult(config=config, out=out)
     done = store.done_keys()
     todo = [s for s in specs if s.key not in done]
     result.skipped = len(specs) - len(todo)
@@ -258,7 +261,7 @@ def run_experiment(
     overwrite: bool = False,
     replications: int | None = None,
     progress: bool = True,
-) -> RunReport:
+) -> RunResult:
     """Run what is missing of ``config`` into ``out`` (default ``results/<name>``)."""
     from . import report as report_mod
 

@@ -365,11 +365,12 @@ def build_sensitivity_design(config: SensitivityConfig) -> tuple[list[RunSpec], 
                     params[name] = value
             typed = parse_policy(pol)
             for r in range(run.replications):
-                specs.append(RunSpec(scenario=point, replication=r, draw=i, seed=run.seed,
-                                     policy=typed, parameters=params, firms=run.firms,
-                                     end_year=run.end_year, population=run.population))
+                specs.append(RunSpec(scenario=config.scenario, replication=r, draw=-1,
+                                     seed=run.seed, policy=typed, parameters=params,
+                                     firms=run.firms, end_year=run.end_year,
+                                     population=run.population, point=point))
     # Replication-major order: batches then hold one seed's many points.
-    specs.sort(key=lambda s: (s.replication, s.scenario))
+    specs.sort(key=lambda s: s.key[::-1])
     return specs, pd.DataFrame(points)
 
 
@@ -382,7 +383,7 @@ def analyse(config: SensitivityConfig, outcomes: pd.DataFrame, points: pd.DataFr
     seg = "10-249" if config.run.population == "10-249" else "all"
     extra = {} if any(t.indicator == "advanced_any" for t in config.targets.values()) else {
         "share:advanced_any": (f"advanced_any@{seg}", "mean")}
-    per_point = outcomes.groupby("scenario").agg(
+    per_point = outcomes.groupby("point").agg(
         **{f"value:{t}": (f"value:{t}", "mean") for t in config.targets},
         **extra,
         **{f"p_hit:{t}": (f"hit:{t}", "mean") for t in config.targets},

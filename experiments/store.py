@@ -31,10 +31,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from .config import ExperimentConfig
 
 KEY = ["scenario", "replication"]
+"""Key of an experiment's runs; a sensitivity analysis keys them by sample point
+instead (``point``, then replication), its scenario being one and the same."""
+
+
+def run_keys(frame: pd.DataFrame) -> list[str]:
+    """The columns that identify a stored run (``KEY``, or point and replication)."""
+    return ["point", "replication"] if "point" in frame.columns else KEY
+
+
+def _failure_file(label: str, replication: int) -> str:
+    return f"{label}-{replication:07d}.json"
 
 
 class StoreError(RuntimeError):
@@ -186,13 +198,13 @@ class ResultStore:
         if len(series):
             atomic_write_parquet(self.timeseries / f"series-{batch}.parquet", series)
         for failure in failures:
-            name = f"{failure['scenario']}-{failure['replication']:07d}.json"
+            label = failure.get("point") or failure["scenario"]
+            name = _failure_file(label, failure["replication"])
             atomic_write_text(self.failures / name, json.dumps(failure, indent=2) + "\n")
         if len(outcomes):
             atomic_write_parquet(self.parts / f"outcomes-{batch}.parquet", outcomes)
-            for key in outcomes[KEY].itertuples(index=False):
-                (self.failures / f"{key.scenario}-{key.replication:07d}.json").unlink(
-                    missing_ok=True)
+            for label, replication in outcomes[run_keys(outcomes)].itertuples(index=False):
+                (self.failures / _failure_file(label, replication)).unlink(missing_ok=True)
 
     def has_runs(self) -> bool:
         return any(self.parts.glob("outcomes-*.parquet"))
@@ -200,8 +212,10 @@ class ResultStore:
     def done_keys(self) -> set[tuple[str, int]]:
         keys: set[tuple[str, int]] = set()
         for p in self.parts.glob("outcomes-*.parquet"):
-            df = _read_part(p, columns=KEY)
-            keys.update(zip(df["scenario"], df["replication"].astype(int), strict=True))
+            # Only the key columns: parts of a large experiment are read on every resume.
+            df = _read_part(p, columns=run_keys(_read_part(p, schema_only=True)))
+            label, replication = run_keys(df)
+            keys.update(zip(df[label], df[replication].astype(int), strict=True))
         return keys
 
     def failed_runs(self) -> list[dict[str, Any]]:
@@ -234,8 +248,8 @@ class ResultStore:
 
 
 def _tidy_runs(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.drop_duplicates(KEY, keep="first")
-    return df.sort_values(KEY, ignore_index=True)
+    df = df.drop_duplicates(run_keys(df), keep="first")
+    return df.sort_values(run_keys(df), ignore_index=True)
 
 
 def to_toml(data: dict[str, Any]) -> str:
@@ -289,9 +303,13 @@ def _same_but_replications(manifest: dict[str, Any], config: ExperimentConfig) -
         return False
 
 
-def _read_part(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A stored Parquet file, or a StoreError naming it when it cannot be read."""
+def _read_part(path: Path, columns: list[str] | None = None,
+               schema_only: bool = False) -> pd.DataFrame:
+    """A stored Parquet file (or an empty frame with its columns), or a StoreError naming
+    it when it cannot be read."""
     try:
+        if schema_only:
+            return pq.read_schema(path).empty_table().to_pandas()
         return pd.read_parquet(path, columns=columns)
     except (OSError, ValueError, KeyError) as err:
         fix = ("delete it and run again with --resume: exactly the runs it held are "

@@ -133,3 +133,10 @@ class Adoption:
                 f.measures += adopt
             else:
                 f.adopted[tech] |= adopt
+
+    def discontinue(self, u: np.ndarray) -> None:
+        """Users of cloud, data analytics or AI stop with the discontinuance rate
+        (``u``: one uniform per technology and firm)."""
+        f, rate = self.firms, self.params["discontinuance_rate"]
+        for k, tech in enumerate(ADVANCED):
+            f.adopted[tech] &= ~(u[k] < rate)

@@ -3,7 +3,9 @@
 A decision rule maps the drivers of one decision (one technology, all firms that
 face it this quarter) to quarterly adoption probabilities. The model talks to
 the rule only through ``AdoptionRule``, so a variant (a Theory of Planned
-Behaviour rule, say) can stand beside ``TOELogit`` and be chosen per run.
+Behaviour rule, say) can register in ``RULES`` beside ``TOELogit`` and be chosen per
+model (``SMEEconomy(rule=...)``; only ``toe_logit`` exists today, and experiment files
+do not choose a rule).
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ the same seed differ only through the policy (common random numbers).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -34,31 +33,19 @@ from .adoption import Adoption
 from .decisions import RULES, AdoptionRule
 from .errors import ModelInputError, check_number
 from .firm import Firm
-from .indicators import INDICATORS
+from .indicators import HEADLINE, INDICATORS
 from .ladder import Ladder
 from .levers import Levers
 from .network import build_ties, peer_matrix
 from .parameters import Parameters, resolve_parameters
 from .policy import Policy, parse_policy
 from .population import POPULATIONS, build_population
+from .streams import generators, seed_sequence
 from .technologies import ADVANCED, DECISIONS
+from .timeline import MAX_YEAR, START_YEAR
 
-START_YEAR = 2021
-MAX_YEAR = 2050
-MAX_SEED = 2**63 - 1
-"""Seeds run from 0 to this, in the API and in experiment files alike."""
 MIN_FIRMS = 500
 MAX_FIRMS = 5_000_000
-STREAMS = ("population", "network", "allocation", "awareness", "adoption", "cyber",
-           "discontinuance", "mesa", "lapse")
-"""Purposes a run's SeedSequence is spawned into, in this fixed order (new purposes go at
-the end, so the existing streams keep their numbers)."""
-
-HEADLINE = ("dii_at_least_basic", "dii_v4_at_least_basic", "cloud", "data_analytics", "ai",
-            "advanced_any", "security_5plus", "incident_past_year", "subsidy_spend_eur",
-            "edih_firms_served")
-"""Indicators (segment ``all``) that Mesa's DataCollector reports each step."""
-
 
 
 class SMEEconomy(mesa.Model):
@@ -104,21 +91,8 @@ class SMEEconomy(mesa.Model):
         self.params: Parameters = resolve_parameters(parameters)
         self.policy: Policy = parse_policy(policy)
         self.population = population
-
-        if isinstance(seed, np.random.SeedSequence):
-            seq = seed
-        else:
-            if seed is None:
-                # Fresh, but within the seed range an experiment file accepts, so the
-                # recorded seed (self.seed_sequence.entropy) can be written down and reused.
-                seed = secrets.randbits(63)
-            seed = check_number(seed, "seed", 0, MAX_SEED, integer=True)
-            seq = np.random.SeedSequence(seed)
-        self.seed_sequence = seq
-        # SFC64: a fast, well-tested generator; the per-step draws are a hot-path cost.
-        rngs = dict(zip(STREAMS, (np.random.Generator(np.random.SFC64(s))
-                                  for s in seq.spawn(len(STREAMS))),
-                        strict=True))
+        self.seed_sequence = seed_sequence(seed)
+        rngs = generators(self.seed_sequence)
         super().__init__(rng=rngs.pop("mesa"))
         self._rngs = rngs
 
@@ -152,25 +126,12 @@ class SMEEconomy(mesa.Model):
         for k in range(n):
             Firm(self, k)
 
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_latest, indicator=name) for name in HEADLINE}
-        )
-        self._environment()
+        self.datacollector = mesa.DataCollector(model_reporters=indicators.headline_reporters())
+        environment.reach_gigabit(f, self.time)
         cyber.incident_history(self.firms, p, self.dii_count(3), partial(
             self._rngs["cyber"].random, (2, n), dtype=np.float32))
         self._observe()
         self.running = self.quarter_index < self.final_quarter_index
-
-    # ------------------------------------------------------------------ levers' accounts
-    @property
-    def subsidy_paid_by_year(self) -> dict[tuple[int, int], float]:
-        """EUR paid per (scheme index, year)."""
-        return self.levers.subsidy_paid_by_year
-
-    @property
-    def edih_served_by_year(self) -> dict[tuple[int, int], float]:
-        """Real firms served per (year, hub)."""
-        return self.levers.edih_served_by_year
 
     # ------------------------------------------------------------------ time
     @property
@@ -204,7 +165,7 @@ class SMEEconomy(mesa.Model):
         u_stop = r["discontinuance"].random((len(ADVANCED), n), dtype=np.float32)
         u_lapse = r["lapse"].random((2, n), dtype=np.float32)
 
-        self._environment()
+        environment.reach_gigabit(self.firms, self.time)
         self.levers.edih_outreach(self.year, self.quarter)
         peers = self.adoption.peer_shares(self.quarter_index)
         self.adoption.awareness(self.year, u_aware, peers)
@@ -212,7 +173,7 @@ class SMEEconomy(mesa.Model):
         cyber.incidents(self.firms, self.params, self.dii_count(3),
                         environment.threat_level(self.time, self.params), self.quarter_index,
                         u_cyber)
-        self._discontinue(u_stop)
+        self.adoption.discontinue(u_stop)
         cyber.lapses(self.firms, self.params, self.quarter_index,
                      self.levers.measure_floor(self.year), u_lapse)
         self._observe()
@@ -234,16 +195,6 @@ class SMEEconomy(mesa.Model):
             if each_step is not None:
                 each_step(self)
         return self
-
-    # ------------------------------------------------------------------ submodels
-    def _environment(self) -> None:
-        f = self.firms
-        np.less(f.gigabit_threshold, environment.gigabit_coverage(self.time), out=f.gigabit)
-
-    def _discontinue(self, u: np.ndarray) -> None:
-        f, rate = self.firms, self.params["discontinuance_rate"]
-        for k, tech in enumerate(ADVANCED):
-            f.adopted[tech] &= ~(u[k] < rate)
 
     # ------------------------------------------------------------------ observation
     def dii_count(self, version: int = 3) -> np.ndarray:
@@ -271,11 +222,6 @@ class SMEEconomy(mesa.Model):
         return self.recorder.frame()
 
 
-def _latest(model: SMEEconomy, indicator: str) -> float:
-    """DataCollector reporter (used through functools.partial, which pickles)."""
-    return model.latest(indicator)
-
-
 def simulate(
     n_firms: int,
     seed: int | np.random.SeedSequence | None,
@@ -298,4 +244,4 @@ def simulate(
     return frame
 
 
-__all__ = ["INDICATORS", "SMEEconomy", "simulate"]
+__all__ = ["HEADLINE", "INDICATORS", "SMEEconomy", "simulate"]

@@ -13,8 +13,11 @@ import numpy as np
 
 from . import datasets
 from .parameters import Parameters
+from .population import Population
+from .timeline import START_YEAR
 
-BASE_YEAR = 2021.0
+BASE_YEAR = float(START_YEAR)
+"""Trends are 1 at the start of the run."""
 
 BENEFIT_TREND_WIDTH = 1.5
 """Scale of the logistic benefit curve in years: a rise goes from 27% to 73% of its
@@ -69,3 +72,8 @@ def _gigabit_points() -> tuple[np.ndarray, np.ndarray]:
     points = datasets.gigabit_coverage_observed()
     return (np.array([y for y, _ in points], dtype=float),
             np.array([v for _, v in points]))
+
+
+def reach_gigabit(firms: Population, t: float) -> None:
+    """Mark the firms whose address gigabit coverage has reached by time ``t``."""
+    np.less(firms.gigabit_threshold, gigabit_coverage(t), out=firms.gigabit)

@@ -50,25 +50,30 @@ def check_number(
     low: float | None = None,
     high: float | None = None,
     integer: bool = False,
+    range_name: str | None = None,
 ) -> float:
-    """Return ``value`` as a float (or int) after checking type, finiteness and range.
+    """Return ``value`` as a float (or int) after checking type, finiteness and range
+    (``range_name`` says whose range it is, for the message).
 
     Python and numpy numbers are accepted; integers of any size are compared exactly.
     """
+    bounds = _range_text(low, high)
+    if bounds and range_name:
+        bounds = f"{bounds}, the {range_name}"
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         kind = "an integer" if integer else "a number"
-        raise ModelInputError(path, f"expected {kind}, got {value!r}", _range_text(low, high))
+        raise ModelInputError(path, f"expected {kind}, got {value!r}", bounds)
     if isinstance(value, numbers.Integral):
         value = int(value)
     else:
         value = float(value)
         if not math.isfinite(value):
-            raise ModelInputError(path, f"must be finite, got {value!r}", _range_text(low, high))
+            raise ModelInputError(path, f"must be finite, got {value!r}", bounds)
         if integer and not value.is_integer():
             raise ModelInputError(path, f"expected a whole number, got {value!r}")
     if (low is not None and value < low) or (high is not None and value > high):
         shown = repr(value) if len(repr(value)) <= 30 else f"{repr(value)[:12]}... (a huge number)"
-        raise ModelInputError(path, f"{shown} is out of range", _range_text(low, high))
+        raise ModelInputError(path, f"{shown} is out of range", bounds)
     return int(value) if integer else float(value)
 
 
@@ -102,19 +107,24 @@ def collect_keys(table: Any, allowed: Iterable[str], path: str, errors: list[str
 
 
 Field = tuple
-"""A field's rule: ("number", low, high), ("integer", low, high), ("choice", allowed[,
-noun]), ("names", allowed), ("text",) or ("boolean",); None for no bound."""
+"""A field's rule: ("number", low, high[, range name]), ("integer", low, high[, range
+name]), ("choice", allowed[, noun]), ("names", allowed), ("text",) or ("boolean",); None
+for no bound. A range name says whose range the bounds are (e.g. "range of peer_weight")."""
 
 
 def check_field(value: Any, rule: Field, path: str) -> Any:
     """``value`` checked against ``rule`` (raises ModelInputError naming ``path``)."""
     kind = rule[0]
     if kind in ("number", "integer"):
-        return check_number(value, path, rule[1], rule[2], integer=kind == "integer")
+        return check_number(value, path, rule[1], rule[2], integer=kind == "integer",
+                            range_name=rule[3] if len(rule) > 3 else None)
     if kind == "choice":
         noun = rule[2] if len(rule) > 2 else "value"
-        if not isinstance(value, str) or value not in rule[1]:
-            raise ModelInputError(path, f"unknown {noun} {value!r}", ", ".join(rule[1]))
+        if not _one_of(value, rule[1]):
+            close = difflib.get_close_matches(value, [str(a) for a in rule[1]], n=1) \
+                if isinstance(value, str) else []
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ModelInputError(path, f"unknown {noun} {value!r}{hint}", allowed_text(rule))
         return value
     if kind == "names":
         return check_choices(value, rule[1], path)
@@ -129,17 +139,44 @@ def check_field(value: Any, rule: Field, path: str) -> Any:
     raise ValueError(f"unknown field rule {rule!r}")
 
 
+def _one_of(value: Any, allowed: Iterable[Any]) -> bool:
+    # Exact type, so that true is not taken for 1 nor 3.0 for the DII version 3.
+    return any(type(value) is type(a) and value == a for a in allowed)
+
+
+def allowed_text(rule: Field) -> str | None:
+    """What a rule allows, as the messages show it."""
+    if rule[0] in ("number", "integer"):
+        text = _range_text(rule[1], rule[2])
+        return f"{text}, the {rule[3]}" if text and len(rule) > 3 else text
+    if rule[0] in ("choice", "names"):
+        return ", ".join(map(str, rule[1]))
+    if rule[0] == "boolean":
+        return "true, false"
+    return None
+
+
 def check_table(table: Any, spec: Mapping[str, Field | None], path: str,
-                errors: list[str] | None = None) -> dict[str, Any]:
+                errors: list[str] | None = None,
+                required: Iterable[str] = ()) -> dict[str, Any]:
     """The fields of ``table`` checked against ``spec`` (name -> rule; None: checked by
-    the caller). Without ``errors`` the first problem raises ModelInputError; with it,
-    every problem is appended (unknown keys with a did-you-mean) and the valid fields
-    are returned, so a file's problems are all reported at once."""
+    the caller); each name in ``required`` must be present. Without ``errors`` the first
+    problem raises ModelInputError; with it, every problem is appended (unknown keys
+    with a did-you-mean) and the valid fields are returned, so a file's problems are all
+    reported at once."""
     if errors is None:
         check_keys(table, spec, path)
     elif not collect_keys(table, spec, path, errors):
         return {}
     out: dict[str, Any] = {}
+    for key in required:
+        if key not in table:
+            rule = spec.get(key)
+            err = ModelInputError(f"{path}.{key}" if path else key, "required",
+                                  allowed_text(rule) if rule else None)
+            if errors is None:
+                raise err
+            errors.append(str(err))
     for key, value in table.items():
         rule = spec.get(key)
         if rule is None:

@@ -11,7 +11,10 @@ each size class, each sector (``sector:<name>``) and each region
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,6 +74,21 @@ INDICATORS: tuple[Indicator, ...] = (
 )
 INDICATOR_NAMES: tuple[str, ...] = tuple(i.name for i in INDICATORS)
 _BY_NAME = {i.name: i for i in INDICATORS}
+
+HEADLINE = ("dii_at_least_basic", "dii_v4_at_least_basic", "cloud", "data_analytics", "ai",
+            "advanced_any", "security_5plus", "incident_past_year", "subsidy_spend_eur",
+            "edih_firms_served")
+"""Indicators (segment ``all``) that Mesa's DataCollector reports each step."""
+
+
+def headline_reporters() -> dict[str, Callable[[Any], float]]:
+    """Model reporters for Mesa's DataCollector, one per ``HEADLINE`` indicator."""
+    return {name: partial(_latest, indicator=name) for name in HEADLINE}
+
+
+def _latest(model: Any, indicator: str) -> float:
+    # A module-level function under functools.partial pickles; a lambda would not.
+    return model.latest(indicator)
 
 
 def segment_names(size_classes: tuple[int, ...]) -> tuple[str, ...]:

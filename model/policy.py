@@ -30,8 +30,9 @@ from .datasets import SIZE_CLASSES
 from .errors import check_keys, check_table, check_year_span
 from .population import REGION_NAMES, SECTOR_NAMES
 from .technologies import DECISIONS
+from .timeline import MAX_YEAR, START_YEAR
 
-YEAR_RANGE = (2021, 2050)
+YEAR_RANGE = (START_YEAR, MAX_YEAR)
 EDIH_SERVICES = ("scan", "test_before_invest", "training")
 
 # Five Dutch EDIHs with about EUR 30 million for 2022-2025 and a target of 3,500

@@ -34,6 +34,7 @@ from .technologies import (
     SECURITY_THRESHOLD,
     band_codes,
 )
+from .timeline import START_YEAR
 
 SIZE_CLASSES = datasets.SIZE_CLASSES
 
@@ -137,7 +138,7 @@ def _sum_sections(column: pd.Series, parts: tuple[str, ...]) -> float:
 
 
 @cache
-def frame_share_medium(year: int = 2021) -> float:
+def frame_share_medium(year: int = START_YEAR) -> float:
     """Share of 50-249 firms among 10-249 firms in Eurostat's frame.
 
     Least squares over the bands of ``year``: value[10-249] - value[10-49] =
@@ -192,7 +193,7 @@ def _initial_band_pmf(population: str) -> dict[str, np.ndarray]:
     share is extrapolated as 10-49 plus the gap between 10-49 and 50-249, then
     clipped and renormalised (stated assumption).
     """
-    bands = datasets.dii_bands(2021)
+    bands = datasets.dii_bands(START_YEAR)
     shares = {s: bands.loc[s] for s in ("10-49", "50-249")}
     small = (2 * shares["10-49"] - shares["50-249"]).clip(lower=0.003)
     shares["2-9"] = small / small.sum()

@@ -113,6 +113,25 @@ def test_rules_registry_and_unknown_rule():
     assert info.value.field == "rule" and "toe_logit" in str(info.value)
 
 
+def test_a_registered_rule_is_the_one_the_model_decides_with(monkeypatch):
+    """A variant rule reaches every decision: one that never adopts freezes adoption."""
+
+    class Never(TOELogit):
+        def probability(self, x: DecisionInputs) -> np.ndarray:
+            return np.zeros_like(self.logit(x))
+
+    monkeypatch.setitem(RULES, "never", Never)
+    frozen = SMEEconomy(600, seed=4, rule="never", end_year=2023)
+    depth, ai, measures = (frozen.firms.depth.copy(), frozen.firms.adopted["ai"].copy(),
+                           frozen.firms.measures.copy())
+    frozen.run()
+    usual = SMEEconomy(600, seed=4, end_year=2023).run()
+    np.testing.assert_array_equal(frozen.firms.depth, depth)
+    assert not (frozen.firms.adopted["ai"] & ~ai).any()  # users may stop, none start
+    assert (frozen.firms.measures <= measures).all()  # measures may lapse, none are added
+    assert (usual.firms.depth > depth).any() and (usual.firms.adopted["ai"] & ~ai).any()
+
+
 def test_higher_costs_slow_adoption_in_the_model():
     """Cost enters through net cost / slack: dearer AI means less AI at the same seed."""
     cheap = SMEEconomy(1_000, seed=3, parameters={"cost_ai_eur": 5_000.0}, end_year=2025).run()

@@ -17,8 +17,9 @@ from conftest import (
 from model import INDICATOR_NAMES, Firm, ModelInputError, SMEEconomy, simulate
 from model import environment as env
 from model.datasets import dii
-from model.economy import HEADLINE, START_YEAR
+from model.economy import HEADLINE
 from model.population import stratum_counts
+from model.timeline import START_YEAR
 
 SUBSIDY_ALL = {
     "subsidy": {
@@ -77,7 +78,7 @@ def test_recorded_seed_reproduces_the_run_and_fits_the_toml_range():
     the API and TOML), and passing it back reproduces the run."""
     from experiments.config import _RUN
     from model import simulate
-    from model.economy import MAX_SEED
+    from model.streams import MAX_SEED
 
     fresh = SMEEconomy(600, seed=None, end_year=2022).run()
     seed = int(fresh.seed_sequence.entropy)
@@ -117,7 +118,7 @@ def test_common_random_numbers_every_firm_at_least_as_far(policy):
     assert max(ahead) > 0
     if "subsidy" in policy:
         budget = policy["subsidy"]["yearly_budget_eur"]
-        paid = other.subsidy_paid_by_year
+        paid = other.levers.subsidy_paid_by_year
         assert paid, "the subsidy paid nothing"
         assert max(paid.values()) > 0.9 * budget, "the budget should bind in this scenario"
         assert all(v <= budget * (1 + 1e-9) for v in paid.values())
@@ -136,7 +137,8 @@ def test_crn_identical_before_a_lever_starts():
                 np.testing.assert_array_equal(b.firms.adopted[t], o.firms.adopted[t])
 
     lockstep(base, other, check)
-    assert other.subsidy_paid_by_year and min(y for _, y in other.subsidy_paid_by_year) == 2023
+    paid = other.levers.subsidy_paid_by_year
+    assert paid and min(y for _, y in paid) == 2023
 
 
 # ----------------------------------------------------------------- time axis and output

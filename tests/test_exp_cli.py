@@ -46,7 +46,8 @@ def test_validate_reports_every_mistake_and_exits_2(tmp_path):
     assert code == 2 and out == ""
     assert err.startswith(f"sme-abm: {cfg}: 3 problem(s):\n")
     assert "  - run.firms: 10 is out of range (allowed: 500 to 5000000)" in err
-    assert "  - targets.basic.indicator: 'dii_at_least_basik'" in err
+    assert ("  - targets.basic.indicator: unknown target indicator 'dii_at_least_basik'; did "
+            "you mean 'dii_at_least_basic'?") in err
     assert "  - scenarios.subsidy.subsidy.rate: 1.5 is out of range" in err
 
 

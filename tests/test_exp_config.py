@@ -31,7 +31,7 @@ from model import PARAMETERS
 REPO = Path(__file__).resolve().parents[1]
 INT64 = (-(2**63), 2**63 - 1)
 RUN_INTEGERS = {  # allowed ranges, as documented in the errors
-    "start_year": (2021, 2021), "end_year": (2021, 2050), "firms": (500, 5_000_000),
+    "end_year": (2021, 2050), "firms": (500, 5_000_000),
     "replications": (1, 1_000_000), "seed": (0, 2**63 - 1), "seeds_per_draw": (1, 1000),
     "batch_size": (1, 100_000),
 }
@@ -63,12 +63,20 @@ def errors_of(raw, base_dir: Path | None = None) -> list[str]:
 
 
 # ------------------------------------------------------------------ valid files
+def test_run_start_year_is_refused_because_every_run_starts_in_2021():
+    raw = tiny_mapping()
+    raw["run"]["start_year"] = 2021
+    [error] = [e for e in errors_of(raw) if "start_year" in e]
+    assert error.startswith("run.start_year") and "unknown" in error
+
+
+
 def test_tiny_config_parses_with_defaults_filled_in():
     config = parse(tiny_mapping())
     assert config.name == "tiny"
     assert config.run.firms == 500 and config.run.replications == 4
     assert config.run.seeds_per_draw == 2 and config.run.batch_size is None
-    assert config.run.population == "10-249" and config.run.start_year == 2021
+    assert config.run.population == "10-249"
     assert list(config.scenarios) == ["baseline", "subsidy"]
     assert config.baseline == "baseline"
     assert config.n_runs == 8
@@ -121,7 +129,9 @@ def test_every_error_of_a_file_is_reported_at_once(tmp_path):
     errors = info.value.errors
     assert len(errors) >= 3
     assert "run.firms: 10 is out of range (allowed: 500 to 5000000)" in errors
-    assert any(e.startswith("targets.basic.indicator: 'dii_at_least_basik'") for e in errors)
+    assert any(e.startswith("targets.basic.indicator: unknown target indicator "
+                            "'dii_at_least_basik'; did you mean 'dii_at_least_basic'?")
+               for e in errors)
     assert any(e.startswith("scenarios.subsidy.subsidy.rate: 1.5 is out of range")
                for e in errors)
     assert str(path) in str(info.value) and "3 problem(s)" in str(info.value)
@@ -686,8 +696,13 @@ def test_target_dii_version():
     assert target.dii_version == 4 and target.indicators == ("dii_v4_at_least_basic",)
     assert parse(raw).targets["basic"].indicators == ("dii_at_least_basic",)
     raw["targets"]["basic_v4"]["dii_version"] = 5
-    assert any("dii_version: 5 is not a DII version (allowed: 3, 4)" in e
-               for e in errors_of(raw))
+    assert "targets.basic_v4.dii_version: unknown DII version 5 (allowed: 3, 4)" in errors_of(raw)
+    raw["targets"]["basic_v4"]["dii_version"] = 4.0  # a float is not a version number
+    assert any(e.startswith("targets.basic_v4.dii_version: unknown") for e in errors_of(raw))
+    raw["targets"]["basic_v4"]["dii_version"] = 4
+    del raw["targets"]["basic_v4"]["threshold"]
+    assert "targets.basic_v4.threshold: required (allowed: 0 to 1)" in errors_of(raw)
+    raw["targets"]["basic_v4"]["threshold"] = 0.9
     raw["targets"]["basic_v4"].update(indicator="ai", dii_version=4)
     assert any("only a dii_at_least_basic target" in e for e in errors_of(raw))
 

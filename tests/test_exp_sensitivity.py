@@ -101,7 +101,10 @@ def test_valid_config_and_design():
     assert len(specs) == len(points) * config.run.replications
     # levers land in the policy, parameters in the parameters
     spec = specs[0]
-    pt = points.set_index("point").loc[spec.scenario]
+    # every run is of the file's one scenario; the sample point is its own field
+    assert {s.scenario for s in specs} == {config.scenario}
+    assert {s.point for s in specs} == set(points["point"]) and {s.draw for s in specs} == {-1}
+    pt = points.set_index("point").loc[spec.point]
     assert spec.policy.subsidies[0].rate == pytest.approx(pt["subsidy.rate"])
     assert spec.parameters["basic_intercept"] == pytest.approx(pt["basic_intercept"])
     assert points["subsidy.rate"].between(0.0, 0.8).all()

@@ -245,13 +245,13 @@ def test_budgets_and_capacities_are_never_exceeded(policy, seed, population):
     model = SMEEconomy(600, seed=seed, policy=policy, end_year=2027, population=population)
     model.run()
     budgets = [s["yearly_budget_eur"] for s in policy["subsidy"]]
-    for (scheme, year), paid in model.subsidy_paid_by_year.items():
+    for (scheme, year), paid in model.levers.subsidy_paid_by_year.items():
         s = policy["subsidy"][scheme]
         assert s["start_year"] <= year <= s["end_year"]
         assert 0 <= paid <= budgets[scheme] * (1 + 1e-9), (scheme, year, paid)
     e = policy["edih"]
     current = parse_policy(None).edih
-    for (year, hub), served in model.edih_served_by_year.items():
+    for (year, hub), served in model.levers.edih_served_by_year.items():
         # the scenario's hubs from its from_year, today's hubs before
         in_force = e if year >= e["from_year"] else {
             "start_year": current.start_year, "end_year": current.end_year,
@@ -263,9 +263,11 @@ def test_budgets_and_capacities_are_never_exceeded(policy, seed, population):
 
     frame = model.indicator_frame()
     spend = pick(frame, "subsidy_spend_eur").iloc[-1]
-    assert spend == pytest.approx(sum(model.subsidy_paid_by_year.values()), rel=1e-9, abs=1e-6)
+    paid = sum(model.levers.subsidy_paid_by_year.values())
+    assert spend == pytest.approx(paid, rel=1e-9, abs=1e-6)
     served = pick(frame, "edih_firms_served").iloc[-1]
-    assert served == pytest.approx(sum(model.edih_served_by_year.values()), rel=1e-9, abs=1e-9)
+    hubs = sum(model.levers.edih_served_by_year.values())
+    assert served == pytest.approx(hubs, rel=1e-9, abs=1e-9)
     # every grant went to a firm of an eligible size class, within the cap
     f = model.firms
     granted = f.subsidy_eur > 0
@@ -321,8 +323,8 @@ def test_a_binding_budget_is_used_up_to_one_grant(budget):
                           "end_year": 2025, "application_friction": 0.3}}
     model = run_model(n_firms=1_000, policy=policy, end_year=2025)
     largest_grant = 10_000 * model.firms.weight.max()
-    assert sorted(y for _, y in model.subsidy_paid_by_year) == [2022, 2023, 2024, 2025]
-    for (_, year), paid in model.subsidy_paid_by_year.items():
+    assert sorted(y for _, y in model.levers.subsidy_paid_by_year) == [2022, 2023, 2024, 2025]
+    for (_, year), paid in model.levers.subsidy_paid_by_year.items():
         assert budget - largest_grant < paid <= budget * (1 + 1e-9), (year, paid)
 
 
@@ -364,7 +366,7 @@ def edih_runs():
 def test_edih_off_serves_nobody(edih_runs):
     off = edih_runs[0]
     assert not off.firms.edih_served.any()
-    assert off.edih_served_by_year == {}
+    assert off.levers.edih_served_by_year == {}
     frame = off.indicator_frame()
     assert (pick(frame, "edih_firms_served") == 0).all()
     assert (pick(frame, "edih_spend_eur") == 0).all()
@@ -388,7 +390,7 @@ def test_edih_scenario_leaves_the_past_alone():
     lockstep(base, off, check)
     assert served_2025[0].any()  # the hubs did serve firms up to 2025
     assert base.firms.edih_served.sum() > off.firms.edih_served.sum()
-    assert not any(y >= 2026 for y, _ in off.edih_served_by_year)
+    assert not any(y >= 2026 for y, _ in off.levers.edih_served_by_year)
 
 
 def test_edih_serves_from_2023_and_spends_per_firm(edih_runs):
