@@ -47,7 +47,7 @@ def normalise_dii(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def dii_bands(year: int = 2021) -> pd.DataFrame:
+def dii_bands(year: int) -> pd.DataFrame:
     """Shares of the four DII bands by size class in a v3 year (rows: size class)."""
     df = dii()
     df = df[(df["year"] == year) & (df["level"] != "at_least_basic")]

@@ -223,19 +223,6 @@ def test_gigabit_availability_follows_coverage_trend(baseline_frame):
     assert (np.diff(series) >= 0).all()
 
 
-def test_gigabit_coverage_follows_the_observed_series():
-    """Through every observed NL value (connectivity.csv), rising, and short of 100%
-    by 2030: the 1 Gbit/s ambition is approached, not declared met."""
-    from model.datasets import gigabit_coverage_observed
-
-    observed = gigabit_coverage_observed()
-    assert [y for y, _ in observed] == [2021, 2022, 2023, 2025]
-    for year, share in observed:
-        assert env.gigabit_coverage(float(year)) == pytest.approx(share)
-    path = [env.gigabit_coverage(t) for t in np.arange(2021, 2031, 0.25)]
-    assert (np.diff(path) > 0).all() and path[-1] < 1.0
-
-
 def test_adoption_moves_forward_under_current_policy(baseline_frame):
     """Sanity of direction: digital intensity and AI use grow from 2021 to 2028."""
     for name in ("dii_at_least_basic", "dii_items_mean", "ai", "security_5plus"):

@@ -62,3 +62,26 @@ def test_no_import_cycles(package):
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+TESTED_ELSEWHERE = {
+    "model/adoption.py": "test_decisions.py, test_economy.py (decisions through the model)",
+    "model/levers.py": "test_policy.py (what each lever does to the firms)",
+    "experiments/adhoc.py": "test_exp_cli.py (sme-abm simulate)",
+    "experiments/outcomes.py": "test_exp_runner.py (constants of the stored layout)",
+    "experiments/plots.py": "test_exp_report.py (figures of a report)",
+}
+"""Modules without a test file of their own, and where their tests are (README, Layout)."""
+
+
+@pytest.mark.parametrize("package", ["model", "experiments"])
+def test_every_module_has_its_test_file_or_says_where_it_is_tested(package):
+    prefix = "test_" if package == "model" else "test_exp_"
+    for path in sorted((REPO / package).glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        key = f"{package}/{path.name}"
+        own = (REPO / "tests" / f"{prefix}{path.stem}.py").exists()
+        assert own != (key in TESTED_ELSEWHERE), (
+            f"{key}: add tests/{prefix}{path.stem}.py" if not own
+            else f"{key} has its own test file; drop it from TESTED_ELSEWHERE")

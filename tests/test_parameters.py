@@ -211,24 +211,6 @@ def test_calibration_levers_move_their_target(name, indicator):
     assert hi > lo, (name, lo, hi)
 
 
-@pytest.mark.parametrize("tech", ["basic", "cloud", "data_analytics", "ai", "security"])
-def test_benefit_trends_are_bounded(tech):
-    """A benefit trend is 1 in 2021, never falls, and stays below 1 + gain however far
-    ahead: a forecast cannot grow without limit from a few observed years."""
-    from model.environment import benefit_trend
-
-    for gain in (0.0, 1.0, PARAMETERS[f"{tech}_benefit_gain"].high):
-        for mid in (2015.0, 2023.0, 2032.0):
-            p = resolve_parameters({f"{tech}_benefit_gain": gain, "benefit_midyear": mid,
-                                    "ai_benefit_midyear": max(mid, 2021.0)})
-            t = np.linspace(2021, 2100, 400)
-            trend = np.array([benefit_trend(tech, x, p) for x in t])
-            assert trend[0] == pytest.approx(1.0)
-            assert np.all(np.diff(trend) >= -1e-12)
-            assert np.all(trend <= 1.0 + gain + 1e-9)
-            assert trend[-1] == pytest.approx(1.0 + gain, abs=1e-3)
-
-
 def test_every_parameter_has_a_role_and_levers_are_few():
     from model.parameters import HISTORY, LEVER_RESPONSE, ROLES
 

@@ -75,32 +75,6 @@ def test_band_codes_are_monotone_and_cover_all_counts(counts):
     np.testing.assert_array_equal(BAND_LOWER_EDGES[b] <= c, True)
 
 
-def test_model_dii_count_matches_the_item_definitions():
-    """The model's fast counting (ladder prefix + advanced) equals a plain recount."""
-    m = SMEEconomy(800, seed=13, end_year=2023).run()
-    f = m.firms
-    held = np.zeros((m.n_firms, N_BASIC), dtype=bool)
-    for k in range(m.n_firms):
-        held[k, f.ladder[k, : f.depth[k]]] = True
-    for version in (3, 4):
-        expect = (held & DII_BASIC_MASK[version]).sum(axis=1)
-        expect = expect + sum(f.adopted[t].astype(int) for t in DII_ADVANCED[version])
-        np.testing.assert_array_equal(m.dii_count(version), expect)
-    v3 = m.dii_count(3)
-    assert ((v3 >= 0) & (v3 <= 12)).all()
-
-
-def test_basic_items_are_taken_one_rung_at_a_time():
-    m = SMEEconomy(800, seed=14, end_year=2023)
-    depth = m.firms.depth.copy()
-    while m.running:
-        m.step()
-        step = m.firms.depth.astype(int) - depth
-        assert ((step == 0) | (step == 1)).all()  # at most one item a quarter, never lost
-        depth = m.firms.depth.copy()
-    assert (depth <= N_BASIC).all()
-
-
 def test_data_analytics_and_ai_need_a_basic_level():
     """Only firms at least basic (4+ v3 items) take up data analytics or AI."""
     m = SMEEconomy(1_000, seed=15, end_year=2023, parameters={"discontinuance_rate": 0.0})

@@ -1,0 +1,60 @@
+"""Exogenous trends: benefit curves, cost and threat indices, gigabit coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import PARAMETERS, SMEEconomy
+from model import environment as env
+from model.parameters import resolve_parameters
+from model.timeline import START_YEAR
+
+
+@pytest.mark.parametrize("tech", ["basic", "cloud", "data_analytics", "ai", "security"])
+def test_benefit_trends_are_bounded(tech):
+    """A benefit trend is 1 in 2021, never falls, and stays below 1 + gain however far
+    ahead: a forecast cannot grow without limit from a few observed years."""
+    from model.environment import benefit_trend
+
+    for gain in (0.0, 1.0, PARAMETERS[f"{tech}_benefit_gain"].high):
+        for mid in (2015.0, 2023.0, 2032.0):
+            p = resolve_parameters({f"{tech}_benefit_gain": gain, "benefit_midyear": mid,
+                                    "ai_benefit_midyear": max(mid, 2021.0)})
+            t = np.linspace(2021, 2100, 400)
+            trend = np.array([benefit_trend(tech, x, p) for x in t])
+            assert trend[0] == pytest.approx(1.0)
+            assert np.all(np.diff(trend) >= -1e-12)
+            assert np.all(trend <= 1.0 + gain + 1e-9)
+            assert trend[-1] == pytest.approx(1.0 + gain, abs=1e-3)
+
+
+def test_gigabit_coverage_follows_the_observed_series():
+    """Through every observed NL value (connectivity.csv), rising, and short of 100%
+    by 2030: the 1 Gbit/s ambition is approached, not declared met."""
+    from model.datasets import gigabit_coverage_observed
+
+    observed = gigabit_coverage_observed()
+    assert [y for y, _ in observed] == [2021, 2022, 2023, 2025]
+    for year, share in observed:
+        assert env.gigabit_coverage(float(year)) == pytest.approx(share)
+    path = [env.gigabit_coverage(t) for t in np.arange(2021, 2031, 0.25)]
+    assert (np.diff(path) > 0).all() and path[-1] < 1.0
+
+
+def test_indices_are_one_at_the_start_and_move_with_their_rates():
+    p = resolve_parameters({"cost_decline": 0.05, "threat_growth": 0.1})
+    assert env.cost_index(START_YEAR, p) == pytest.approx(1.0)
+    assert env.threat_level(START_YEAR, p) == pytest.approx(1.0)
+    assert env.cost_index(START_YEAR + 2, p) == pytest.approx(0.95 ** 2)
+    assert env.threat_level(START_YEAR + 2, p) == pytest.approx(1.1 ** 2)
+
+
+def test_firms_reach_gigabit_as_coverage_grows():
+    m = SMEEconomy(1_000, seed=2, end_year=2021)
+    f = m.firms
+    env.reach_gigabit(f, 2021.0)
+    early = f.gigabit.copy()
+    env.reach_gigabit(f, 2030.0)
+    assert (f.gigabit >= early).all() and f.gigabit.sum() > early.sum()
+    np.testing.assert_array_equal(f.gigabit, f.gigabit_threshold < env.gigabit_coverage(2030.0))
