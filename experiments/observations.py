@@ -32,6 +32,7 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, logit
 
 from model import PARAMETERS, datasets
 from model.datasets import segment_size_classes
@@ -188,14 +189,7 @@ def _row(series: str, code: str, indicator: str, segment: str, year: int, value:
 # --------------------------------------------------------------------- survey readings
 def _logit(x):
     # Clipped: a simulated share of exactly 0 or 1 (a small segment) stays finite.
-    x = np.clip(np.asarray(x, dtype=float), 1e-6, 1 - 1e-6)
-    return np.log(x / (1 - x))
-
-
-def _expit(z):
-    # Written out rather than scipy.special.expit: the two differ in the last bit, and
-    # the committed results must reproduce bit for bit.
-    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+    return logit(np.clip(np.asarray(x, dtype=float), 1e-6, 1 - 1e-6))
 
 
 def survey_year_values(frame: pd.DataFrame) -> dict[tuple[str, str, int], float]:
@@ -252,7 +246,7 @@ def survey_value(indicator: str, segment: str, year: int,
 
 
 def _read(value: float, offset: str, params: Mapping[str, float]) -> float:
-    return float(_expit(_logit(value) + _param(params, offset))) if offset else float(value)
+    return float(expit(_logit(value) + _param(params, offset))) if offset else float(value)
 
 
 def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
@@ -282,7 +276,7 @@ def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
             name = measurement_offset(indicator, seg, int(year))
             if name:
                 rows = (frame["year"] == year).to_numpy()
-                values[rows] = _expit(_logit(values[rows]) + run_param(frame[rows], name))
+                values[rows] = expit(_logit(values[rows]) + run_param(frame[rows], name))
         return values
 
     if indicator == "dii_v4_at_least_basic":

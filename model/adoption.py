@@ -77,7 +77,7 @@ class Adoption:
         AI, one security measure; subsidies are granted while budgets last."""
         f, p = self.firms, self.params
         cost_index = environment.cost_index(t, p)
-        v3_count = self.ladder.dii_count(f.depth, f.adopted, 3)
+        v3_count = self.ladder.dii_count(f)
         at_least_basic = v3_count >= 4
         # Complexity removed by test-before-invest: the intercepts hold each technology's
         # complexity for a firm without support, so only the removed part enters.
@@ -127,7 +127,7 @@ class Adoption:
 
             if tech == "basic":
                 f.depth += adopt
-                v3_count = self.ladder.dii_count(f.depth, f.adopted, 3)
+                v3_count = self.ladder.dii_count(f)
                 at_least_basic = v3_count >= 4
             elif tech == "security":
                 f.measures += adopt

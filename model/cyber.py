@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy.special import expit
 
 from .parameters import Parameters
 from .population import Population
@@ -50,7 +51,7 @@ def reporting_probability(
         + p["reporting_protection_effect"] * measures / N_SECURITY_MEASURES
         + p["campaign_reporting_effect"] * campaign_reached
     )
-    return 1.0 / (1.0 + np.exp(-z))
+    return expit(z)
 
 
 def memory_decay(p: Parameters) -> float:

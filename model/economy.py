@@ -41,7 +41,7 @@ from .parameters import Parameters, resolve_parameters
 from .policy import Policy, parse_policy
 from .population import POPULATIONS, build_population
 from .streams import generators, seed_sequence
-from .technologies import ADVANCED, DECISIONS
+from .technologies import ADVANCED, DECISIONS, REFERENCE_EDITION, Edition, edition
 from .timeline import MAX_YEAR, START_YEAR
 
 MIN_FIRMS = 500
@@ -128,7 +128,7 @@ class SMEEconomy(mesa.Model):
 
         self.datacollector = mesa.DataCollector(model_reporters=indicators.headline_reporters())
         environment.reach_gigabit(f, self.time)
-        cyber.incident_history(self.firms, p, self.dii_count(3), partial(
+        cyber.incident_history(self.firms, p, self.dii_count(), partial(
             self._rngs["cyber"].random, (2, n), dtype=np.float32))
         self._observe()
         self.running = self.quarter_index < self.final_quarter_index
@@ -170,7 +170,7 @@ class SMEEconomy(mesa.Model):
         peers = self.adoption.peer_shares(self.quarter_index)
         self.adoption.awareness(self.year, u_aware, peers)
         self.adoption.adopt(self.time, self.year, u_adopt, peers)
-        cyber.incidents(self.firms, self.params, self.dii_count(3),
+        cyber.incidents(self.firms, self.params, self.dii_count(),
                         environment.threat_level(self.time, self.params), self.quarter_index,
                         u_cyber)
         self.adoption.discontinue(u_stop)
@@ -197,13 +197,15 @@ class SMEEconomy(mesa.Model):
         return self
 
     # ------------------------------------------------------------------ observation
-    def dii_count(self, version: int = 3) -> np.ndarray:
-        """Items of the Digital Intensity Index (v3 or v4) each firm has."""
-        return self.ladder.dii_count(self.firms.depth, self.firms.adopted, version)
+    def dii_count(self, edition: Edition = REFERENCE_EDITION) -> np.ndarray:
+        """Items of an edition of the Digital Intensity Index each firm has (by default
+        the reference edition firms' own decisions read)."""
+        return self.ladder.dii_count(self.firms, edition)
 
     def _observe(self) -> None:
         self._columns = indicators.firm_columns(
-            self.firms, {v: self.dii_count(v) for v in (3, 4)}, self.quarter_index)
+            self.firms, {v: self.dii_count(edition(self.year, v)) for v in (3, 4)},
+            self.quarter_index)
         self.recorder.record(self._columns, self.year, self.quarter)
         self.datacollector.collect(self)
 

@@ -10,6 +10,7 @@ import math
 from functools import cache
 
 import numpy as np
+from scipy.special import expit
 
 from . import datasets
 from .parameters import Parameters
@@ -33,13 +34,9 @@ def benefit_trend(tech: str, t: float, p: Parameters) -> float:
     four observed years.
     """
     mid = p["ai_benefit_midyear"] if tech == "ai" else p["benefit_midyear"]
-    start = _logistic((BASE_YEAR - mid) / BENEFIT_TREND_WIDTH)
-    now = _logistic((t - mid) / BENEFIT_TREND_WIDTH)
-    return 1.0 + p[f"{tech}_benefit_gain"] * (now - start) / (1.0 - start)
-
-
-def _logistic(x: float) -> float:
-    return 0.5 * (1.0 + math.tanh(0.5 * x))
+    start = expit((BASE_YEAR - mid) / BENEFIT_TREND_WIDTH)
+    now = expit((t - mid) / BENEFIT_TREND_WIDTH)
+    return float(1.0 + p[f"{tech}_benefit_gain"] * (now - start) / (1.0 - start))
 
 
 def cost_index(t: float, p: Parameters) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .datasets import SIZE_CLASSES
 from .population import REGION_NAMES, SECTOR_NAMES
-from .technologies import BASIC_NAMES
+from .technologies import BASIC_NAMES, edition
 
 
 class _Column:
@@ -104,8 +104,8 @@ class Firm(mesa.Agent):
 
     @property
     def dii_items(self) -> int:
-        """Number of DII v3 items (0-12)."""
-        return int(self.model.dii_count(3)[self.index])
+        """Number of items (0-12) of this year's DII v3 edition the firm has."""
+        return int(self.model.dii_count(edition(self.model.year, 3))[self.index])
 
     @property
     def at_least_basic(self) -> bool:

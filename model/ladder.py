@@ -1,19 +1,31 @@
 """The basic-item ladder of each firm: the order in which it takes up the basic items
-(``technologies.BASIC_ITEMS``), and what a depth on it means for the two versions of
-the Digital Intensity Index.
+(``technologies.BASIC_ITEMS``), and what a depth on it means for each edition of the
+Digital Intensity Index (``technologies.EDITIONS``).
 
 A firm holds the first ``depth`` items of its ladder; cloud, data analytics and AI are
-decided on separately and count towards the index where the version includes them.
+decided on separately, security measures in the cyber submodel, and count towards an
+edition's index where the edition asks about them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .technologies import BASIC_ITEMS, DII_ADVANCED, DII_BASIC_MASK, N_BASIC
+from .population import Population
+from .technologies import (
+    BASIC_ITEMS,
+    BASIC_NAMES,
+    CLOUD_ANY,
+    N_BASIC,
+    REFERENCE_EDITION,
+    SECURITY_3PLUS,
+    Edition,
+)
 
 ITEM_COMPLEXITY = np.array([i.complexity for i in BASIC_ITEMS] + [0.0], dtype=np.float32)
 """Complexity of each basic item; the extra last entry (0) stands for 'none left'."""
+
+_CLOUD_SERVICES = BASIC_NAMES.index("cloud_services")
 
 
 class Ladder:
@@ -22,22 +34,36 @@ class Ladder:
     def __init__(self, order: np.ndarray) -> None:
         self.order = order
         n = len(order)
-        # Number of v3 / v4 basic items among the first d rungs of each firm's ladder.
-        self._prefix = {
-            v: np.concatenate([np.zeros((n, 1), np.int8),
-                               np.cumsum(DII_BASIC_MASK[v][order], axis=1, dtype=np.int8)],
-                              axis=1)
-            for v in (3, 4)
-        }
+        # Per edition, the number of its basic items among the first d rungs of each
+        # firm's ladder (built on first use: (n, N_BASIC + 1) int8 each).
+        self._prefix: dict[int, np.ndarray] = {}
+        # Rung (1-based) at which each firm takes up basic cloud services.
+        self._cloud_services_rung = (np.argmax(order == _CLOUD_SERVICES, axis=1) + 1
+                                     ).astype(np.int8)
         self._row_offsets = np.arange(n, dtype=np.int64) * (N_BASIC + 1)
         self._offsets = np.arange(n, dtype=np.int64) * N_BASIC
 
-    def dii_count(self, depth: np.ndarray, adopted: dict[str, np.ndarray],
-                  version: int = 3) -> np.ndarray:
-        """Items of the Digital Intensity Index (v3 or v4) each firm has (int8, 0..12)."""
-        count = self._prefix[version].take(self._row_offsets + depth)
-        for tech in DII_ADVANCED[version]:
-            count += adopted[tech]
+    def _prefix_of(self, edition: Edition) -> np.ndarray:
+        prefix = self._prefix.get(edition.year)
+        if prefix is None:
+            n = len(self.order)
+            prefix = np.concatenate(
+                [np.zeros((n, 1), np.int8),
+                 np.cumsum(edition.basic_mask[self.order], axis=1, dtype=np.int8)], axis=1)
+            self._prefix[edition.year] = prefix
+        return prefix
+
+    def dii_count(self, firms: Population, edition: Edition = REFERENCE_EDITION
+                  ) -> np.ndarray:
+        """Items of ``edition``'s index each firm has (int8, 0..12)."""
+        depth = firms.depth
+        count = self._prefix_of(edition).take(self._row_offsets + depth)
+        for tech in edition.advanced:
+            count += firms.adopted[tech]
+        if CLOUD_ANY in edition.derived:
+            count += firms.adopted["cloud"] | (depth >= self._cloud_services_rung)
+        if SECURITY_3PLUS in edition.derived:
+            count += firms.measures >= 3
         return count
 
     def next_complexity(self, depth: np.ndarray, facing: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+from scipy.special import expit
 from scipy.stats import betabinom
 
 from . import datasets
@@ -28,9 +29,10 @@ from .parameters import Parameters
 from .technologies import (
     BANDS,
     BASIC_ITEMS,
-    DII_BASIC_MASK,
+    BASIC_NAMES,
     N_BASIC,
     N_SECURITY_MEASURES,
+    REFERENCE_EDITION,
     SECURITY_THRESHOLD,
     band_codes,
 )
@@ -326,8 +328,10 @@ def build_population(
         return out
 
     score = 0.45 * count_v3 + rng.standard_normal(n)
-    cloud = quota("cloud", score, count_v3 >= 1)
-    cloud |= count_v3 >= 11  # 11+ of 12 v3 items needs cloud or AI: give cloud
+    # Cloud counts twice in the 2021 index (any cloud, and sophisticated or intermediate
+    # cloud): a user has at least 2 items, and 11+ items are out of reach without it.
+    cloud = quota("cloud", score, count_v3 >= 2)
+    cloud |= count_v3 >= 11
     adopted["cloud"] = cloud
     score = 0.45 * count_v3 + 1.0 * cloud + rng.standard_normal(n)
     ai = quota("ai", score, count_v3 >= 4)
@@ -337,13 +341,18 @@ def build_population(
     adopted["data_analytics"] = quota("data_analytics", score, count_v3 >= 4)
 
     # Basic ladder: a firm-specific order (Plackett-Luce on the odds of each item's
-    # prevalence), held up to the position that gives the firm its v3 count.
-    basic_v3 = count_v3 - cloud - ai
+    # prevalence), held up to the position that gives the firm its 2021 count. A firm
+    # with cloud has 'any cloud' (E_CC) through it; one without has it only once its
+    # ladder reaches basic cloud services.
+    first = REFERENCE_EDITION
+    basic_v3 = count_v3 - 2 * cloud - ai
     odds = np.array([i.prevalence_2021 / (1 - i.prevalence_2021) for i in BASIC_ITEMS])
     keys = np.log(odds) + rng.gumbel(size=(n, N_BASIC))
     ladder = np.argsort(-keys, axis=1).astype(np.int8)
-    v3_cum = np.cumsum(DII_BASIC_MASK[3][ladder], axis=1)
-    # depth = 1 + position of the basic_v3-th v3 item (0 when none are held)
+    counted = first.basic_mask[ladder] | ((ladder == BASIC_NAMES.index("cloud_services"))
+                                          & ~cloud[:, None])
+    v3_cum = np.cumsum(counted, axis=1)
+    # depth = 1 + position of the basic_v3-th counted item (0 when none are held)
     depth = np.where(basic_v3 > 0, (v3_cum < basic_v3[:, None]).sum(axis=1) + 1, 0)
 
     aware = {}
@@ -389,14 +398,11 @@ def initial_size_shares(tech: str, share_10_249: float) -> dict[str, float]:
     lo, hi = -20.0, 20.0
     for _ in range(80):  # bisection on the log-odds of 10-49 firms
         mid = 0.5 * (lo + hi)
-        mix = (1 - alpha) * _expit(mid) + alpha * _expit(mid + gap)
+        mix = (1 - alpha) * expit(mid) + alpha * expit(mid + gap)
         lo, hi = (mid, hi) if mix < share_10_249 else (lo, mid)
     z = 0.5 * (lo + hi)
-    return {"2-9": _expit(z - gap), "10-49": _expit(z), "50-249": _expit(z + gap)}
-
-
-def _expit(x: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-x)))
+    return {"2-9": float(expit(z - gap)), "10-49": float(expit(z)),
+            "50-249": float(expit(z + gap))}
 
 
 def _quota_by_rank(z: np.ndarray, w: np.ndarray, pmf: np.ndarray) -> np.ndarray:

@@ -1,15 +1,16 @@
 """The technology ladder and the definitions of what is observed.
 
 Eurostat's Digital Intensity Index (DII) counts how many of 12 items a firm has;
-"at least basic" is 4 or more. The item set changes between survey years:
-version 3 (2021, 2023, 2025) and version 4 (2022, 2024). The model keeps one
-pool of items from which both versions are counted, so both observation series
-come out of one firm state (a modelled mapping: item names follow the Eurostat
-questions, the split into the two versions is documented in docs/ODD.md).
+"at least basic" is 4 or more. The 12 items change from one survey year to the next:
+version 3 (2021, 2023, 2025) and version 4 (2022, 2024) share only four of them, and
+each version swapped items between its own years (``EDITIONS``). The model keeps one
+pool of basic items from which every edition is counted, so all observation series
+come out of one firm state.
 
 Basic items are adopted one at a time along a firm-specific ladder (the order in
 which that firm takes them up). Cloud, data analytics and AI are decided on
-separately and count towards the index where the version includes them.
+separately, security measures in the cyber submodel; each counts towards an
+edition's index where the edition asks about it.
 """
 
 from __future__ import annotations
@@ -24,26 +25,33 @@ class BasicItem:
     name: str
     prevalence_2021: float  # share of 10-249 firms with the item in 2021: orders the ladder
     complexity: float  # dimensionless effort of taking the item up (0 = trivial)
-    in_v3: bool
-    in_v4: bool
 
 
-# Prevalences are rounded orders of magnitude from Eurostat item-level tables for
-# NL 10+ firms around 2021 (stated assumption: they only set the typical order of
-# the ladder; the bands themselves are matched exactly at initialisation).
+# Prevalences: rounded orders of magnitude for NL 10+ firms around 2021-2022 (stated
+# assumption; CBS gives IoT at "1 in 5" firms in 2021). They set only the typical order
+# of the ladder; the 2021 bands are matched exactly at initialisation. Complexity
+# (stated assumption): 0.2-0.5 for items bought or switched on, 0.8-1.5 for items that
+# change how the firm is organised or sells (ERP, CRM, specialists, online sales, IoT,
+# robots, security documents, training).
 BASIC_ITEMS: tuple[BasicItem, ...] = (
-    BasicItem("fast_broadband", 0.93, 0.2, True, True),
-    BasicItem("website", 0.90, 0.3, True, True),
-    BasicItem("internet_use", 0.80, 0.2, True, True),
-    BasicItem("remote_meetings", 0.75, 0.3, False, True),
-    BasicItem("mobile_devices", 0.70, 0.3, True, False),
-    BasicItem("social_media", 0.65, 0.4, True, True),
-    BasicItem("security_awareness", 0.65, 0.4, False, True),
-    BasicItem("erp", 0.45, 1.0, True, True),
-    BasicItem("crm", 0.40, 0.9, True, False),
-    BasicItem("website_sophisticated", 0.35, 0.8, True, False),
-    BasicItem("ict_specialists", 0.22, 1.2, True, True),
-    BasicItem("ecommerce", 0.20, 1.0, True, True),
+    BasicItem("fast_broadband", 0.93, 0.2),
+    BasicItem("website", 0.90, 0.3),
+    BasicItem("remote_access", 0.85, 0.3),
+    BasicItem("social_media", 0.80, 0.3),
+    BasicItem("remote_meetings", 0.80, 0.3),
+    BasicItem("internet_use", 0.70, 0.2),
+    BasicItem("security_awareness", 0.60, 0.4),
+    BasicItem("cloud_services", 0.55, 0.3),
+    BasicItem("social_media_2plus", 0.50, 0.5),
+    BasicItem("erp", 0.45, 1.0),
+    BasicItem("crm", 0.45, 0.9),
+    BasicItem("security_documents", 0.40, 0.8),
+    BasicItem("ecommerce", 0.25, 1.0),
+    BasicItem("ict_specialists", 0.22, 1.2),
+    BasicItem("iot", 0.20, 1.0),
+    BasicItem("ict_training", 0.20, 0.8),
+    BasicItem("web_sales_b2c", 0.12, 1.1),
+    BasicItem("robots", 0.08, 1.5),
 )
 BASIC_NAMES: tuple[str, ...] = tuple(i.name for i in BASIC_ITEMS)
 N_BASIC = len(BASIC_ITEMS)
@@ -54,13 +62,67 @@ ADVANCED: tuple[str, ...] = ("cloud", "data_analytics", "ai")
 DECISIONS: tuple[str, ...] = ("basic", *ADVANCED, "security")
 """Everything a firm decides on each quarter; also what a subsidy may cover."""
 
-DII_ADVANCED = {3: ("cloud", "ai"), 4: ("cloud", "data_analytics", "ai")}
-DII_BASIC_MASK = {
-    3: np.array([i.in_v3 for i in BASIC_ITEMS]),
-    4: np.array([i.in_v4 for i in BASIC_ITEMS]),
+CLOUD_ANY = "cloud_any"
+"""Edition item 'buys any cloud service' (E_CC): sophisticated or intermediate cloud
+(the model's ``cloud``), or basic cloud services only (the ladder item
+``cloud_services``)."""
+SECURITY_3PLUS = "security_3plus"
+"""Edition item 'at least 3 ICT security measures' (E_SECMGE3), from the cyber state."""
+
+
+@dataclass(frozen=True)
+class Edition:
+    """The 12 items of one survey year's Digital Intensity Index."""
+
+    year: int
+    version: int
+    basic: tuple[str, ...]  # ladder items
+    advanced: tuple[str, ...] = ()  # of ADVANCED
+    derived: tuple[str, ...] = ()  # CLOUD_ANY, SECURITY_3PLUS
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        return (*self.basic, *self.advanced, *self.derived)
+
+    @property
+    def basic_mask(self) -> np.ndarray:
+        return np.array([name in self.basic for name in BASIC_NAMES])
+
+
+_COMMON = ("internet_use", "fast_broadband", "ecommerce", "web_sales_b2c")
+_V3 = (*_COMMON, "social_media", "erp", "crm")
+_V4 = (*_COMMON, "ict_specialists", "remote_meetings", "security_awareness", "ict_training",
+       "security_documents", "remote_access")
+EDITIONS: dict[int, Edition] = {
+    2021: Edition(2021, 3, (*_V3, "social_media_2plus", "iot"), ("cloud", "ai"), (CLOUD_ANY,)),
+    2022: Edition(2022, 4, (*_V4, "robots"), (), (SECURITY_3PLUS,)),
+    2023: Edition(2023, 3, (*_V3, "social_media_2plus"), ("cloud", "data_analytics", "ai"),
+                  (CLOUD_ANY,)),
+    2024: Edition(2024, 4, _V4, ("ai",), (SECURITY_3PLUS,)),
+    2025: Edition(2025, 3, (*_V3, "website"), ("cloud", "data_analytics", "ai"), (CLOUD_ANY,)),
 }
-for _v in (3, 4):
-    assert DII_BASIC_MASK[_v].sum() + len(DII_ADVANCED[_v]) == 12
+"""Items of each survey year's index (Eurostat metadata isoc_e_dii_esmsip2, restated by
+Istat and in the Digital Decade scoreboard code; the 2024 set is inferred: 2022's with
+robots replaced by AI). v3 2021 -> 2023: IoT replaced by data analytics; 2023 -> 2025:
+'2+ social media' replaced by 'has a website'. The shared items are internet use by
+most staff, a >= 30 Mbit/s line, e-sales >= 1% of turnover and B2C web sales."""
+
+
+def edition(year: int, version: int) -> Edition:
+    """The edition a reading of ``version`` in ``year`` uses: that year's own, else the
+    latest earlier one of the version (later years keep the last known item set), else
+    the first one (v4 before 2022)."""
+    own = [y for y, e in sorted(EDITIONS.items()) if e.version == version]
+    earlier = [y for y in own if y <= year]
+    return EDITIONS[earlier[-1] if earlier else own[0]]
+
+
+REFERENCE_EDITION = EDITIONS[2021]
+"""The index firms' own decisions and exposure read (a fixed item set, so that a change
+of survey definitions never changes behaviour): the one the 2021 state is matched to."""
+
+for _e in EDITIONS.values():
+    assert len(_e.items) == 12 and len(set(_e.items)) == 12, _e.year
 
 BANDS: tuple[str, ...] = ("very_low", "low", "high", "very_high")
 BAND_LOWER_EDGES = np.array([0, 4, 7, 10])

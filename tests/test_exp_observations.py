@@ -16,8 +16,7 @@ from experiments.observations import (
     readings,
     survey_value,
 )
-from model import PARAMETERS, SMEEconomy
-from model.technologies import DII_ADVANCED, DII_BASIC_MASK
+from model import PARAMETERS
 
 
 @pytest.fixture(scope="module")
@@ -117,21 +116,3 @@ def test_history_check_passes_the_observed_past_and_fails_a_wrong_one(record):
     assert "history:dii_v3_bands" not in early and "history:dii_v4" in early
 
 
-def test_both_dii_versions_are_counted_from_the_same_firms():
-    """v3 and v4 differ only by the items one version counts and the other does not:
-    data analytics moves v4 alone, and every firm's counts agree on shared items."""
-    m = SMEEconomy(n_firms=800, seed=5, end_year=2022)
-    f = m.firms
-    v3, v4 = m.dii_count(3).astype(int), m.dii_count(4).astype(int)
-    held = np.zeros((m.n_firms, DII_BASIC_MASK[3].size), dtype=bool)
-    for k in range(m.n_firms):
-        held[k, f.ladder[k, : f.depth[k]]] = True
-    only3 = (held & DII_BASIC_MASK[3] & ~DII_BASIC_MASK[4]).sum(axis=1)
-    only4 = (held & DII_BASIC_MASK[4] & ~DII_BASIC_MASK[3]).sum(axis=1)
-    adv3 = sum(f.adopted[t].astype(int) for t in DII_ADVANCED[3])
-    adv4 = sum(f.adopted[t].astype(int) for t in DII_ADVANCED[4])
-    np.testing.assert_array_equal(v4 - v3, only4 - only3 + adv4 - adv3)
-    before3, before4 = v3.copy(), v4.copy()
-    f.adopted["data_analytics"][:] = True
-    assert (m.dii_count(3) == before3).all()
-    assert (m.dii_count(4) >= before4).all() and (m.dii_count(4) > before4).any()

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from model_helpers import recount
 
 from model import ModelInputError, resolve_parameters
 from model.datasets import SIZE_CLASSES, dii, dii_bands, eu_size_gradient, firm_counts
@@ -27,8 +28,6 @@ from model.population import (
 )
 from model.technologies import (
     BANDS,
-    DII_ADVANCED,
-    DII_BASIC_MASK,
     N_BASIC,
     N_SECURITY_MEASURES,
     SECURITY_THRESHOLD,
@@ -39,11 +38,7 @@ PARAMS = resolve_parameters()
 
 
 def _v3_count(pop) -> np.ndarray:
-    held = np.zeros((pop.n, N_BASIC), dtype=bool)
-    for k in range(pop.n):
-        held[k, pop.ladder[k, : pop.depth[k]]] = True
-    count = (held & DII_BASIC_MASK[3]).sum(axis=1)
-    return count + sum(pop.adopted[t].astype(int) for t in DII_ADVANCED[3])
+    return recount(pop)  # the 2021 edition
 
 
 @pytest.fixture(scope="module")

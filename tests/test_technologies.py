@@ -17,26 +17,41 @@ from model.technologies import (
     BENEFIT,
     COMPLEXITY,
     DECISIONS,
-    DII_ADVANCED,
-    DII_BASIC_MASK,
+    EDITIONS,
     N_BASIC,
     N_SECURITY_MEASURES,
+    REFERENCE_EDITION,
     SECURITY_THRESHOLD,
     band_codes,
+    edition,
 )
 
 
-def test_each_dii_version_has_twelve_items():
-    for version in (3, 4):
-        assert DII_BASIC_MASK[version].shape == (N_BASIC,)
-        assert DII_BASIC_MASK[version].sum() + len(DII_ADVANCED[version]) == 12
-    assert set(DII_ADVANCED[3]) == {"cloud", "ai"}
-    assert set(DII_ADVANCED[4]) == {"cloud", "data_analytics", "ai"}
-    # the two versions differ in their basic items, but share most of them
-    assert (DII_BASIC_MASK[3] != DII_BASIC_MASK[4]).any()
-    assert (DII_BASIC_MASK[3] & DII_BASIC_MASK[4]).sum() >= 6
-    # every basic item counts in at least one version
-    assert (DII_BASIC_MASK[3] | DII_BASIC_MASK[4]).all()
+def test_every_edition_has_twelve_items_and_the_versions_alternate():
+    assert sorted(EDITIONS) == [2021, 2022, 2023, 2024, 2025]
+    for year, ed in EDITIONS.items():
+        assert ed.year == year and ed.version == (3 if year % 2 else 4)
+        assert len(ed.items) == 12 and len(set(ed.items)) == 12
+        assert set(ed.basic) <= set(BASIC_NAMES) and set(ed.advanced) <= set(ADVANCED)
+        assert ed.basic_mask.sum() == len(ed.basic)
+    # the documented swaps: IoT -> data analytics (v3 2023), 2+ social media -> website
+    # (v3 2025), robots -> AI (v4 2024, inferred)
+    assert set(EDITIONS[2023].items) ^ set(EDITIONS[2021].items) == {"iot", "data_analytics"}
+    assert set(EDITIONS[2025].items) ^ set(EDITIONS[2023].items) == {
+        "social_media_2plus", "website"}
+    assert set(EDITIONS[2024].items) ^ set(EDITIONS[2022].items) == {"robots", "ai"}
+    # the two versions share only four items (internet use, a fast line, e-sales, B2C)
+    assert len(set(EDITIONS[2022].items) & set(EDITIONS[2023].items)) == 4
+    # every basic item counts in some edition
+    assert set().union(*(ed.basic for ed in EDITIONS.values())) == set(BASIC_NAMES) - {
+        "cloud_services"}
+
+
+def test_a_reading_uses_its_own_edition_or_the_latest_earlier_one():
+    assert edition(2021, 3) is EDITIONS[2021] and edition(2022, 3) is EDITIONS[2021]
+    assert edition(2030, 3) is EDITIONS[2025] and edition(2030, 4) is EDITIONS[2024]
+    assert edition(2021, 4) is EDITIONS[2022]  # v4 before it existed: its first items
+    assert REFERENCE_EDITION is EDITIONS[2021]
 
 
 def test_basic_items():
@@ -82,7 +97,7 @@ def test_data_analytics_and_ai_need_a_basic_level():
     while m.running:
         before = {t: m.firms.adopted[t].copy() for t in ("data_analytics", "ai")}
         m.step()
-        count = m.dii_count(3)
+        count = m.dii_count()  # the reference edition decisions read
         new_da = m.firms.adopted["data_analytics"] & ~before["data_analytics"]
         new_ai = m.firms.adopted["ai"] & ~before["ai"]
         assert (count[new_da] >= 4).all()
