@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
-from model.errors import check_number, check_table, collect_keys
+from model.errors import check_field, check_table, collect_keys
 from model.parameters import HISTORY
 
 from .analysis import weighted_quantiles
@@ -59,6 +59,9 @@ from .text import markdown_table
 METHODS = ("morris", "sobol")
 _SENS = ("methods", "samples", "morris_levels", "factors")
 _SENS_COUNTS = {"samples": ("integer", 2, 100_000), "morris_levels": ("integer", 2, 20)}
+_FACTOR = {"low": ("number", None, None), "high": ("number", None, None),
+           "range": ("choice", ("posterior",), "range")}
+"""A factor is varied between low and high, or over its posterior's 90% interval."""
 _INTEGER_FIELDS = ("min_measures", "start_year", "end_year", "from_year")
 
 
@@ -154,14 +157,15 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
         errors.append("sensitivity: the table is required (methods, samples, factors)")
     elif collect_keys(sens, _SENS, "sensitivity", errors):
         m = sens.get("methods", list(methods))
-        if isinstance(m, str):
-            m = [m]
-        if not isinstance(m, list) or not m or any(x not in METHODS for x in m
-                                                   if isinstance(x, str)) \
-                or not all(isinstance(x, str) for x in m):
-            errors.append(f"sensitivity.methods: {m!r} (allowed: {', '.join(METHODS)})")
-        else:
-            methods = tuple(dict.fromkeys(m))
+        try:
+            chosen = check_field([m] if isinstance(m, str) else m, ("names", METHODS),
+                                 "sensitivity.methods")
+            if not chosen:
+                raise ModelInputError("sensitivity.methods", "at least one method is required",
+                                      ", ".join(METHODS))
+            methods = chosen
+        except ModelInputError as err:
+            errors.append(str(err))
         counts = check_table({k: v for k, v in sens.items() if k in _SENS_COUNTS},
                              _SENS_COUNTS, "sensitivity", errors)
         samples = counts.get("samples", samples)
@@ -175,10 +179,14 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
             base_policy = next(iter(scenarios.values())) if len(scenarios) == 1 else {}
             for name, spec in table.items():
                 where = f"sensitivity.factors.{name}"
-                if not collect_keys(spec, ("low", "high", "range"), where, errors):
+                before = len(errors)
+                by_range = isinstance(spec, Mapping) and "range" in spec
+                bounds = check_table(spec, _FACTOR, where, errors,
+                                     required=() if by_range else ("low", "high"))
+                if len(errors) > before:
                     continue
-                if "range" in spec:
-                    if spec["range"] != "posterior" or "low" in spec or "high" in spec:
+                if by_range:
+                    if "low" in spec or "high" in spec:
                         errors.append(f"{where}: write either range = \"posterior\" or low "
                                       "and high")
                         continue
@@ -192,12 +200,7 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
                                       f"(fixed at {low:g})")
                         continue
                 else:
-                    try:
-                        low = check_number(spec.get("low"), f"{where}.low")
-                        high = check_number(spec.get("high"), f"{where}.high")
-                    except ModelInputError as err:
-                        errors.append(str(err))
-                        continue
+                    low, high = bounds["low"], bounds["high"]
                     if not low < high:
                         errors.append(f"{where}: low ({low:g}) must be below high ({high:g})")
                         continue
