@@ -37,8 +37,8 @@ from typing import Any
 import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
-from model.errors import check_field, check_number, check_table, collect_keys
-from model.parameters import CALIBRATED, HISTORY
+from model.errors import check_field, check_table, collect_keys
+from model.parameters import CALIBRATED, HISTORY, PARAMETER_RULES
 from model.population import POPULATIONS
 from model.streams import MAX_SEED
 from model.technologies import ADVANCED
@@ -460,19 +460,7 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
 
 
 def _fixed_parameters(table: Any, errors: list[str]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    if not collect_keys(table, PARAMETERS, "parameters", errors):
-        return out
-    for name, value in table.items():
-        if name not in PARAMETERS:
-            continue
-        p = PARAMETERS[name]
-        try:
-            out[name] = check_number(value, f"parameters.{name}", p.low, p.high,
-                                     integer=p.integer)
-        except ModelInputError as err:
-            errors.append(str(err))
-    return out
+    return check_table(table, PARAMETER_RULES, "parameters", errors)
 
 
 def _scenarios(table: Any, errors: list[str]) -> dict[str, dict[str, Any]]:

@@ -303,8 +303,8 @@ them only from a calibration's posterior (or leaves them at their defaults)."""
 LEVER_RESPONSE: tuple[str, ...] = tuple(s.name for s in _SPECS if s.role == "lever")
 
 
-_RULES = {name: ("integer" if spec.integer else "number", spec.low, spec.high)
-          for name, spec in PARAMETERS.items()}
+PARAMETER_RULES = {name: ("integer" if spec.integer else "number", spec.low, spec.high)
+                   for name, spec in PARAMETERS.items()}
 """Each parameter's validation rule (model.errors.check_field), from the table above."""
 
 
@@ -347,7 +347,7 @@ def resolve_parameters(overrides: Mapping[str, Any] | None = None) -> Parameters
     """
     overrides = {} if overrides is None else overrides
     values = {name: spec.default for name, spec in PARAMETERS.items()}
-    values.update(check_table(overrides, _RULES, "parameters"))
+    values.update(check_table(overrides, PARAMETER_RULES, "parameters"))
     return Parameters(values)
 
 
