@@ -123,8 +123,7 @@ class SMEEconomy(mesa.Model):
         self.recorder = indicators.Recorder(f)
         self.segments = self.recorder.segments
 
-        for k in range(n):
-            Firm(self, k)
+        Firm.create_all(self, n)
 
         self.datacollector = mesa.DataCollector(model_reporters=indicators.headline_reporters())
         environment.reach_gigabit(f, self.time)

@@ -14,6 +14,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+from mesa.agent import AgentSet
 
 from .datasets import SIZE_CLASSES
 from .population import REGION_NAMES, SECTOR_NAMES
@@ -95,6 +96,32 @@ class Firm(mesa.Agent):
         # that firm.py does not import economy.py, which imports it.
         super().__init__(model)
         self.index = index
+
+    @classmethod
+    def create_all(cls, model: mesa.Model, n: int) -> list[Firm]:
+        """Create and register firms 0..n-1 of ``model`` at once.
+
+        The same as ``[Firm(model, k) for k in range(n)]`` (same unique ids, same agent
+        sets), but registered in bulk. Mesa 3.3 registers agents one by one, with two
+        weak-dictionary insertions and a log call each; at 10,000 firms that took about
+        40% of a whole 2021-2030 run.
+        """
+        counter = cls._ids[model]
+        firms = []
+        for k in range(n):
+            firm = cls.__new__(cls)
+            firm.model, firm.unique_id, firm.pos, firm.index = model, next(counter), None, k
+            firms.append(firm)
+        members = dict.fromkeys(firms)
+        # Mesa's own registries (Model.register_agent), filled in one update each.
+        model._agents.update(members)
+        by_type = model._agents_by_type.get(cls)
+        if by_type is None:
+            model._agents_by_type[cls] = AgentSet(firms, random=model.random)
+        else:
+            by_type._agents.update(members)
+        model._all_agents._agents.update(members)
+        return firms
 
     @property
     def basic_items(self) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
+import mesa
 import numpy as np
 import pytest
 
@@ -127,3 +128,21 @@ def test_unique_ids_restart_per_model_and_models_are_freed():
     del first
     gc.collect()
     assert ref() is None
+
+
+def test_bulk_creation_registers_firms_as_mesa_would():
+    """Firm.create_all gives the registries, ids and indices that creating the firms one
+    by one gives, and Mesa's own operations work on them."""
+    bulk, one_by_one = mesa.Model(seed=1), mesa.Model(seed=1)
+    made = Firm.create_all(bulk, 50)
+    for k in range(50):
+        Firm(one_by_one, k)
+    for model in (bulk, one_by_one):
+        assert len(model.agents) == 50 and len(model.agents_by_type[Firm]) == 50
+    assert [a.unique_id for a in bulk.agents] == [a.unique_id for a in one_by_one.agents]
+    assert [a.index for a in bulk.agents] == list(range(50)) and made == list(bulk.agents)
+    assert all(a.pos is None and a.model is bulk for a in made)
+    made[7].remove()
+    assert len(bulk.agents) == 49 and made[7] not in bulk.agents_by_type[Firm]
+    more = Firm.create_all(bulk, 3)  # a second batch joins the existing agent set
+    assert len(bulk.agents_by_type[Firm]) == 52 and more[0].unique_id == 51
