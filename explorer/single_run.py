@@ -48,6 +48,8 @@ model_params = {
 
 
 def _targets(ax) -> None:
+    for line in ax.lines:
+        line.set_marker(".")
     ax.axhline(TARGET_BASIC, ls="--", lw=1, color="grey")
     ax.axhline(TARGET_ADVANCED, ls=":", lw=1, color="grey")
     ax.set_ylim(0, 1)
