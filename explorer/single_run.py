@@ -27,7 +27,7 @@ model_params = {
     "n_firms": {"type": "SliderInt", "value": 5000, "label": "Simulated firms",
                 "min": 500, "max": 20_000, "step": 500},
     "seed": {"type": "InputText", "value": 1, "label": "Seed"},
-    "subsidy_rate": {"type": "SliderFloat", "value": 0.0, "label": "Subsidy rate (0 = off)",
+    "subsidy_rate": {"type": "SliderFloat", "value": 0.0, "label": "Subsidy rate",
                      "min": 0.0, "max": 0.8, "step": 0.05},
     "subsidy_cap_eur": {"type": "SliderInt", "value": 10_000, "label": "Subsidy cap per firm (EUR)",
                         "min": 1_000, "max": 50_000, "step": 1_000},
@@ -37,14 +37,19 @@ model_params = {
     "edih_capacity": {"type": "SliderInt", "value": 1200, "label": "EDIH capacity (firms/year)",
                       "min": 0, "max": 10_000, "step": 100},
     "campaign_reach": {"type": "SliderFloat", "value": 0.0,
-                       "label": "Cyber campaign reach per year (0 = off)",
+                       "label": "Campaign reach/yr",
                        "min": 0.0, "max": 1.0, "step": 0.05},
     "obligation_min_measures": {"type": "SliderInt", "value": 0,
-                                "label": "Security obligation: min measures (0 = off)",
+                                "label": "Obligation: min measures",
                                 "min": 0, "max": 11, "step": 1},
     "draw_from_posterior": {"type": "Checkbox", "value": False,
                             "label": "Draw behavioural parameters from the posterior"},
 }
+
+
+def _note_off() -> None:
+    solara.Markdown("A subsidy rate, campaign reach or minimum of 0 leaves that lever off "
+                    "(current policy). Set the levers, then press *Reset* to start the run.")
 
 
 def _targets(ax) -> None:
@@ -113,6 +118,7 @@ def Status(model):
         f"cloud {model.latest('cloud', '10-249'):.1%}, data analytics "
         f"{model.latest('data_analytics', '10-249'):.1%}, AI "
         f"{model.latest('ai', '10-249'):.1%} (target 75% each).")
+    _note_off()
 
 
 def initial_model() -> ExplorerModel:
