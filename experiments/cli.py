@@ -7,6 +7,7 @@
 - ``sme-abm sensitivity CONFIG``: Morris and Sobol indices (SALib).
 - ``sme-abm discover DIR --target NAME``: scenario discovery (PRIM).
 - ``sme-abm simulate``: one run, printing the yearly indicator table.
+- ``sme-abm app``: the browser app (one run, stored results); needs the ``app`` extra.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ EXAMPLES = {
     "export": (
         'sme-abm export results/policy_comparison                 # CSV files in DIR/export/',
         'sme-abm export results/policy_comparison --format xlsx --out ~/tables',
+    ),
+    "app": (
+        'sme-abm app                                   # http://localhost:8765',
+        'sme-abm app --results results/baseline --port 8800',
     ),
     "report": (
         'sme-abm report results/policy_comparison',
@@ -178,6 +183,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("dir", help="results directory of an experiment")
     rep.add_argument("--partial", action="store_true",
                      help="report an incomplete directory (marked INCOMPLETE) and exit 0")
+    app = _command(sub, "app", "explore one run and stored results in the browser")
+    app.add_argument("--results", metavar="DIR", default="results/policy_comparison",
+                     help="results directory for the results page "
+                          "(default results/policy_comparison)")
+    app.add_argument("--port", type=_positive, default=8765, help="port (default 8765)")
     return parser
 
 
@@ -235,6 +245,23 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _app(args: argparse.Namespace) -> int:
+    """``solara run explorer.app`` with SME_ABM_RESULTS set; solara is imported only here."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("solara") is None:
+        print('sme-abm: the app needs the app extra: pip install -e ".[app]"', file=sys.stderr)
+        return 2
+    env = {**os.environ, "SME_ABM_RESULTS": str(args.results)}
+    cmd = [sys.executable, "-m", "solara", "run", "explorer.app", "--port", str(args.port),
+           "--host", "localhost"]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -252,8 +279,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         _parser().print_help(sys.stderr)
         print("sme-abm: a command is needed (validate, run, report, compare, export, "
-              "simulate, calibrate, sensitivity, discover)", file=sys.stderr)
+              "simulate, calibrate, sensitivity, discover, app)", file=sys.stderr)
         return 2
+    if args.command == "app":
+        return _app(args)
     if args.command == "validate":
         return _validate(args.config)
     if args.command == "run":

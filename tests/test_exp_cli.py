@@ -433,3 +433,31 @@ def test_simulate_refuses_a_bad_policy_file_naming_the_field(tmp_path):
     policy.write_text("subsidy = { rate = 1.5 }\n")
     code, _, err = run_cli("simulate", "--policy", str(policy))
     assert code == 2 and "policy.subsidy.rate: 1.5 is out of range" in err
+
+
+def test_app_without_solara_says_which_extra(monkeypatch, capsys):
+    import importlib.util
+
+    from experiments import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "solara" else real(name, *a))
+    assert cli.main(["app"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        'sme-abm: the app needs the app extra: pip install -e ".[app]"')
+
+
+def test_app_runs_solara_with_the_results_directory(monkeypatch):
+    import importlib.util
+
+    from experiments import cli
+
+    seen = {}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object())
+    monkeypatch.setattr(subprocess, "call",
+                        lambda cmd, env: seen.update(cmd=cmd, env=env) or 0)
+    assert cli.main(["app", "--results", "results/x", "--port", "8800"]) == 0
+    assert seen["cmd"][1:] == ["-m", "solara", "run", "explorer.app", "--port", "8800",
+                               "--host", "localhost"]
+    assert seen["env"]["SME_ABM_RESULTS"] == "results/x"

@@ -1,0 +1,69 @@
+"""Loaders and the trajectory figure for the results page (pandas and matplotlib only).
+
+The directory is ``SME_ABM_RESULTS`` (default ``results/policy_comparison``); it holds
+``summary.csv`` and ``trajectories.parquet`` as written by ``sme-abm run``/``report``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+DEFAULT_RESULTS = Path("results/policy_comparison")
+SUMMARY_COLUMNS = ["scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs"]
+
+
+def results_dir() -> Path:
+    return Path(os.environ.get("SME_ABM_RESULTS", str(DEFAULT_RESULTS)))
+
+
+def load_summary(directory: str | Path) -> pd.DataFrame:
+    """One row per scenario and target: P(hit) and its interval (``ci_low``, ``ci_high``),
+    scenarios in the order of the file."""
+    frame = pd.read_csv(Path(directory) / "summary.csv")
+    cols = [c for c in SUMMARY_COLUMNS if c in frame.columns]
+    out = frame[cols].drop_duplicates(["scenario", "target"]).reset_index(drop=True)
+    return out
+
+
+def load_trajectories(directory: str | Path) -> pd.DataFrame:
+    """Quantiles (q05..q95) per scenario, indicator, segment and year."""
+    return pd.read_parquet(Path(directory) / "trajectories.parquet")
+
+
+def p_hit_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Scenarios as rows, targets as columns, cells ``p (low-high)`` in percent."""
+    cell = summary.apply(
+        lambda r: f"{100 * r.p_hit:.1f}% ({100 * r.ci_low:.1f}-{100 * r.ci_high:.1f})"
+        if "ci_low" in summary else f"{100 * r.p_hit:.1f}%", axis=1)
+    wide = (summary.assign(cell=cell)
+            .pivot(index="scenario", columns="target", values="cell")
+            .reindex(index=summary["scenario"].unique(), columns=summary["target"].unique()))
+    return wide.reset_index()
+
+
+def trajectory_figure(traj: pd.DataFrame, indicator: str, scenarios: list[str]) -> Figure:
+    """Median and 5-95% band per scenario for one indicator (first segment stored)."""
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    sel = traj[traj["indicator"] == indicator]
+    if len(sel):
+        segment = sel["segment"].iloc[0]
+        sel = sel[sel["segment"] == segment]
+    for k, name in enumerate(scenarios):
+        s = sel[sel["scenario"] == name].drop_duplicates("year").sort_values("year")
+        if not len(s):
+            continue
+        colour = f"C{k % 10}"
+        ax.fill_between(s["year"], 100 * s["q05"], 100 * s["q95"], color=colour, alpha=0.15)
+        ax.plot(s["year"], 100 * s["q50"], color=colour, label=name)
+    target = 95 if "at_least_basic" in indicator else 75
+    ax.axhline(target, ls="--", color="grey", lw=1, label=f"2030 target ({target}%)")
+    ax.set_xlabel("year")
+    ax.set_ylabel("% of firms")
+    ax.set_title(f"{indicator}: median and 5-95% band", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig

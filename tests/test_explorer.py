@@ -1,0 +1,65 @@
+"""The browser app's pieces that need no browser and no solara: ExplorerModel builds the
+policy from flat lever values, and the results loaders (explorer.model, explorer.loaders)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from explorer.loaders import load_summary, load_trajectories, p_hit_table, trajectory_figure
+from explorer.model import ExplorerModel, behavioural_parameters, build_policy
+from model.policy import parse_policy
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "results" / "policy_comparison"
+
+
+def test_build_policy_switches_levers_off_at_zero():
+    assert build_policy() == {"edih": {"capacity_per_year": 1200.0}}
+    assert parse_policy(build_policy()).subsidies == ()
+
+
+def test_explorer_model_builds_the_policy_from_flat_arguments():
+    m = ExplorerModel(n_firms=500, seed=3, subsidy_rate=0.4, subsidy_cap_eur=8000,
+                      subsidy_budget_eur=2e7, edih_capacity=2400, campaign_reach=0.3,
+                      obligation_min_measures=6, end_year=2022)
+    (scheme,) = m.policy.subsidies
+    assert (scheme.rate, scheme.cap_eur, scheme.yearly_budget_eur) == (0.4, 8000.0, 2e7)
+    assert set(scheme.technologies) == {"cloud", "data_analytics", "ai"}
+    assert m.policy.edih.capacity_per_year == 2400.0
+    assert m.policy.cyber_campaign.reach_per_year == 0.3
+    assert m.policy.security_obligation.min_measures == 6
+    assert m.n_firms == 500 and m.end_year == 2022
+    m.step()
+    assert len(m.datacollector.get_model_vars_dataframe()) == 2
+
+
+def test_posterior_medians_or_a_draw(tmp_path):
+    frame = pd.DataFrame({"cost_weight": [0.5, 0.7, 0.9], "weight": [0.0, 1.0, 0.0]})
+    path = tmp_path / "posterior.parquet"
+    frame.to_parquet(path)
+    medians, source = behavioural_parameters(False, 1, path)
+    assert medians == {"cost_weight": pytest.approx(0.7)} and source == "posterior medians"
+    draw, source = behavioural_parameters(True, 5, path)
+    assert draw == {"cost_weight": 0.7} and source.startswith("posterior draw 1")
+    assert behavioural_parameters(False, 1, tmp_path / "none.parquet")[0] == {}
+
+
+def test_results_loader_one_row_per_scenario_and_target():
+    summary = load_summary(RESULTS)
+    raw = pd.read_csv(RESULTS / "summary.csv")
+    assert len(summary) == raw.groupby(["scenario", "target"]).ngroups
+    assert not summary.duplicated(["scenario", "target"]).any()
+    assert {"p_hit", "ci_low", "ci_high"} <= set(summary.columns)
+    table = p_hit_table(summary)
+    assert list(table["scenario"]) == list(dict.fromkeys(raw["scenario"]))
+    assert table.shape[1] == 1 + raw["target"].nunique()
+
+
+def test_trajectory_figure_draws_each_chosen_scenario():
+    traj = load_trajectories(RESULTS)
+    fig = trajectory_figure(traj, "cloud", ["baseline", "mix"])
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[:2] == ["baseline", "mix"]
