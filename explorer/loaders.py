@@ -13,7 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 DEFAULT_RESULTS = Path("results/policy_comparison")
-SUMMARY_COLUMNS = ["scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs"]
+SUMMARY_COLUMNS = ["scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs",
+                   "diff_vs_baseline", "diff_ci_low", "diff_ci_high"]
 
 
 def results_dir() -> Path:
@@ -39,6 +40,19 @@ def p_hit_table(summary: pd.DataFrame) -> pd.DataFrame:
     cell = summary.apply(
         lambda r: f"{100 * r.p_hit:.1f}% ({100 * r.ci_low:.1f}-{100 * r.ci_high:.1f})"
         if "ci_low" in summary else f"{100 * r.p_hit:.1f}%", axis=1)
+    wide = (summary.assign(cell=cell)
+            .pivot(index="scenario", columns="target", values="cell")
+            .reindex(index=summary["scenario"].unique(), columns=summary["target"].unique()))
+    return wide.reset_index()
+
+
+def paired_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Paired difference in P(hit) against the baseline (same draws and seeds), in
+    percentage points with its interval; scenarios as rows, targets as columns."""
+    if "diff_vs_baseline" not in summary:
+        return pd.DataFrame()
+    cell = summary.apply(lambda r: f"{100 * r.diff_vs_baseline:+.1f} pp "
+                         f"({100 * r.diff_ci_low:+.1f} to {100 * r.diff_ci_high:+.1f})", axis=1)
     wide = (summary.assign(cell=cell)
             .pivot(index="scenario", columns="target", values="cell")
             .reindex(index=summary["scenario"].unique(), columns=summary["target"].unique()))

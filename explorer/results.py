@@ -9,6 +9,7 @@ from .loaders import (
     load_summary,
     load_trajectories,
     p_hit_table,
+    paired_table,
     results_dir,
     trajectory_figure,
 )
@@ -30,6 +31,10 @@ def ResultsPage():
                         "Probability of hitting each 2030 target, P(hit) with its interval, "
                         "per scenario (rows) and target (columns).")
         solara.DataFrame(p_hit_table(summary), items_per_page=50)
+        solara.Markdown("### Paired differences against the baseline\n\nEvery scenario "
+                        "runs the baseline's parameter draws and seeds, so the difference in "
+                        "P(hit) is paired (Newcombe's interval).")
+        solara.DataFrame(paired_table(summary), items_per_page=50)
         with solara.Row():
             solara.Select("Indicator", values=indicators, value=indicator,
                           on_value=set_indicator)

@@ -15,6 +15,7 @@ from mesa.visualization.utils import update_counter
 
 from model.datasets import SIZE_CLASSES
 
+from .charts import add_observed, size_class_figure, spend_figure
 from .model import ExplorerModel
 
 __all__ = ["ExplorerModel", "Page", "SingleRunPage", "model_params"]
@@ -52,23 +53,24 @@ def _note_off() -> None:
                     "(current policy). Set the levers, then press *Reset* to start the run.")
 
 
+ADOPTION_COLOURS = {"dii_at_least_basic": "tab:blue", "dii_v4_at_least_basic": "tab:cyan",
+                    "cloud": "tab:orange", "data_analytics": "tab:green", "ai": "tab:red",
+                    "security_5plus": "tab:purple"}
+
+
 def _targets(ax) -> None:
     for line in ax.lines:
         line.set_marker(".")
+    add_observed(ax, ADOPTION_COLOURS)
     ax.axhline(TARGET_BASIC, ls="--", lw=1, color="grey")
     ax.axhline(TARGET_ADVANCED, ls=":", lw=1, color="grey")
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of firms (10-249)")
-    ax.set_title("2030 targets: 95% at least basic (--), 75% advanced (:); step = quarter "
-                 "from 2021 Q1", fontsize=8)
+    ax.set_title("2030 targets: 95% at least basic (--), 75% advanced (:); diamonds: "
+                 "observed (Eurostat); step = quarter from 2021 Q1", fontsize=8)
 
 
-adoption_plot = make_plot_component(
-    {"dii_at_least_basic": "tab:blue", "dii_v4_at_least_basic": "tab:cyan",
-     "cloud": "tab:orange", "data_analytics": "tab:green", "ai": "tab:red",
-     "security_5plus": "tab:purple"},
-    post_process=_targets,
-)
+adoption_plot = make_plot_component(ADOPTION_COLOURS, post_process=_targets)
 
 
 def sample_firms(model, k: int = SAMPLE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,6 +111,20 @@ def FirmView(model):
 
 
 @solara.component
+def SizeClassView(model):
+    update_counter.get()
+    solara.FigureMatplotlib(size_class_figure(model.indicator_frame()), format="png",
+                            bbox_inches="tight")
+
+
+@solara.component
+def SpendView(model):
+    update_counter.get()
+    solara.FigureMatplotlib(spend_figure(model.indicator_frame()), format="png",
+                            bbox_inches="tight")
+
+
+@solara.component
 def Status(model):
     update_counter.get()
     solara.Markdown(
@@ -128,7 +144,8 @@ def initial_model() -> ExplorerModel:
 @solara.component
 def SingleRunPage():
     model = solara.use_memo(initial_model, [])
-    SolaraViz(model, components=[(Status, 0), adoption_plot, (FirmView, 0)],
+    SolaraViz(model, components=[(Status, 0), adoption_plot, (FirmView, 0),
+                                 (SizeClassView, 0), (SpendView, 0)],
               model_params=model_params, name="SME digital adoption: one run")
 
 

@@ -154,4 +154,5 @@ def test_results_page_lists_every_scenario(server, browser):
     _wait(lambda: _charts(browser), 60, "the trajectory chart")
     text = _wait(lambda: (t := _body(browser)) and all(s in t for s in scenarios) and t,
                  30, "every scenario name")
-    assert "P(hit)" in text
+    assert "P(hit)" in text and "Paired differences against the baseline" in text
+    assert " pp (" in text  # the paired differences table is filled

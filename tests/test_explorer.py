@@ -8,7 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from explorer.loaders import load_summary, load_trajectories, p_hit_table, trajectory_figure
+from explorer.charts import observed_points, size_class_figure, spend_figure, survey_step
+from explorer.loaders import (
+    load_summary,
+    load_trajectories,
+    p_hit_table,
+    paired_table,
+    trajectory_figure,
+)
 from explorer.model import ExplorerModel, behavioural_parameters, build_policy
 from model.policy import parse_policy
 
@@ -63,3 +70,31 @@ def test_trajectory_figure_draws_each_chosen_scenario():
     fig = trajectory_figure(traj, "cloud", ["baseline", "mix"])
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels[:2] == ["baseline", "mix"]
+
+
+def test_paired_table_shows_each_difference_with_its_interval():
+    summary = load_summary(RESULTS)
+    table = paired_table(summary).set_index("scenario")
+    raw = pd.read_csv(RESULTS / "summary.csv").set_index(["scenario", "target"])
+    cell = table.loc["edih_double", "basic"]
+    assert cell.startswith(f"{100 * raw.loc[('edih_double', 'basic'), 'diff_vs_baseline']:+.1f} pp")
+    assert table.loc["baseline"].str.startswith("+0.0 pp").all()
+
+
+def test_observed_points_are_the_surveys_and_sit_on_their_quarter():
+    points = observed_points()
+    assert [y for y, _ in points["dii_at_least_basic"]] == [2021, 2023, 2025]
+    assert [y for y, _ in points["dii_v4_at_least_basic"]] == [2022, 2024]
+    assert dict(points["ai"])[2025] == pytest.approx(0.3187)
+    assert survey_step(2021) == 0 and survey_step(2025) == 16
+
+
+def test_size_class_and_spend_figures_draw_the_run():
+    m = ExplorerModel(n_firms=600, seed=2, subsidy_rate=0.5, end_year=2027)
+    m.run()
+    frame = m.indicator_frame()
+    sizes = size_class_figure(frame)
+    assert len(sizes.axes[0].lines) == 8  # four indicators x two size classes
+    spend = spend_figure(frame)
+    subsidy = spend.axes[0].lines[0].get_ydata()
+    assert subsidy[-1] > 0 and subsidy[0] == 0  # the subsidy pays from 2026 on
