@@ -1,5 +1,6 @@
 """One refresh of the single-run page: ``model.step()``, the DataCollector frame and the
-matplotlib render of the charts (adoption lines and the 300-firm view), for a
+matplotlib render of every chart (adoption lines, the 300-firm view, size classes,
+spend), for a
 5,000-firm ExplorerModel. Prints the median of 5 (target: under 1 s).
 
     python benchmarks/bench_app.py
@@ -45,9 +46,20 @@ def _firm_png(model) -> bytes:
     return buf.getvalue()
 
 
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+
 def refresh(model) -> None:
+    from explorer.charts import size_class_figure, spend_figure
+
     model.step()
     _adoption_png(model)
+    frame = model.indicator_frame()
+    _png(size_class_figure(frame))
+    _png(spend_figure(frame))
     try:
         _firm_png(model)
     except ImportError:  # without the app extra: the adoption chart only
