@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz, make_plot_component
 from mesa.visualization.utils import update_counter
 
+from experiments.report import describe_policy
 from model.datasets import SIZE_CLASSES
 
 from .charts import add_observed, size_class_figure, spend_figure
@@ -133,7 +134,8 @@ def Status(model):
         f"{model.latest('dii_at_least_basic', '10-249'):.1%} (target 95%); "
         f"cloud {model.latest('cloud', '10-249'):.1%}, data analytics "
         f"{model.latest('data_analytics', '10-249'):.1%}, AI "
-        f"{model.latest('ai', '10-249'):.1%} (target 75% each).")
+        f"{model.latest('ai', '10-249'):.1%} (target 75% each).\n\n"
+        f"Levers in force: {describe_policy(model.policy_mapping)}.")
     _note_off()
 
 

@@ -30,6 +30,7 @@ if _missing:
                 allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -121,6 +122,25 @@ def _seed_input(driver):
     raise AssertionError("no Seed input on the page")
 
 
+def _slider(driver, label: str):
+    """The slider (its focusable thumb) under the label ``label``."""
+    for box in driver.find_elements(By.CSS_SELECTOR, ".v-input__slider"):
+        labels = box.find_elements(By.TAG_NAME, "label")
+        if labels and labels[0].text.strip() == label:
+            return box.find_element(By.CSS_SELECTOR, "[role=slider]")
+    raise AssertionError(f"no slider {label!r} on the page")
+
+
+def _press(driver, label: str, key: str) -> bool:
+    try:
+        thumb = _slider(driver, label)
+        driver.execute_script("arguments[0].focus();", thumb)
+        thumb.send_keys(key)
+        return True
+    except StaleElementReferenceException:
+        return False
+
+
 def test_single_run_page_steps_the_model(server, browser, tmp_path):
     browser.get(server + "/")
     _wait(lambda: len(_charts(browser)) >= 2, 60, "the charts of the single-run page")
@@ -128,12 +148,19 @@ def test_single_run_page_steps_the_model(server, browser, tmp_path):
     assert "2021 Q1" in _body(browser)
     before = [c.get_attribute("src") for c in _charts(browser)]
 
+    assert "subsidy '" not in _body(browser)  # current policy: no subsidy scheme
     seed = _seed_input(browser)
     seed.send_keys(Keys.CONTROL, "a")
     seed.send_keys("7", Keys.ENTER)
     time.sleep(1)
+    for _ in range(8):  # 8 steps of 0.05: a 40% subsidy (the page re-renders: re-find it)
+        _wait(lambda: _press(browser, "Subsidy rate", Keys.ARROW_RIGHT), 20,
+              "the subsidy-rate slider to take a key")
+        time.sleep(0.3)
+    time.sleep(1)
     _button(browser, "RESET").click()
-    time.sleep(2)
+    _wait(lambda: "subsidy 'subsidy': 40% of the cost" in _body(browser), 60,
+          "the status to show the 40% subsidy lever in force")
     _button(browser, "STEP").click()
     _wait(lambda: "Step: 1" in _body(browser), 60, "the step counter to reach 1")
     _wait(lambda: "2021 Q2" in _body(browser), 30, "the status to show 2021 Q2")
