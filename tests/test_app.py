@@ -100,12 +100,35 @@ def browser(tmp_path):
 
 
 def _body(driver) -> str:
-    return driver.find_element(By.TAG_NAME, "body").text
+    # Solara re-renders parts of the page at any time: an element found a moment ago may
+    # be gone. Every reader retries through _wait instead of failing on that.
+    try:
+        return driver.find_element(By.TAG_NAME, "body").text
+    except StaleElementReferenceException:
+        return ""
 
 
 def _charts(driver) -> list:
-    return [e for e in driver.find_elements(By.CSS_SELECTOR, "img, svg, canvas")
-            if e.size["height"] > 100]
+    try:
+        return [e for e in driver.find_elements(By.CSS_SELECTOR, "img, svg, canvas")
+                if e.size["height"] > 100]
+    except StaleElementReferenceException:
+        return []
+
+
+def _sources(driver) -> list[str]:
+    try:
+        return [c.get_attribute("src") for c in _charts(driver)]
+    except StaleElementReferenceException:
+        return []
+
+
+def _click(driver, label: str) -> bool:
+    try:
+        _button(driver, label).click()
+        return True
+    except (StaleElementReferenceException, StopIteration):
+        return False
 
 
 def _button(driver, label: str):
@@ -144,11 +167,11 @@ def _press(driver, label: str, key: str) -> bool:
 def test_single_run_page_steps_the_model(server, browser, tmp_path):
     browser.get(server + "/")
     _wait(lambda: len(_charts(browser)) >= 2, 60, "the charts of the single-run page")
-    assert "Step: 0" in _body(browser)
-    assert "2021 Q1" in _body(browser)
-    before = [c.get_attribute("src") for c in _charts(browser)]
+    _wait(lambda: "Step: 0" in (t := _body(browser)) and "2021 Q1" in t, 30,
+          "the first quarter on the page")
+    before = _wait(lambda: _sources(browser), 30, "the chart images")
 
-    assert "subsidy '" not in _body(browser)  # current policy: no subsidy scheme
+    assert "subsidy '" not in _wait(lambda: _body(browser), 10, "the page text")
     seed = _seed_input(browser)
     seed.send_keys(Keys.CONTROL, "a")
     seed.send_keys("7", Keys.ENTER)
@@ -158,14 +181,13 @@ def test_single_run_page_steps_the_model(server, browser, tmp_path):
               "the subsidy-rate slider to take a key")
         time.sleep(0.3)
     time.sleep(1)
-    _button(browser, "RESET").click()
+    _wait(lambda: _click(browser, "RESET"), 20, "the Reset button")
     _wait(lambda: "subsidy 'subsidy': 40% of the cost" in _body(browser), 60,
           "the status to show the 40% subsidy lever in force")
-    _button(browser, "STEP").click()
+    _wait(lambda: _click(browser, "STEP"), 20, "the Step button")
     _wait(lambda: "Step: 1" in _body(browser), 60, "the step counter to reach 1")
     _wait(lambda: "2021 Q2" in _body(browser), 30, "the status to show 2021 Q2")
-    _wait(lambda: [c.get_attribute("src") for c in _charts(browser)] != before, 30,
-          "the charts to change")
+    _wait(lambda: (now := _sources(browser)) and now != before, 30, "the charts to change")
 
     shot = tmp_path / "app.png"
     browser.save_screenshot(str(shot))
