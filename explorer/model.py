@@ -19,7 +19,22 @@ from model import SMEEconomy
 POSTERIOR = Path("results/calibration/posterior.parquet")
 """Default posterior (relative to the working directory); ``SME_ABM_POSTERIOR`` overrides."""
 
-ADVANCED = ["cloud", "data_analytics", "ai"]
+SUBSIDY_COVERS = {
+    "cloud, data analytics, AI": ("cloud", "data_analytics", "ai"),
+    "AI only": ("ai",),
+    "basic items": ("basic",),
+    "security measures": ("security",),
+    "everything": ("basic", "cloud", "data_analytics", "ai", "security"),
+}
+"""What a subsidy may pay for (the page's choices; keys are what it shows)."""
+
+EDIH_OFFERS = {
+    "scan, test-before-invest, training": ("scan", "test_before_invest", "training"),
+    "scan only": ("scan",),
+    "test-before-invest only": ("test_before_invest",),
+    "training only": ("training",),
+}
+"""Which EDIH services the hubs offer (the page's choices)."""
 
 
 def posterior_path() -> Path:
@@ -60,18 +75,21 @@ def behavioural_parameters(from_posterior: bool, seed: int,
 
 def build_policy(subsidy_rate: float = 0.0, subsidy_cap_eur: float = 10_000.0,
                  subsidy_budget_eur: float = 50e6, edih_capacity: float = 1200.0,
-                 campaign_reach: float = 0.0, obligation_min_measures: int = 0
+                 campaign_reach: float = 0.0, obligation_min_measures: int = 0,
+                 subsidy_covers: str = "cloud, data analytics, AI",
+                 edih_services: str = "scan, test-before-invest, training",
                  ) -> dict[str, Any]:
     """The policy mapping of ``model.policy`` for flat lever values.
 
     A subsidy rate of 0, a campaign reach of 0 and a minimum of 0 measures switch the
     lever off (current policy); the EDIHs always run at ``edih_capacity``.
     """
-    policy: dict[str, Any] = {"edih": {"capacity_per_year": float(edih_capacity)}}
+    policy: dict[str, Any] = {"edih": {"capacity_per_year": float(edih_capacity),
+                                       "services": list(EDIH_OFFERS[edih_services])}}
     if subsidy_rate > 0:
         policy["subsidy"] = {"rate": float(subsidy_rate), "cap_eur": float(subsidy_cap_eur),
                              "yearly_budget_eur": float(subsidy_budget_eur),
-                             "technologies": list(ADVANCED)}
+                             "technologies": list(SUBSIDY_COVERS[subsidy_covers])}
     if campaign_reach > 0:
         policy["cyber_campaign"] = {"reach_per_year": float(campaign_reach)}
     if obligation_min_measures > 0:
@@ -92,11 +110,14 @@ class ExplorerModel(SMEEconomy):
         edih_capacity: float = 1200.0,
         campaign_reach: float = 0.0,
         obligation_min_measures: int = 0,
+        subsidy_covers: str = "cloud, data analytics, AI",
+        edih_services: str = "scan, test-before-invest, training",
         draw_from_posterior: bool = False,
         end_year: int = 2030,
     ) -> None:
         policy = build_policy(subsidy_rate, subsidy_cap_eur, subsidy_budget_eur,
-                              edih_capacity, campaign_reach, obligation_min_measures)
+                              edih_capacity, campaign_reach, obligation_min_measures,
+                              subsidy_covers, edih_services)
         parameters, source = behavioural_parameters(bool(draw_from_posterior), int(seed))
         super().__init__(n_firms=int(n_firms), seed=int(seed), policy=policy,
                          parameters=parameters, end_year=int(end_year))

@@ -17,7 +17,7 @@ from experiments.report import describe_policy
 from model.datasets import SIZE_CLASSES
 
 from .charts import add_observed, size_class_figure, spend_figure
-from .model import ExplorerModel
+from .model import EDIH_OFFERS, SUBSIDY_COVERS, ExplorerModel
 
 __all__ = ["ExplorerModel", "Page", "SingleRunPage", "model_params"]
 
@@ -36,8 +36,12 @@ model_params = {
     "subsidy_budget_eur": {"type": "SliderInt", "value": 50_000_000,
                            "label": "Subsidy yearly budget (EUR)",
                            "min": 0, "max": 500_000_000, "step": 10_000_000},
+    "subsidy_covers": {"type": "Select", "value": next(iter(SUBSIDY_COVERS)),
+                       "values": list(SUBSIDY_COVERS), "label": "Subsidy pays for"},
     "edih_capacity": {"type": "SliderInt", "value": 1200, "label": "EDIH capacity (firms/year)",
                       "min": 0, "max": 10_000, "step": 100},
+    "edih_services": {"type": "Select", "value": next(iter(EDIH_OFFERS)),
+                      "values": list(EDIH_OFFERS), "label": "EDIH services"},
     "campaign_reach": {"type": "SliderFloat", "value": 0.0,
                        "label": "Campaign reach/yr",
                        "min": 0.0, "max": 1.0, "step": 0.05},

@@ -32,9 +32,9 @@ from .technologies import (
     BASIC_NAMES,
     N_BASIC,
     N_SECURITY_MEASURES,
-    REFERENCE_EDITION,
     SECURITY_THRESHOLD,
     band_codes,
+    edition,
 )
 from .timeline import START_YEAR
 
@@ -344,7 +344,7 @@ def build_population(
     # prevalence), held up to the position that gives the firm its 2021 count. A firm
     # with cloud has 'any cloud' (E_CC) through it; one without has it only once its
     # ladder reaches basic cloud services.
-    first = REFERENCE_EDITION
+    first = edition(START_YEAR, 3)
     basic_v3 = count_v3 - 2 * cloud - ai
     odds = np.array([i.prevalence_2021 / (1 - i.prevalence_2021) for i in BASIC_ITEMS])
     keys = np.log(odds) + rng.gumbel(size=(n, N_BASIC))

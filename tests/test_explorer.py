@@ -16,7 +16,13 @@ from explorer.loaders import (
     paired_table,
     trajectory_figure,
 )
-from explorer.model import ExplorerModel, behavioural_parameters, build_policy
+from explorer.model import (
+    EDIH_OFFERS,
+    SUBSIDY_COVERS,
+    ExplorerModel,
+    behavioural_parameters,
+    build_policy,
+)
 from model.policy import parse_policy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,7 +30,8 @@ RESULTS = REPO / "results" / "policy_comparison"
 
 
 def test_build_policy_switches_levers_off_at_zero():
-    assert build_policy() == {"edih": {"capacity_per_year": 1200.0}}
+    assert build_policy() == {"edih": {"capacity_per_year": 1200.0,
+                                       "services": ["scan", "test_before_invest", "training"]}}
     assert parse_policy(build_policy()).subsidies == ()
 
 
@@ -98,3 +105,14 @@ def test_size_class_and_spend_figures_draw_the_run():
     spend = spend_figure(frame)
     subsidy = spend.axes[0].lines[0].get_ydata()
     assert subsidy[-1] > 0 and subsidy[0] == 0  # the subsidy pays from 2026 on
+
+
+def test_the_page_chooses_what_a_subsidy_pays_for_and_which_edih_services_run():
+    policy = parse_policy(build_policy(subsidy_rate=0.5, subsidy_covers="AI only",
+                                       edih_services="training only"))
+    assert policy.subsidies[0].technologies == ("ai",)
+    assert policy.edih.services == ("training",)
+    for choice in SUBSIDY_COVERS:
+        parse_policy(build_policy(subsidy_rate=0.5, subsidy_covers=choice))
+    for choice in EDIH_OFFERS:
+        parse_policy(build_policy(edih_services=choice))
