@@ -25,9 +25,12 @@ import numpy as np
 import pandas as pd
 
 from model import PARAMETERS, SMEEconomy
-from model.errors import ModelInputError, check_number, check_table, collect_keys
+from model.economy import MAX_FIRMS, MIN_FIRMS
+from model.errors import check_field, check_table, collect_keys
+from model.parameters import PARAMETER_RULES
 from model.population import POPULATIONS
 from model.streams import MAX_SEED
+from model.timeline import START_YEAR
 
 from . import observations as ob
 from .abc import chunks, simulation_seed, smc_abc
@@ -74,9 +77,11 @@ class CalibrationConfig:
 
 
 _TOP = ("name", "run", "abc", "priors", "data", "tolerance", "parameters")
-_RUN = {"firms": ("integer", 500, 5_000_000), "population": ("choice", tuple(POPULATIONS),
+FIT_UNTIL = ("integer", START_YEAR + 1, ob.LAST_OBSERVED_YEAR)
+"""Last observed year a calibration fits: at least one year after the initial state."""
+_RUN = {"firms": ("integer", MIN_FIRMS, MAX_FIRMS), "population": ("choice", tuple(POPULATIONS),
                                                                  "population"),
-        "seed": ("integer", 0, MAX_SEED), "fit_until": ("integer", 2022, 2025)}
+        "seed": ("integer", 0, MAX_SEED), "fit_until": FIT_UNTIL}
 _ABC = {"population_size": ("integer", 10, 100_000), "max_populations": ("integer", 1, 1000),
         "min_epsilon": ("number", 0.0, None), "max_walltime_minutes": ("number", 0.1, 10_000),
         "max_simulations": ("integer", 10, 10**9), "sampler": ("choice", SAMPLERS, "sampler"),
@@ -148,30 +153,16 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
                 errors.append(f"data.{key}: file not found: {p}")
             values[f"{key}_file"] = p
 
-    tol = raw.get("tolerance", {})
-    if collect_keys(tol, _TOLERANCE, "tolerance", errors):
-        merged = dict(CalibrationConfig.__dataclass_fields__["tolerance"].default_factory())
-        for key, value in tol.items():
-            if key in _TOLERANCE:
-                try:
-                    merged[key] = check_number(value, f"tolerance.{key}", 0.0, 1.0)
-                except ModelInputError as err:
-                    errors.append(str(err))
-        values["tolerance"] = merged
+    merged = dict(CalibrationConfig.__dataclass_fields__["tolerance"].default_factory())
+    merged.update(check_table(raw.get("tolerance", {}),
+                              dict.fromkeys(_TOLERANCE, ("number", 0.0, 1.0)), "tolerance",
+                              errors))
+    values["tolerance"] = merged
 
-    fixed = raw.get("parameters", {})
-    if collect_keys(fixed, PARAMETERS, "parameters", errors):
-        out = {}
-        for pname, value in fixed.items():
-            if pname in PARAMETERS:
-                p = PARAMETERS[pname]
-                try:
-                    out[pname] = check_number(value, f"parameters.{pname}", p.low, p.high)
-                except ModelInputError as err:
-                    errors.append(str(err))
-                if pname in priors:
-                    errors.append(f"parameters.{pname}: also has a prior; give it in one place")
-        values["parameters"] = out
+    values["parameters"] = check_table(raw.get("parameters", {}), PARAMETER_RULES,
+                                       "parameters", errors)
+    for pname in sorted(set(values["parameters"]) & set(priors)):
+        errors.append(f"parameters.{pname}: also has a prior; give it in one place")
 
     if errors:
         raise ConfigError(source, errors)
@@ -269,8 +260,7 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     ``progress`` prints one line per generation (tolerance, acceptance, simulations).
     """
     if fit_until is not None:
-        config = replace(config, fit_until=check_number(fit_until, "--fit-until", 2022, 2025,
-                                                        integer=True))
+        config = replace(config, fit_until=check_field(fit_until, FIT_UNTIL, "--fit-until"))
     if sampler is not None:
         config = replace(config, sampler=sampler)
     if workers is not None:

@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from model import PARAMETERS, ModelInputError, parse_policy
+from model.economy import MAX_FIRMS, MIN_FIRMS
 from model.errors import check_field, check_table, collect_keys
 from model.parameters import CALIBRATED, HISTORY, PARAMETER_RULES
 from model.population import POPULATIONS
@@ -168,7 +169,7 @@ _TOP = ("name", "description", "run", "targets", "uncertainties", "parameters", 
         "baseline")
 _RUN = {
     "end_year": ("integer", START_YEAR, 2050),
-    "firms": ("integer", 500, 5_000_000),
+    "firms": ("integer", MIN_FIRMS, MAX_FIRMS),
     "population": ("choice", tuple(POPULATIONS)),
     "replications": ("integer", 1, 1_000_000),
     "seed": ("integer", 0, MAX_SEED),

@@ -57,9 +57,7 @@ def check_number(
 
     Python and numpy numbers are accepted; integers of any size are compared exactly.
     """
-    bounds = _range_text(low, high)
-    if bounds and range_name:
-        bounds = f"{bounds}, the {range_name}"
+    bounds = _range_text(low, high, range_name)
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         kind = "an integer" if integer else "a number"
         raise ModelInputError(path, f"expected {kind}, got {value!r}", bounds)
@@ -147,8 +145,7 @@ def _one_of(value: Any, allowed: Iterable[Any]) -> bool:
 def allowed_text(rule: Field) -> str | None:
     """What a rule allows, as the messages show it."""
     if rule[0] in ("number", "integer"):
-        text = _range_text(rule[1], rule[2])
-        return f"{text}, the {rule[3]}" if text and len(rule) > 3 else text
+        return _range_text(rule[1], rule[2], rule[3] if len(rule) > 3 else None)
     if rule[0] in ("choice", "names"):
         return ", ".join(map(str, rule[1]))
     if rule[0] == "boolean":
@@ -197,14 +194,17 @@ def check_year_span(start: int, end: int, path: str) -> None:
         )
 
 
-def _range_text(low: float | None, high: float | None) -> str | None:
+def _range_text(low: float | None, high: float | None,
+                range_name: str | None = None) -> str | None:
     if low is None and high is None:
         return None
     if high is None:
-        return f">= {_fmt(low)}"
-    if low is None:
-        return f"<= {_fmt(high)}"
-    return f"{_fmt(low)} to {_fmt(high)}"
+        text = f">= {_fmt(low)}"
+    elif low is None:
+        text = f"<= {_fmt(high)}"
+    else:
+        text = f"{_fmt(low)} to {_fmt(high)}"
+    return f"{text}, the {range_name}" if range_name else text
 
 
 def _fmt(x: float) -> str:
