@@ -14,8 +14,8 @@ import numpy as np
 from .population import Population
 from .technologies import (
     BASIC_ITEMS,
-    BASIC_NAMES,
     CLOUD_ANY,
+    CLOUD_SERVICES,
     N_BASIC,
     REFERENCE_EDITION,
     SECURITY_3PLUS,
@@ -24,8 +24,6 @@ from .technologies import (
 
 ITEM_COMPLEXITY = np.array([i.complexity for i in BASIC_ITEMS] + [0.0], dtype=np.float32)
 """Complexity of each basic item; the extra last entry (0) stands for 'none left'."""
-
-_CLOUD_SERVICES = BASIC_NAMES.index("cloud_services")
 
 
 class Ladder:
@@ -38,7 +36,7 @@ class Ladder:
         # firm's ladder (built on first use: (n, N_BASIC + 1) int8 each).
         self._prefix: dict[int, np.ndarray] = {}
         # Rung (1-based) at which each firm takes up basic cloud services.
-        self._cloud_services_rung = (np.argmax(order == _CLOUD_SERVICES, axis=1) + 1
+        self._cloud_services_rung = (np.argmax(order == CLOUD_SERVICES, axis=1) + 1
                                      ).astype(np.int8)
         self._row_offsets = np.arange(n, dtype=np.int64) * (N_BASIC + 1)
         self._offsets = np.arange(n, dtype=np.int64) * N_BASIC

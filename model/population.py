@@ -29,7 +29,7 @@ from .parameters import Parameters
 from .technologies import (
     BANDS,
     BASIC_ITEMS,
-    BASIC_NAMES,
+    CLOUD_SERVICES,
     N_BASIC,
     N_SECURITY_MEASURES,
     SECURITY_THRESHOLD,
@@ -349,8 +349,7 @@ def build_population(
     odds = np.array([i.prevalence_2021 / (1 - i.prevalence_2021) for i in BASIC_ITEMS])
     keys = np.log(odds) + rng.gumbel(size=(n, N_BASIC))
     ladder = np.argsort(-keys, axis=1).astype(np.int8)
-    counted = first.basic_mask[ladder] | ((ladder == BASIC_NAMES.index("cloud_services"))
-                                          & ~cloud[:, None])
+    counted = first.basic_mask[ladder] | ((ladder == CLOUD_SERVICES) & ~cloud[:, None])
     v3_cum = np.cumsum(counted, axis=1)
     # depth = 1 + position of the basic_v3-th counted item (0 when none are held)
     depth = np.where(basic_v3 > 0, (v3_cum < basic_v3[:, None]).sum(axis=1) + 1, 0)

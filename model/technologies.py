@@ -65,7 +65,9 @@ DECISIONS: tuple[str, ...] = ("basic", *ADVANCED, "security")
 CLOUD_ANY = "cloud_any"
 """Edition item 'buys any cloud service' (E_CC): sophisticated or intermediate cloud
 (the model's ``cloud``), or basic cloud services only (the ladder item
-``cloud_services``)."""
+``CLOUD_SERVICES``)."""
+CLOUD_SERVICES = BASIC_NAMES.index("cloud_services")
+"""Ladder index of basic cloud services (e-mail, office software, storage)."""
 SECURITY_3PLUS = "security_3plus"
 """Edition item 'at least 3 ICT security measures' (E_SECMGE3), from the cyber state."""
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.technologies import BASIC_NAMES, CLOUD_ANY, REFERENCE_EDITION, Edition
+from model.technologies import (
+    BASIC_NAMES,
+    CLOUD_ANY,
+    CLOUD_SERVICES,
+    REFERENCE_EDITION,
+    Edition,
+)
 
 
 def held_items(ladder: np.ndarray, depth: np.ndarray) -> np.ndarray:
@@ -23,7 +29,7 @@ def recount(firms, edition: Edition = REFERENCE_EDITION) -> np.ndarray:
         if item in BASIC_NAMES:
             total += held[:, BASIC_NAMES.index(item)]
         elif item == CLOUD_ANY:
-            total += firms.adopted["cloud"] | held[:, BASIC_NAMES.index("cloud_services")]
+            total += firms.adopted["cloud"] | held[:, CLOUD_SERVICES]
         elif item == "security_3plus":
             total += firms.measures >= 3
         else:
