@@ -8,7 +8,6 @@ the seed), or the model defaults when there is no posterior file.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,36 +40,27 @@ def posterior_path() -> Path:
     return Path(os.environ.get("SME_ABM_POSTERIOR", str(POSTERIOR)))
 
 
-@lru_cache(maxsize=4)
-def _posterior(path: str):
-    from experiments.config import read_posterior
-
-    return read_posterior(path)
-
-
 def behavioural_parameters(from_posterior: bool, seed: int,
                            path: str | Path | None = None) -> tuple[dict[str, float], str]:
     """Parameters for a run and a sentence saying where they came from.
 
     ``from_posterior``: one joint draw (weighted, chosen by ``seed``); otherwise the
-    weighted median of each parameter. Without a posterior file: model defaults.
+    weighted median of each parameter (``experiments.adhoc.posterior_point``, as
+    ``sme-abm simulate --posterior``). Without a posterior file: model defaults.
     """
+    from experiments.adhoc import posterior_point
+    from experiments.config import read_posterior
+
     path = Path(path) if path is not None else posterior_path()
     if not path.is_file():
         return {}, f"model defaults (no posterior at {path})"
-    frame = _posterior(str(path))
-    names = [c for c in frame.columns if c != "weight"]
-    weights = (frame["weight"].to_numpy(float) if "weight" in frame
-               else np.ones(len(frame)))
+    row = None
     if from_posterior:
-        rng = np.random.default_rng(seed)
-        row = int(rng.choice(len(frame), p=weights / weights.sum()))
-        return ({c: float(frame[c].iloc[row]) for c in names},
-                f"posterior draw {row} of {len(frame)}")
-    from experiments.analysis import weighted_quantiles
-
-    return ({c: float(weighted_quantiles(frame[c].to_numpy(float), weights, [0.5])[0])
-             for c in names}, "posterior medians")
+        frame = read_posterior(path)
+        weights = (frame["weight"].to_numpy(float) if "weight" in frame
+                   else np.ones(len(frame)))
+        row = int(np.random.default_rng(seed).choice(len(frame), p=weights / weights.sum()))
+    return posterior_point(path, row)
 
 
 def build_policy(subsidy_rate: float = 0.0, subsidy_cap_eur: float = 10_000.0,
