@@ -207,7 +207,11 @@ def readings(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int], float
     """What the survey would report for each statistic (rows of ``stats``), given the
     simulated survey-year values (indicator, segment, year) and the parameters.
 
-    With ``rng``, the survey's sampling error is added (a predictive draw)."""
+    With ``rng``, a predictive draw: the error of the fit's error model is added, the
+    survey's sampling error and the series' model-error allowance (``sd``), so that the
+    simulations of the ABC and the posterior-predictive bands carry the same error as
+    the distance that weighs them (noisy ABC: Wilkinson 2013, Stat. Appl. Genet. Mol.
+    Biol. 12(2), 129-141)."""
     out = np.empty(len(stats))
     for k, s in enumerate(stats.itertuples()):
         if s.kind == "gradient":
@@ -216,7 +220,7 @@ def readings(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int], float
             continue
         out[k] = _read(simulated[(s.indicator, s.segment, s.year)], s.offset, params)
     if rng is not None:
-        noise = rng.standard_normal(len(stats)) * stats["sampling_sd"].to_numpy()
+        noise = rng.standard_normal(len(stats)) * stats["sd"].to_numpy()
         out = np.where(stats["kind"].to_numpy() == "share", np.clip(out + noise, 0, 1), out)
     return out
 

@@ -101,8 +101,8 @@ class Adoption:
                 extra = extra + self.levers.security_pushes(year)
             else:
                 facing = f.aware[tech] & ~f.adopted[tech]
-                if tech != "cloud":  # data analytics and AI need a basic digital level
-                    facing &= at_least_basic
+                if tech == "ai":  # AI needs a basic digital level; data analytics
+                    facing &= at_least_basic  # and cloud do not (see population.py)
                 complexity = -COMPLEXITY[tech] * removed
                 if tech == "ai":
                     extra = p["ai_cloud_complementarity"] * f.adopted["cloud"]

@@ -46,7 +46,7 @@ def test_offsets_apply_only_where_a_definition_changes(record):
     assert shifted[changed][0] == pytest.approx(1 / (1 + np.exp(-z)))
 
 
-def test_sampling_error_is_drawn_around_the_reading(record):
+def test_sampling_and_model_error_are_drawn_around_the_reading(record):
     t = record.fitted()
     stats = t[t["kind"] == "share"].reset_index(drop=True)
     values = {(r.indicator, r.segment, r.year): 0.5 for r in stats.itertuples()}
@@ -54,7 +54,9 @@ def test_sampling_error_is_drawn_around_the_reading(record):
     rng = np.random.default_rng(1)
     draws = np.array([readings(stats, values, params, rng=rng) for _ in range(3000)])
     assert np.allclose(draws.mean(axis=0), 0.5, atol=0.003)
-    assert np.allclose(draws.std(axis=0), stats["sampling_sd"], rtol=0.1)
+    # The fit's whole error: sampling error and the series' model-error allowance.
+    assert np.allclose(draws.std(axis=0), stats["sd"], rtol=0.1)
+    assert (stats["sd"] > stats["sampling_sd"]).all()
 
 
 def test_size_gradient_reading_is_a_log_odds_ratio(record):
