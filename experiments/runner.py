@@ -71,7 +71,7 @@ def run_one(spec: RunSpec, targets: Sequence[Target]
     that pairs it with its baseline."""
     model = SMEEconomy(n_firms=spec.firms, seed=spec.seed_sequence(), policy=spec.policy,
                        parameters=spec.parameters, end_year=spec.end_year,
-                       population=spec.population)
+                       population=spec.population, record="survey_quarters")
     tracker = additionality.Tracker(model, targets)
     # Survey values are quarter 1 of each year: nothing after the final survey is needed.
     model.run_until(spec.end_year, 1, each_step=tracker.update)

@@ -10,7 +10,7 @@ One step is one quarter. The order within a step (DESIGN 3.2):
 5. cyber: incidents, the response to them, reporting;
 6. discontinuance: users of cloud, data analytics or AI may stop; cyber attention
    fades and security measures lapse;
-7. observation: indicators per segment, Mesa's DataCollector.
+7. observation: indicators per segment, Mesa's DataCollector (``record``).
 
 Every submodel works on all firms at once (numpy over the firm arrays). All
 randomness comes from the run's SeedSequence, spawned by purpose; each step
@@ -31,7 +31,7 @@ import pandas as pd
 from . import cyber, environment, indicators
 from .adoption import Adoption
 from .decisions import RULES, AdoptionRule
-from .errors import ModelInputError, check_number
+from .errors import check_choice, check_number
 from .firm import Firm
 from .indicators import HEADLINE, INDICATORS
 from .ladder import Ladder
@@ -46,6 +46,7 @@ from .timeline import MAX_YEAR, START_YEAR
 
 MIN_FIRMS = 500
 MAX_FIRMS = 5_000_000
+RECORD = ("every_quarter", "survey_quarters")
 
 
 class SMEEconomy(mesa.Model):
@@ -69,6 +70,9 @@ class SMEEconomy(mesa.Model):
         ``"10-249"`` (the survey frame, default) or ``"2-249"`` (with firms of 2-9).
     rule:
         Name of the decision rule (``model.decisions.RULES``).
+    record:
+        ``"every_quarter"``, or ``"survey_quarters"``: only first quarters (what surveys
+        read) and the last, for batch runs; firm columns are current either way.
     """
 
     def __init__(
@@ -80,17 +84,15 @@ class SMEEconomy(mesa.Model):
         end_year: int = 2030,
         population: str = "10-249",
         rule: str = "toe_logit",
+        record: str = "every_quarter",
     ) -> None:
         n_firms = check_number(n_firms, "n_firms", MIN_FIRMS, MAX_FIRMS, integer=True)
         self.end_year = check_number(end_year, "end_year", START_YEAR, MAX_YEAR, integer=True)
-        if not isinstance(population, str) or population not in POPULATIONS:
-            raise ModelInputError("population", f"unknown population {population!r}",
-                                  ", ".join(POPULATIONS))
-        if not isinstance(rule, str) or rule not in RULES:
-            raise ModelInputError("rule", f"unknown decision rule {rule!r}", ", ".join(RULES))
+        self.population = check_choice(population, POPULATIONS, "population")
+        self.record = check_choice(record, RECORD, "record")
+        rule = check_choice(rule, RULES, "rule")
         self.params: Parameters = resolve_parameters(parameters)
         self.policy: Policy = parse_policy(policy)
-        self.population = population
         self.seed_sequence = seed_sequence(seed)
         rngs = generators(self.seed_sequence)
         super().__init__(rng=rngs.pop("mesa"))
@@ -99,8 +101,7 @@ class SMEEconomy(mesa.Model):
         p = self.params
         self.firms = build_population(n_firms, rngs["population"], p, population)
         f = self.firms
-        n = f.n
-        self.n_firms = n
+        self.n_firms = n = f.n
         i, j = build_ties(f.sector, f.region, rngs["network"],
                           int(p["network_local_degree"]), int(p["network_supply_degree"]))
         self.ties = (i, j)
@@ -111,9 +112,8 @@ class SMEEconomy(mesa.Model):
         self._by_priority = np.argsort(alloc.random(n), kind="stable")
         self._apply_u = alloc.random(n)
 
-        f.capability = f.capability.astype(np.float32)
-        f.slack = f.slack.astype(np.float32)
-        f.incident_memory = f.incident_memory.astype(np.float32)
+        for name in ("capability", "slack", "incident_memory"):
+            setattr(f, name, getattr(f, name).astype(np.float32))
         self._rule: AdoptionRule = RULES[rule](p)
         self.ladder = Ladder(f.ladder)
         self.levers = Levers(self.policy, f, p, self._rule, self._by_priority, self._apply_u)
@@ -122,7 +122,6 @@ class SMEEconomy(mesa.Model):
         self.quarter_index = 0  # 0 = 2021 Q1, the state the 2021 survey saw
         self.recorder = indicators.Recorder(f)
         self.segments = self.recorder.segments
-
         Firm.create_all(self, n)
 
         self.datacollector = mesa.DataCollector(model_reporters=indicators.headline_reporters())
@@ -205,8 +204,10 @@ class SMEEconomy(mesa.Model):
         self._columns = indicators.firm_columns(
             self.firms, {v: self.dii_count(edition(self.year, v)) for v in (3, 4)},
             self.quarter_index)
-        self.recorder.record(self._columns, self.year, self.quarter)
-        self.datacollector.collect(self)
+        if (self.record == "every_quarter" or self.quarter == 1
+                or self.quarter_index == self.final_quarter_index):
+            self.recorder.record(self._columns, self.year, self.quarter)
+            self.datacollector.collect(self)
 
     def firm_columns(self) -> dict[str, np.ndarray]:
         """Per-firm values of every indicator at the latest observation: what each

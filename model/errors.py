@@ -75,6 +75,14 @@ def check_number(
     return int(value) if integer else float(value)
 
 
+def check_choice(value: Any, allowed: Iterable[str], path: str) -> str:
+    """Check one name against the allowed names."""
+    allowed = list(allowed)
+    if not isinstance(value, str) or value not in allowed:
+        raise ModelInputError(path, f"unknown value {value!r}", ", ".join(allowed))
+    return value
+
+
 def check_choices(values: Any, allowed: Iterable[str], path: str) -> tuple[str, ...]:
     """Check a list of names against the allowed names; returns them as a tuple."""
     allowed = list(allowed)

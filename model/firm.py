@@ -8,6 +8,7 @@ vectorised submodels update.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import weakref
 from typing import Any
@@ -106,21 +107,29 @@ class Firm(mesa.Agent):
         weak-dictionary insertions and a log call each: 30 ms for 10,000 firms against 9
         ms in bulk (benchmarks/bench_setup.py measures the whole set-up).
         """
-        counter = cls._ids[model]
-        firms = []
-        for k in range(n):
-            firm = cls.__new__(cls)
-            firm.model, firm.unique_id, firm.pos, firm.index = model, next(counter), None, k
-            firms.append(firm)
-        members = dict.fromkeys(firms)
-        # Mesa's own registries (Model.register_agent), filled in one update each.
-        model._agents.update(members)
-        by_type = model._agents_by_type.get(cls)
-        if by_type is None:
-            model._agents_by_type[cls] = AgentSet(firms, random=model.random)
-        else:
-            by_type._agents.update(members)
-        model._all_agents._agents.update(members)
+        # Ten thousand new objects would set off several cyclic garbage collections, each
+        # walking the worker's whole heap; none can free anything here.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            counter = cls._ids[model]
+            firms = []
+            for k in range(n):
+                firm = cls.__new__(cls)
+                firm.model, firm.unique_id, firm.pos, firm.index = model, next(counter), None, k
+                firms.append(firm)
+            members = dict.fromkeys(firms)
+            # Mesa's own registries (Model.register_agent), filled in one update each.
+            model._agents.update(members)
+            by_type = model._agents_by_type.get(cls)
+            if by_type is None:
+                model._agents_by_type[cls] = AgentSet(firms, random=model.random)
+            else:
+                by_type._agents.update(members)
+            model._all_agents._agents.update(members)
+        finally:
+            if collecting:
+                gc.enable()
         return firms
 
     @property

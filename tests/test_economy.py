@@ -98,6 +98,24 @@ def test_step_by_step_equals_simulate(frame_seed_5):
     pd.testing.assert_frame_equal(model.indicator_frame(), frame_seed_5)
 
 
+def test_survey_quarters_record_the_same_values_and_keep_firm_columns_current(frame_seed_5):
+    """Batch runs record only first quarters and the last one: the same values as a run
+    that records every quarter, and the firm columns the additionality tracker reads
+    are still those of the latest quarter."""
+    model = SMEEconomy(1_000, seed=5, end_year=2024, record="survey_quarters")
+    full = SMEEconomy(1_000, seed=5, end_year=2024)
+    while model.running:
+        model.step()
+        full.step()
+        for name, col in model.firm_columns().items():
+            assert np.array_equal(col, full.firm_columns()[name]), name
+    kept = (frame_seed_5["quarter"] == 1) | (frame_seed_5["year"] == 2024) & (
+        frame_seed_5["quarter"] == 4)
+    pd.testing.assert_frame_equal(model.indicator_frame(),
+                                  frame_seed_5[kept].reset_index(drop=True))
+    assert len(model.datacollector.get_model_vars_dataframe()) == 4 + 1
+
+
 # ----------------------------------------------------------------- common random numbers
 @pytest.mark.parametrize("policy", [SUBSIDY_ALL, EDIH_DOUBLED], ids=["subsidy", "edih_x2"])
 def test_common_random_numbers_every_firm_at_least_as_far(policy):
@@ -275,6 +293,7 @@ def test_2025_at_least_basic_near_observed():
         ({"end_year": 2051}, "end_year", "2021 to 2050"),
         ({"population": "1-249"}, "population", "10-249, 2-249"),
         ({"rule": "tpb"}, "rule", "toe_logit"),
+        ({"record": "yearly"}, "record", "every_quarter, survey_quarters"),
         ({"seed": -1}, "seed", "0 to 9.22337e+18"),
         ({"seed": 1.5}, "seed", None),
         ({"parameters": {"peer_wieght": 1.0}}, "parameters.peer_wieght", "peer_weight"),

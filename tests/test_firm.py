@@ -146,3 +146,15 @@ def test_bulk_creation_registers_firms_as_mesa_would():
     assert len(bulk.agents) == 49 and made[7] not in bulk.agents_by_type[Firm]
     more = Firm.create_all(bulk, 3)  # a second batch joins the existing agent set
     assert len(bulk.agents_by_type[Firm]) == 52 and more[0].unique_id == 51
+
+
+def test_bulk_creation_leaves_the_garbage_collector_as_it_found_it():
+    assert gc.isenabled()
+    SMEEconomy(500, seed=1, end_year=2021)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        SMEEconomy(500, seed=1, end_year=2021)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
