@@ -36,6 +36,7 @@ LINKAGE = np.array(
     [[_LINKS[a].get(b, 0) for b in SECTOR_NAMES] for a in SECTOR_NAMES], dtype=float
 )
 LINKAGE /= LINKAGE.sum(axis=1, keepdims=True)
+LINKAGE_CDF = np.cumsum(LINKAGE, axis=1)
 
 
 def build_ties(
@@ -57,7 +58,7 @@ def build_ties(
         dst.append(dst_l)
     if supply_degree > 0 and n > 1:
         who = np.repeat(np.arange(n), supply_degree)
-        cdf = np.cumsum(LINKAGE[sector[who]], axis=1)
+        cdf = LINKAGE_CDF[sector[who]]
         u = rng.random(len(who))[:, None]
         target_sector = np.minimum((u > cdf).sum(axis=1), len(SECTOR_NAMES) - 1)
         src_s, dst_s = _draw_within(sector.astype(np.int64), who, target_sector, rng)

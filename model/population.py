@@ -270,22 +270,28 @@ class Population:
         return len(self.weight)
 
 
+@cache
+def _layout(population: str, n_firms: int) -> tuple[np.ndarray, ...]:
+    """Size class, sector, region and weight of each simulated firm: fixed by the
+    population and the number of firms, so computed once per process (a batch of runs
+    would otherwise repeat it in every run)."""
+    strata = stratum_counts(population)
+    alloc = allocate(n_firms, strata)
+    rep = np.repeat(np.arange(len(strata)), alloc)
+    codes = [strata[column].map({s: i for i, s in enumerate(names)}).to_numpy(np.int8)[rep]
+             for column, names in (("size_class", SIZE_CLASSES), ("sector", SECTOR_NAMES),
+                                   ("region", REGION_NAMES))]
+    weight = (strata["firms"].to_numpy() / np.maximum(alloc, 1))[rep]
+    return (*codes, weight)
+
+
 def build_population(
     n_firms: int, rng: np.random.Generator, params: Parameters, population: str = "10-249"
 ) -> Population:
     """Draw the firms and set their 2021 state."""
-    strata = stratum_counts(population)
-    alloc = allocate(n_firms, strata)
+    size, sector, region, weight = (a.copy() for a in _layout(population, n_firms))
     size_idx = {s: i for i, s in enumerate(SIZE_CLASSES)}
-    sector_idx = {s: i for i, s in enumerate(SECTOR_NAMES)}
-    region_idx = {s: i for i, s in enumerate(REGION_NAMES)}
-    rep = np.repeat(np.arange(len(strata)), alloc)
-    size = strata["size_class"].map(size_idx).to_numpy(np.int8)[rep]
-    sector = strata["sector"].map(sector_idx).to_numpy(np.int8)[rep]
-    region = strata["region"].map(region_idx).to_numpy(np.int8)[rep]
-    weight = (strata["firms"].to_numpy() / np.maximum(alloc, 1))[rep]
-
-    n = len(rep)
+    n = len(size)
     lo = np.array([2, 10, 50])[size]
     hi = np.array([10, 50, 250])[size]
     # Employees within a class: log-uniform, so small firms dominate each class.
@@ -433,10 +439,12 @@ def _top_share(score, weight, frame, share, eligible) -> np.ndarray:
 def _solve_offset(z, weight, frame, share) -> float:
     lo, hi = -20.0, 20.0
     wf = weight[frame]
+    spread, total = 2.2 * z[frame], wf.sum()
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        m = np.clip(np.round(mid + 2.2 * z[frame]), 0, N_SECURITY_MEASURES)
-        if np.sum(wf * (m >= SECURITY_THRESHOLD)) / wf.sum() < share:
+        # A firm's measures are clip(round(mid + spread), 0, 11); numpy rounds halves to
+        # even, so that reaches SECURITY_THRESHOLD exactly when mid + spread > it - 0.5.
+        if np.sum(wf * (mid + spread > SECURITY_THRESHOLD - 0.5)) / total < share:
             lo = mid
         else:
             hi = mid
