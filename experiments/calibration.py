@@ -4,10 +4,11 @@ record, a joint posterior that experiments draw from, and a back-test.
 The statistics, their survey observation model (measurement offsets where a
 definition changes, sampling error) and their standard deviations are defined in
 ``experiments.observations``. Each simulated statistic is the survey reading of the
-model's quarter-1 value, with the survey's sampling error drawn anew in every
-simulation; the distance is the Euclidean norm of the differences over their
-standard deviations, each series scaled by one over the square root of its number of
-statistics, so that every series (the DII bands, AI, the size gradient, ...) carries
+model's quarter-1 value, with the fit's error (the survey's sampling error and the
+series' model-error allowance) drawn anew in every simulation (noisy ABC); the
+distance is the Euclidean norm of the differences over their standard deviations,
+each series scaled by one over the square root of its number of statistics, so that
+every series (the DII bands, AI, the size gradient, ...) carries
 the same weight whatever its size. Each generation the tolerance epsilon falls to
 the distance of the better half of the particles (``experiments.abc``).
 """
@@ -221,7 +222,7 @@ class DistanceTask:
 
 def simulated_readings(config: CalibrationConfig, stats: pd.DataFrame,
                        params: Mapping[str, float], seed: int) -> np.ndarray:
-    """One simulation's survey readings of ``stats``, with sampling error."""
+    """One simulation's survey readings of ``stats``, with model and sampling error."""
     full = {**config.parameters, **params}
     values = simulate_series(full, config, seed, int(stats["year"].max()))
     return ob.readings(stats, values, full, rng=np.random.default_rng([seed, 1]))
@@ -379,7 +380,7 @@ data hold out as a test of the size mechanism (written to size_split.csv)."""
 
 def posterior_predictive(posterior: pd.DataFrame, config: CalibrationConfig,
                          obs: pd.DataFrame) -> pd.DataFrame:
-    """Survey readings, with sampling error, of every statistic from 2021 on, for draws
+    """Survey readings, with model and sampling error, of every statistic from 2021 on, for draws
     of the posterior (new seeds): columns key, draw, value. Rows keyed
     ``split:<indicator>@<segment>:<year>`` hold the unfitted size-class predictions."""
     rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(1,)))
@@ -416,7 +417,7 @@ def size_split(predictive: pd.DataFrame) -> pd.DataFrame:
 
 def forecast_errors(predictive: pd.DataFrame, obs: pd.DataFrame, fit_until: int
                     ) -> pd.DataFrame:
-    """Per statistic: predictive median and 90% band (sampling error included), error,
+    """Per statistic: predictive median and 90% band (model and sampling error), error,
     whether the observation lies inside, and its role (fitted, held out, initial)."""
     q = predictive.groupby("key")["value"].quantile([0.05, 0.5, 0.95]).unstack()
     rows = []
@@ -508,7 +509,7 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
                 f"absolute error of the predictive median on them: "
                 f"**{manifest['forecast_mae_pp']} percentage points**; "
                 f"{100 * (manifest['forecast_inside_90'] or 0):.0f}% lie inside the 90% "
-                "predictive band (sampling error included).\n")
+                "predictive band (model and survey sampling error).\n")
     return f"""# Calibration: {config.name}
 
 ABC-SMC with MCMC moves (Drovandi and Pettitt 2011; `experiments/abc.py`) of

@@ -472,9 +472,11 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(result.summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"{result.simulations} simulations in {result.seconds / 60:.1f} min; "
           f"results in {result.out}/")
-    held = result.forecast[result.forecast["role"] == "held out"]
+    f = result.forecast
+    # Survey shares only: the size gradient's errors are in log-odds, not points.
+    held = f[(f["role"] == "held out") & (f["kind"] == "share")]
     if len(held):
-        print(f"back-test: mean absolute error on {len(held)} held-out observations "
+        print(f"back-test: mean absolute error on {len(held)} held-out survey shares "
               f"{held['error_pp'].abs().mean():.2f} pp; {int(held['inside_90'].sum())} inside "
               "the 90% band")
     return 0

@@ -306,8 +306,8 @@ CODE_LABELS = {
 
 
 def calibration_fit(predictive: pd.DataFrame, forecast: pd.DataFrame, out: Path) -> Path:
-    """Observed statistics against posterior-predictive 50% and 90% bands (survey
-    sampling error included), per series.
+    """Observed statistics against posterior-predictive 50% and 90% bands (model and
+    survey sampling error), per series.
 
     Filled markers were fitted; open markers were held out (back-test); crosses are
     the 2021 initial state.
