@@ -15,7 +15,7 @@ weight. How the stated assumptions enter is written out in docs/ODD.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -270,7 +270,7 @@ class Population:
         return len(self.weight)
 
 
-@cache
+@lru_cache(maxsize=8)  # a few sizes per process; bounded for sweeps over n_firms
 def _layout(population: str, n_firms: int) -> tuple[np.ndarray, ...]:
     """Size class, sector, region and weight of each simulated firm: fixed by the
     population and the number of firms, so computed once per process (a batch of runs
