@@ -161,7 +161,13 @@ def evidence_sentence(config: ExperimentConfig) -> str:
     if any(policy.get("subsidy") for policy in config.scenarios.values()):
         text += (" Subsidy take-up: with the default application friction (0.95) an open "
                  "voucher reaches about 2% of firms in its year, as Italy's 2018 "
-                 "digitalisation voucher did (tests/test_policy.py).")
+                 "digitalisation voucher did (tests/test_policy.py). Additionality in the "
+                 "quarter of the grant: an allowance for advanced technologies like "
+                 "Italy's 2017 hyper-depreciation is between 20% and 47.6% additional in "
+                 "the model (tested), below the evaluated upper bound (47.6% of firms "
+                 "called it relevant); "
+                 "grants for cheap basic items and security measures are mostly "
+                 "deadweight (docs/EVIDENCE.md).")
     return text
 
 
