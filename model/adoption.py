@@ -22,6 +22,7 @@ from .technologies import (
     COMPLEXITY,
     COST_REFERENCE_EUR,
     DECISIONS,
+    MEETINGS_LAPSE_QUARTERS,
     N_BASIC,
     N_SECURITY_MEASURES,
     SECURITY_THRESHOLD,
@@ -134,9 +135,17 @@ class Adoption:
             else:
                 f.adopted[tech] |= adopt
 
-    def discontinue(self, u: np.ndarray) -> None:
+    def discontinue(self, u: np.ndarray, u_meetings: np.ndarray, quarter_index: int) -> None:
         """Users of cloud, data analytics or AI stop with the discontinuance rate
-        (``u``: one uniform per technology and firm)."""
+        (``u``: one uniform per technology and firm); firms that held remote meetings in
+        2022 Q2 drop them over the next two years (``u_meetings``)."""
         f, rate = self.firms, self.params["discontinuance_rate"]
         for k, tech in enumerate(ADVANCED):
             f.adopted[tech] &= ~(u[k] < rate)
+        first, last = MEETINGS_LAPSE_QUARTERS
+        if quarter_index == first:
+            f.meetings_2022 = f.depth >= self.ladder.meetings_rung
+        if first <= quarter_index <= last:
+            quarters = last - first + 1
+            hazard = 1.0 - (1.0 - self.params["remote_meetings_drop"]) ** (1.0 / quarters)
+            f.meetings_lapsed |= f.meetings_2022 & (u_meetings < hazard)

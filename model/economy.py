@@ -104,8 +104,7 @@ class SMEEconomy(mesa.Model):
         self.n_firms = n = f.n
         i, j = build_ties(f.sector, f.region, rngs["network"],
                           int(p["network_local_degree"]), int(p["network_supply_degree"]))
-        self.ties = (i, j)
-        self._peers = peer_matrix(i, j, n)
+        self.ties, self._peers = (i, j), peer_matrix(i, j, n)
 
         # Queue priority and application propensity: drawn once, whatever the policy.
         alloc = rngs["allocation"]
@@ -162,6 +161,7 @@ class SMEEconomy(mesa.Model):
         u_cyber = r["cyber"].random((2, n), dtype=np.float32)
         u_stop = r["discontinuance"].random((len(ADVANCED), n), dtype=np.float32)
         u_lapse = r["lapse"].random((2, n), dtype=np.float32)
+        u_meetings = r["activity"].random(n, dtype=np.float32)
 
         environment.reach_gigabit(self.firms, self.time)
         self.levers.edih_outreach(self.year, self.quarter)
@@ -171,7 +171,7 @@ class SMEEconomy(mesa.Model):
         cyber.incidents(self.firms, self.params, self.dii_count(),
                         environment.threat_level(self.time, self.params), self.quarter_index,
                         u_cyber)
-        self.adoption.discontinue(u_stop)
+        self.adoption.discontinue(u_stop, u_meetings, self.quarter_index)
         cyber.lapses(self.firms, self.params, self.quarter_index,
                      self.levers.measure_floor(self.year), u_lapse)
         self._observe()

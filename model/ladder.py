@@ -18,6 +18,7 @@ from .technologies import (
     CLOUD_SERVICES,
     N_BASIC,
     REFERENCE_EDITION,
+    REMOTE_MEETINGS,
     SECURITY_3PLUS,
     Edition,
 )
@@ -35,9 +36,11 @@ class Ladder:
         # Per edition, the number of its basic items among the first d rungs of each
         # firm's ladder (built on first use: (n, N_BASIC + 1) int8 each).
         self._prefix: dict[int, np.ndarray] = {}
-        # Rung (1-based) at which each firm takes up basic cloud services.
+        # Rung (1-based) at which each firm takes up basic cloud services, and remote
+        # meetings.
         self._cloud_services_rung = (np.argmax(order == CLOUD_SERVICES, axis=1) + 1
                                      ).astype(np.int8)
+        self.meetings_rung = (np.argmax(order == REMOTE_MEETINGS, axis=1) + 1).astype(np.int8)
         self._row_offsets = np.arange(n, dtype=np.int64) * (N_BASIC + 1)
         self._offsets = np.arange(n, dtype=np.int64) * N_BASIC
 
@@ -62,6 +65,8 @@ class Ladder:
             count += firms.adopted["cloud"] | (depth >= self._cloud_services_rung)
         if SECURITY_3PLUS in edition.derived:
             count += firms.measures >= 3
+        if edition.counts_meetings:
+            count -= firms.meetings_lapsed
         return count
 
     def next_complexity(self, depth: np.ndarray, facing: np.ndarray) -> np.ndarray:

@@ -159,6 +159,15 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Hazard of becoming aware of cyber risk without an incident or campaign",
                   "stated assumption: small firms neglect cyber risk (progress report 2023)"),
     # --- discontinuance --------------------------------------------------------------
+    ParameterSpec("remote_meetings_drop", 0.0, 0.0, 0.8, "share of 2022 holders",
+                  "adoption",
+                  "Share of the firms holding remote meetings in 2022 that stop by 2024 (an "
+                  "activity the survey asks about for the past year; pandemic habits fall "
+                  "away evenly over 2022 Q2-2024 Q1, none after)",
+                  "calibrated to DII v4 2022-2024; remote meetings 2024: 46% of "
+                  "Slovenian, 59% of Cypriot firms (SURS, CYSTAT), 47% of Italian SMEs "
+                  "(Istat); Dutch telework 84% (2022) -> 80% (2023) (CBS 83249NED)",
+                  calibrated=True),
     ParameterSpec("discontinuance_rate", 0.005, 0.0, 0.05, "per quarter", "adoption",
                   "Hazard that a user of cloud, data analytics or AI stops (cancelled "
                   "subscriptions)", ASSUMPTION),

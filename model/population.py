@@ -264,6 +264,8 @@ class Population:
     deadweight: np.ndarray  # subsidised adoptions that happened anyway, cumulative
     edih_eur: np.ndarray  # cost of EDIH services received (EUR per real firm)
     campaign_eur: np.ndarray  # campaign cost attributed to the firm (EUR per real firm)
+    meetings_2022: np.ndarray  # held remote meetings in 2022 Q2 (set then)
+    meetings_lapsed: np.ndarray  # remote meetings on its ladder, but no longer held
 
     @property
     def n(self) -> int:
@@ -396,6 +398,8 @@ def build_population(
         deadweight=np.zeros(n),
         edih_eur=np.zeros(n),
         campaign_eur=np.zeros(n),
+        meetings_2022=np.zeros(n, dtype=bool),
+        meetings_lapsed=np.zeros(n, dtype=bool),
     )
 
 

@@ -18,7 +18,7 @@ MAX_SEED = 2**63 - 1
 """Seeds run from 0 to this, in the API and in experiment files alike."""
 
 STREAMS = ("population", "network", "allocation", "awareness", "adoption", "cyber",
-           "discontinuance", "mesa", "lapse")
+           "discontinuance", "mesa", "lapse", "activity")
 """Purposes a run's SeedSequence is spawned into, in this fixed order (new purposes go at
 the end, so the existing streams keep their numbers)."""
 

@@ -68,6 +68,13 @@ CLOUD_ANY = "cloud_any"
 ``CLOUD_SERVICES``)."""
 CLOUD_SERVICES = BASIC_NAMES.index("cloud_services")
 """Ladder index of basic cloud services (e-mail, office software, storage)."""
+REMOTE_MEETINGS = BASIC_NAMES.index("remote_meetings")
+"""Ladder index of 'held remote meetings': an activity the survey asks about for the
+past year, so a firm can stop doing it (``Population.meetings_lapsed``), unlike the
+ladder's other items."""
+MEETINGS_LAPSE_QUARTERS = (5, 12)
+"""Quarter indices (2022 Q2 to 2024 Q1) over which the firms that held remote meetings
+in 2022 Q2 drop them at the rate ``remote_meetings_drop`` implies."""
 SECURITY_3PLUS = "security_3plus"
 """Edition item 'at least 3 ICT security measures' (E_SECMGE3), from the cyber state."""
 
@@ -85,6 +92,10 @@ class Edition:
     @property
     def items(self) -> tuple[str, ...]:
         return (*self.basic, *self.advanced, *self.derived)
+
+    @property
+    def counts_meetings(self) -> bool:
+        return "remote_meetings" in self.basic
 
     @property
     def basic_mask(self) -> np.ndarray:

@@ -52,3 +52,38 @@ def test_next_complexity_is_that_of_the_next_rung_and_zero_at_the_top():
         assert got[0] == np.float32(BASIC_ITEMS[d].complexity)
     assert ladder.next_complexity(np.array([3]), np.array([False]))[0] == 0.0
     assert ITEM_COMPLEXITY[-1] == 0.0
+
+
+def test_remote_meetings_lapse_only_in_v4_and_only_for_the_2022_holders():
+    """Remote meetings are an activity: firms that held them after the 2022 survey drop
+    about ``remote_meetings_drop`` of them by 2024, which lowers the v4 index (it asks
+    about remote meetings) and no v3 edition; later adopters keep them."""
+    from model.technologies import edition
+
+    base = SMEEconomy(3_000, seed=4, end_year=2025)
+    drop = SMEEconomy(3_000, seed=4, end_year=2025, parameters={"remote_meetings_drop": 0.5})
+    while base.running:
+        base.step()
+        drop.step()
+        if drop.quarter_index == 5:
+            cohort = drop.firms.meetings_2022.copy()
+    f = drop.firms
+    assert not (f.meetings_lapsed & ~cohort).any()
+    share = f.weight[f.meetings_lapsed].sum() / f.weight[cohort].sum()
+    assert 0.45 < share < 0.55
+    for year in (2021, 2023, 2025):
+        assert np.array_equal(base.dii_count(edition(year, 3)), drop.dii_count(edition(year, 3)))
+    v4_base, v4_drop = (m.dii_count(edition(2024, 4)) for m in (base, drop))
+    assert np.array_equal(v4_base - v4_drop, f.meetings_lapsed.astype(v4_base.dtype))
+    # the run is otherwise the same: lapsing reads its own random stream
+    assert np.array_equal(base.firms.depth, f.depth)
+
+
+def test_remote_meetings_lapse_lowers_v4_but_leaves_the_rest_of_the_run():
+    a = SMEEconomy(1_000, seed=2, end_year=2024).run().indicator_frame()
+    b = SMEEconomy(1_000, seed=2, end_year=2024,
+                   parameters={"remote_meetings_drop": 0.6}).run().indicator_frame()
+    v4 = a["indicator"].astype(str).str.startswith("dii_v4_")
+    assert a.loc[~v4, "value"].equals(b.loc[~v4, "value"])
+    assert (b.loc[v4 & (a["indicator"] == "dii_v4_at_least_basic"), "value"]
+            <= a.loc[v4 & (a["indicator"] == "dii_v4_at_least_basic"), "value"] + 1e-12).all()
