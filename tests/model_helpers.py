@@ -26,7 +26,9 @@ def recount(firms, edition: Edition = REFERENCE_EDITION) -> np.ndarray:
     held = held_items(firms.ladder, firms.depth)
     total = np.zeros(len(held), dtype=int)
     for item in edition.items:
-        if item in BASIC_NAMES:
+        if item == "remote_meetings":  # an activity: held on the ladder and not dropped
+            total += held[:, BASIC_NAMES.index(item)] & ~firms.meetings_lapsed
+        elif item in BASIC_NAMES:
             total += held[:, BASIC_NAMES.index(item)]
         elif item == CLOUD_ANY:
             total += firms.adopted["cloud"] | held[:, CLOUD_SERVICES]

@@ -60,7 +60,7 @@ def test_remote_meetings_lapse_only_in_v4_and_only_for_the_2022_holders():
     about remote meetings) and no v3 edition; later adopters keep them."""
     from model.technologies import edition
 
-    base = SMEEconomy(3_000, seed=4, end_year=2025)
+    base = SMEEconomy(3_000, seed=4, end_year=2025, parameters={"remote_meetings_drop": 0.0})
     drop = SMEEconomy(3_000, seed=4, end_year=2025, parameters={"remote_meetings_drop": 0.5})
     while base.running:
         base.step()
@@ -80,7 +80,8 @@ def test_remote_meetings_lapse_only_in_v4_and_only_for_the_2022_holders():
 
 
 def test_remote_meetings_lapse_lowers_v4_but_leaves_the_rest_of_the_run():
-    a = SMEEconomy(1_000, seed=2, end_year=2024).run().indicator_frame()
+    a = SMEEconomy(1_000, seed=2, end_year=2024,
+                   parameters={"remote_meetings_drop": 0.0}).run().indicator_frame()
     b = SMEEconomy(1_000, seed=2, end_year=2024,
                    parameters={"remote_meetings_drop": 0.6}).run().indicator_frame()
     v4 = a["indicator"].astype(str).str.startswith("dii_v4_")
