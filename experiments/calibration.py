@@ -436,19 +436,19 @@ def forecast_errors(predictive: pd.DataFrame, obs: pd.DataFrame, fit_until: int
     return pd.DataFrame(rows)
 
 
-def _shares(forecast: pd.DataFrame, held_out: bool) -> pd.DataFrame:
+def survey_shares(forecast: pd.DataFrame, held_out: bool) -> pd.DataFrame:
     """Statistics in percentage points (the size gradient, in log-odds, is apart)."""
     return forecast[(forecast["role"] == ("held out" if held_out else "fitted"))
                     & (forecast["kind"] == "share")]
 
 
 def _mae(forecast: pd.DataFrame, held_out: bool) -> float | None:
-    sel = _shares(forecast, held_out)
+    sel = survey_shares(forecast, held_out)
     return round(float(sel["error_pp"].abs().mean()), 2) if len(sel) else None
 
 
 def _inside(forecast: pd.DataFrame, held_out: bool) -> float | None:
-    sel = _shares(forecast, held_out)
+    sel = survey_shares(forecast, held_out)
     return round(float(sel["inside_90"].mean()), 3) if len(sel) else None
 
 
@@ -505,7 +505,7 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
     back = ""
     if len(held):
         back = (f"\n## Back-test\n\nFitted to observations up to {config.fit_until}; the "
-                f"{len(_shares(forecast, True))} later survey shares were held out. Mean "
+                f"{len(survey_shares(forecast, True))} later survey shares were held out. Mean "
                 f"absolute error of the predictive median on them: "
                 f"**{manifest['forecast_mae_pp']} percentage points**; "
                 f"{100 * (manifest['forecast_inside_90'] or 0):.0f}% lie inside the 90% "

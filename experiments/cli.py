@@ -448,7 +448,7 @@ def _run(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from model import ModelInputError
 
-    from .calibration import calibrate, load_calibration_config
+    from .calibration import calibrate, load_calibration_config, survey_shares
     from .config import ConfigError
 
     signal.signal(signal.SIGTERM, _raise_interrupt)  # stop, keeping finished generations
@@ -472,9 +472,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(result.summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"{result.simulations} simulations in {result.seconds / 60:.1f} min; "
           f"results in {result.out}/")
-    f = result.forecast
     # Survey shares only: the size gradient's errors are in log-odds, not points.
-    held = f[(f["role"] == "held out") & (f["kind"] == "share")]
+    held = survey_shares(result.forecast, held_out=True)
     if len(held):
         print(f"back-test: mean absolute error on {len(held)} held-out survey shares "
               f"{held['error_pp'].abs().mean():.2f} pp; {int(held['inside_90'].sum())} inside "

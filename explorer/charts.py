@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from experiments.plots import PALETTE
 from model import datasets
-from model.timeline import START_YEAR
+from model.timeline import START_YEAR, quarter_index
 
 OBSERVED_CODES = {"cloud": "E_CC1_SI", "data_analytics": "E_DA", "ai": "E_AI_TANY"}
 """Eurostat series whose NL 10-249 values are shown beside the simulated shares."""
@@ -39,7 +39,7 @@ def observed_points() -> dict[str, tuple[tuple[int, float], ...]]:
 
 def survey_step(year: int) -> int:
     """The DataCollector row (one a quarter from 2021 Q1) a year's survey reads."""
-    return (year - START_YEAR) * 4
+    return quarter_index(year, 1)
 
 
 def add_observed(ax, colours: dict[str, str]) -> None:

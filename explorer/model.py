@@ -14,16 +14,17 @@ from typing import Any
 import numpy as np
 
 from model import SMEEconomy
+from model.technologies import ADVANCED, DECISIONS
 
 POSTERIOR = Path("results/calibration/posterior.parquet")
 """Default posterior (relative to the working directory); ``SME_ABM_POSTERIOR`` overrides."""
 
 SUBSIDY_COVERS = {
-    "cloud, data analytics, AI": ("cloud", "data_analytics", "ai"),
+    "cloud, data analytics, AI": ADVANCED,
     "AI only": ("ai",),
     "basic items": ("basic",),
     "security measures": ("security",),
-    "everything": ("basic", "cloud", "data_analytics", "ai", "security"),
+    "everything": DECISIONS,
 }
 """What a subsidy may pay for (the page's choices; keys are what it shows)."""
 

@@ -42,7 +42,7 @@ from .policy import Policy, parse_policy
 from .population import POPULATIONS, build_population
 from .streams import generators, seed_sequence
 from .technologies import ADVANCED, DECISIONS, REFERENCE_EDITION, Edition, edition
-from .timeline import MAX_YEAR, START_YEAR
+from .timeline import MAX_YEAR, START_YEAR, quarter_index
 
 MIN_FIRMS = 500
 MAX_FIRMS = 5_000_000
@@ -146,7 +146,7 @@ class SMEEconomy(mesa.Model):
 
     @property
     def final_quarter_index(self) -> int:
-        return (self.end_year - START_YEAR) * 4 + 3
+        return quarter_index(self.end_year, 4)
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .timeline import quarter_index
+
 
 @dataclass(frozen=True)
 class BasicItem:
@@ -72,7 +74,7 @@ REMOTE_MEETINGS = BASIC_NAMES.index("remote_meetings")
 """Ladder index of 'held remote meetings': an activity the survey asks about for the
 past year, so a firm can stop doing it (``Population.meetings_lapsed``), unlike the
 ladder's other items."""
-MEETINGS_LAPSE_QUARTERS = (5, 12)
+MEETINGS_LAPSE_QUARTERS = (quarter_index(2022, 2), quarter_index(2024, 1))
 """Quarter indices (2022 Q2 to 2024 Q1) over which the firms that held remote meetings
 in 2022 Q2 drop them at the rate ``remote_meetings_drop`` implies."""
 SECURITY_3PLUS = "security_3plus"

@@ -8,3 +8,8 @@ Dutch strategy) saw. The survey of year Y reads quarter 1 of Y.
 START_YEAR = 2021
 MAX_YEAR = 2050
 """Latest year a run, a lever or a target may name."""
+
+
+def quarter_index(year: int, quarter: int = 1) -> int:
+    """Steps from the start (2021 Q1 = 0) to quarter ``quarter`` of ``year``."""
+    return (year - START_YEAR) * 4 + quarter - 1
