@@ -257,6 +257,13 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("initial_ai", 0.12, 0.03, 0.3, "share of 10-249 firms", "population",
                   "Firms using at least one AI technology in early 2021",
                   "calibrated; Eurostat E_AI_TANY 2021: 12.10%", calibrated=True),
+    ParameterSpec("initial_data_analytics_loading", 0.45, 0.0, 1.0, "score per DII item",
+                  "population",
+                  "How closely the 2021 users of data analytics follow the firms' 2021 DII "
+                  "item count: the count's weight in the noisy score (noise sd 1) that "
+                  "picks them (0: unrelated to it; cloud and AI: 0.45, assumption)",
+                  "calibrated to the 2023 DII, whose swap of IoT for data analytics lifts "
+                  "the firms near 4 items that analyse data", calibrated=True),
     # --- population and network -----------------------------------------------------
     ParameterSpec("trait_digital_correlation", 0.39, 0.0, 0.9, "correlation", "population",
                   "Correlation of capability and innovativeness with the initial digital level",

@@ -93,6 +93,11 @@ SECURITY_SIZE_GRADIENT = 0.6
 """Rise of the latent security score per size class (standard deviations), set so that
 the 2022 shares with 5+ measures by size class come close to Eurostat's NL figures
 (2-9: 36.5%, 10-49: 66.8%, 50-249: 90.8%; test_cyber.py checks 2024)."""
+ADVANCED_SCORE_LOADING = 0.45
+"""Weight of a firm's 2021 DII item count in the noisy score (noise sd 1) that picks the
+2021 users of cloud and AI within their size class (stated assumption: users concentrate
+among digitally intense firms, correlation about 0.75; data analytics has its own,
+calibrated weight, ``initial_data_analytics_loading``)."""
 # Awareness of an advanced technology among non-users in 2021 (stated assumption).
 INITIAL_AWARENESS = {"cloud": 0.65, "data_analytics": 0.45, "ai": 0.30}
 INITIAL_SECURITY_AWARE = 0.3
@@ -335,13 +340,13 @@ def build_population(
                                                eligible)
         return out
 
-    score = 0.45 * count_v3 + rng.standard_normal(n)
+    score = ADVANCED_SCORE_LOADING * count_v3 + rng.standard_normal(n)
     # Cloud counts twice in the 2021 index (any cloud, and sophisticated or intermediate
     # cloud): a user has at least 2 items, and 11+ items are out of reach without it.
     cloud = quota("cloud", score, count_v3 >= 2)
     cloud |= count_v3 >= 11
     adopted["cloud"] = cloud
-    score = 0.45 * count_v3 + 1.0 * cloud + rng.standard_normal(n)
+    score = ADVANCED_SCORE_LOADING * count_v3 + 1.0 * cloud + rng.standard_normal(n)
     ai = quota("ai", score, count_v3 >= 4)
     ai |= count_v3 >= 12
     adopted["ai"] = ai
@@ -349,8 +354,9 @@ def build_population(
     # firms analyse data (E_DA 2023: 49%), many with spreadsheets or their suppliers'
     # dashboards, and the 2023 index's swap of IoT for data analytics is felt most by
     # firms near 4 items. Gating it behind the basic level made that swap reach only
-    # firms already counted as basic.
-    score = 0.45 * count_v3 + rng.standard_normal(n)
+    # firms already counted as basic; how closely its users follow the item count is
+    # calibrated (that swap's lift of the basic share measures it).
+    score = params["initial_data_analytics_loading"] * count_v3 + rng.standard_normal(n)
     adopted["data_analytics"] = quota("data_analytics", score, np.ones(n, dtype=bool))
 
     # Basic ladder: a firm-specific order (Plackett-Luce on the odds of each item's
