@@ -200,14 +200,14 @@ def distance_weights(stats: pd.DataFrame) -> dict[str, float]:
 
 # --------------------------------------------------------------------- simulation
 def simulate_series(params: Mapping[str, float], config: CalibrationConfig, seed: int,
-                    end_year: int) -> dict[tuple[str, str, int], float]:
+                    end_year: int) -> Mapping[tuple[str, str, int], float]:
     """Survey-year (Q1) values, 2021 to ``end_year``, keyed (indicator, segment, year)."""
     model = SMEEconomy(n_firms=config.firms, seed=seed,
                        parameters={**config.parameters, **params},
                        end_year=end_year, population=config.population,
                        record="survey_quarters")
     model.run_until(end_year, 1)
-    return ob.survey_year_values(model.indicator_frame())
+    return model.survey_values()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from . import additionality
 from .config import ExperimentConfig, Target
 from .design import RunSpec, build_design
 from .executors import make_executor
-from .observations import history_check, survey_value, survey_year_values
+from .observations import history_check, survey_value
 from .outcomes import COUNTS, OUTCOME_INDICATORS, SERIES_SEGMENTS, SPEND
 from .store import ResultStore, now
 
@@ -75,9 +75,7 @@ def run_one(spec: RunSpec, targets: Sequence[Target]
     tracker = additionality.Tracker(model, targets)
     # Survey values are quarter 1 of each year: nothing after the final survey is needed.
     model.run_until(spec.end_year, 1, each_step=tracker.update)
-    frame = model.indicator_frame()
-    frame = frame[frame["quarter"] == 1]
-    simulated = survey_year_values(frame)
+    simulated = model.survey_values()
 
     row: dict[str, Any] = {"scenario": spec.scenario, "replication": spec.replication,
                            "draw": spec.draw, "seed": spec.seed}
@@ -101,10 +99,10 @@ def run_one(spec: RunSpec, targets: Sequence[Target]
         row[name] = float(simulated[(name, "all", final)])
     row.update(history_check(simulated, spec.parameters, spec.end_year))
 
-    series = frame[frame["segment"].isin(SERIES_SEGMENTS)].copy()
+    series = model.indicator_frame(quarter=1, segments=SERIES_SEGMENTS).drop(columns="quarter")
     series.insert(0, "replication", np.int32(spec.replication))
     series.insert(0, "scenario", spec.scenario)
-    return row, series.drop(columns="quarter").reset_index(drop=True), tracker.record(model)
+    return row, series, tracker.record(model)
 
 
 def run_batch(task: BatchTask) -> dict[str, Any]:

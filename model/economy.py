@@ -20,7 +20,7 @@ the same seed differ only through the policy (common random numbers).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -219,9 +219,16 @@ class SMEEconomy(mesa.Model):
         """The most recent value of an indicator for a segment."""
         return self.recorder.latest(indicator, segment)
 
-    def indicator_frame(self) -> pd.DataFrame:
-        """All observations so far, tidy: year, quarter, indicator, segment, value."""
-        return self.recorder.frame()
+    def indicator_frame(self, quarter: int | None = None,
+                        segments: Sequence[str] | None = None) -> pd.DataFrame:
+        """All observations so far, tidy: year, quarter, indicator, segment, value (only
+        one ``quarter`` of each year, or some ``segments``, if given)."""
+        return self.recorder.frame(quarter, segments)
+
+    def survey_values(self) -> indicators.SurveyValues:
+        """Each year's first-quarter values so far, keyed (indicator, segment, year): what
+        the surveys read."""
+        return self.recorder.survey_values()
 
 
 def simulate(

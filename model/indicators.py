@@ -11,7 +11,7 @@ each size class, each sector (``sector:<name>``) and each region
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -217,17 +217,62 @@ class Recorder:
         return float(self._records[-1][INDICATOR_NAMES.index(indicator),
                                        self.segments.index(segment)])
 
-    def frame(self) -> pd.DataFrame:
-        """All observations so far, tidy: year, quarter, indicator, segment, value."""
-        values = np.stack(self._records)  # steps x indicators x segments
-        n_steps, n_ind, n_seg = values.shape
-        labels = np.array(self._labels)
+    def survey_values(self) -> SurveyValues:
+        """What the surveys read: each year's first-quarter values so far."""
+        keep = [k for k, (_, quarter) in enumerate(self._labels) if quarter == 1]
+        return SurveyValues(np.stack([self._records[k] for k in keep]),
+                            tuple(self._labels[k][0] for k in keep), self.segments)
+
+    def frame(self, quarter: int | None = None, segments: Sequence[str] | None = None
+              ) -> pd.DataFrame:
+        """All observations so far, tidy: year, quarter, indicator, segment, value; only
+        those of one ``quarter`` of each year, or of some ``segments``, if given (the
+        rows of the whole frame that match, in its order, with the same categories)."""
+        steps = [k for k, label in enumerate(self._labels)
+                 if quarter is None or label[1] == quarter]
+        seg = (np.arange(len(self.segments)) if segments is None
+               else np.flatnonzero(np.isin(np.array(self.segments), list(segments))))
+        values = np.stack([self._records[k] for k in steps])[:, :, seg]
+        n_steps, n_ind, n_seg = values.shape  # steps x indicators x segments
+        labels = np.array([self._labels[k] for k in steps]).reshape(-1, 2)
         return pd.DataFrame({
             "year": np.repeat(labels[:, 0], n_ind * n_seg).astype(np.int16),
             "quarter": np.repeat(labels[:, 1], n_ind * n_seg).astype(np.int8),
             "indicator": pd.Categorical.from_codes(
                 np.tile(np.repeat(np.arange(n_ind), n_seg), n_steps), INDICATOR_NAMES),
-            "segment": pd.Categorical.from_codes(
-                np.tile(np.arange(n_seg), n_steps * n_ind), self.segments),
+            "segment": pd.Categorical.from_codes(np.tile(seg, n_steps * n_ind), self.segments),
             "value": values.ravel(),
         })
+
+
+_INDICATOR_INDEX = {name: k for k, name in enumerate(INDICATOR_NAMES)}
+
+
+class SurveyValues(Mapping[tuple[str, str, int], float]):
+    """First-quarter values of a run keyed ``(indicator, segment, year)``: the readings
+    of the surveys, which observe quarter 1. A read-only view of the recorded array
+    (years x indicators x segments), so that no run builds a dictionary of thousands of
+    entries to look up a few dozen."""
+
+    def __init__(self, values: np.ndarray, years: tuple[int, ...],
+                 segments: tuple[str, ...]) -> None:
+        self._values = values
+        self._year = {int(y): k for k, y in enumerate(years)}
+        self._segment = {s: k for k, s in enumerate(segments)}
+
+    def __getitem__(self, key: tuple[str, str, int]) -> float:
+        indicator, segment, year = key
+        try:
+            return self._values[self._year[year], _INDICATOR_INDEX[indicator],
+                                self._segment[segment]]
+        except (KeyError, TypeError):
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[tuple[str, str, int]]:
+        for year in self._year:
+            for indicator in INDICATOR_NAMES:
+                for segment in self._segment:
+                    yield indicator, segment, year
+
+    def __len__(self) -> int:
+        return self._values.size

@@ -4,6 +4,7 @@ the observed series must satisfy in a run."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import FIRM_SHARES, SHARE_INDICATORS, pick
 from hypothesis import given
@@ -180,3 +181,32 @@ def test_model_observation_matches_firm_state(baseline_model):
     assert m.latest("security_5plus") == pytest.approx(
         np.sum(w * (f.measures >= 5)) / w.sum())
     assert m.latest("firms") == pytest.approx(w.sum())
+
+
+def test_survey_values_are_the_first_quarters_of_the_frame(baseline_model, baseline_frame):
+    """What the surveys read, keyed (indicator, segment, year), is quarter 1 of every year
+    in the frame, no more and no less."""
+    values = baseline_model.survey_values()
+    q1 = baseline_frame[baseline_frame["quarter"] == 1]
+    assert len(values) == len(q1)
+    assert set(values) == set(zip(q1["indicator"].astype(str), q1["segment"].astype(str),
+                                  q1["year"].astype(int), strict=True))
+    for row in q1.sample(60, random_state=1).itertuples():
+        got = values[(str(row.indicator), str(row.segment), int(row.year))]
+        assert got == row.value or (np.isnan(got) and np.isnan(row.value))
+    for missing in [("ai", "all", 2029), ("ai", "nowhere", 2025), ("no_such", "all", 2025)]:
+        assert missing not in values
+        with pytest.raises(KeyError):
+            values[missing]
+
+
+def test_a_filtered_frame_is_the_matching_rows_of_the_whole(baseline_model, baseline_frame):
+    whole = baseline_frame
+    for quarter, segments in [(1, None), (None, ("all", "10-49")), (3, ("50-249",))]:
+        sel = whole
+        if quarter is not None:
+            sel = sel[sel["quarter"] == quarter]
+        if segments is not None:
+            sel = sel[sel["segment"].isin(segments)]
+        pd.testing.assert_frame_equal(baseline_model.indicator_frame(quarter, segments),
+                                      sel.reset_index(drop=True), check_exact=True)
