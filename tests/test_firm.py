@@ -158,3 +158,21 @@ def test_bulk_creation_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_bulk_weak_registration_forgets_agents_that_die():
+    """The weak registries filled in bulk hold what WeakKeyDictionary.update would, and
+    drop an agent once nothing else holds it (their own removal callback)."""
+    from model.firm import _add_weak_keys
+
+    class Thing:
+        pass
+
+    things = [Thing() for _ in range(5)]
+    bulk, plain = weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary()
+    _add_weak_keys(bulk, things)
+    plain.update(dict.fromkeys(things))
+    assert list(bulk.keys()) == list(plain.keys()) == things
+    del things[2]
+    gc.collect()
+    assert len(bulk) == len(plain) == 4
