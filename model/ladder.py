@@ -27,10 +27,6 @@ ITEM_COMPLEXITY = np.array([i.complexity for i in BASIC_ITEMS] + [0.0], dtype=np
 """Complexity of each basic item; the extra last entry (0) stands for 'none left'."""
 
 
-_PREFIX_SUMS = np.triu(np.ones((N_BASIC, N_BASIC + 1), dtype=np.float32), k=1)
-"""Column d sums the first d rungs."""
-
-
 class Ladder:
     """The ladders of all firms (an ``(n, N_BASIC)`` array of item indices)."""
 
@@ -51,10 +47,13 @@ class Ladder:
     def _prefix_of(self, edition: Edition) -> np.ndarray:
         prefix = self._prefix.get(edition.year)
         if prefix is None:
-            # Prefix sums as one product with a 0/1 upper-triangular matrix: exact (small
-            # integers in float32) and half the time of a cumulative sum along the rows.
-            counted = edition.basic_mask.astype(np.float32)[self.order]
-            prefix = (counted @ _PREFIX_SUMS).astype(np.int8)
+            # A cumulative sum, not a product with a triangular matrix: that one is half
+            # the time alone but goes through BLAS, whose threads spin and slowed two
+            # calibrations side by side to half their speed.
+            n = len(self.order)
+            prefix = np.concatenate(
+                [np.zeros((n, 1), np.int8),
+                 np.cumsum(edition.basic_mask[self.order], axis=1, dtype=np.int8)], axis=1)
             self._prefix[edition.year] = prefix
         return prefix
 
