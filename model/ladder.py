@@ -34,26 +34,30 @@ class Ladder:
         self.order = order
         n = len(order)
         # Per edition, the number of its basic items among the first d rungs of each
-        # firm's ladder (built on first use: (n, N_BASIC + 1) int8 each).
+        # firm's ladder, rung count by rung count: (N_BASIC + 1, n) int8, built on
+        # first use. Row d is read at flat index d * n + firm.
         self._prefix: dict[int, np.ndarray] = {}
         # Rung (1-based) at which each firm takes up basic cloud services, and remote
         # meetings.
         self._cloud_services_rung = (np.argmax(order == CLOUD_SERVICES, axis=1) + 1
                                      ).astype(np.int8)
         self.meetings_rung = (np.argmax(order == REMOTE_MEETINGS, axis=1) + 1).astype(np.int8)
-        self._row_offsets = np.arange(n, dtype=np.int64) * (N_BASIC + 1)
+        self._n = n
+        self._firm_index = np.arange(n, dtype=np.int64)
         self._offsets = np.arange(n, dtype=np.int64) * N_BASIC
 
     def _prefix_of(self, edition: Edition) -> np.ndarray:
         prefix = self._prefix.get(edition.year)
         if prefix is None:
-            # A cumulative sum, not a product with a triangular matrix: that one is half
-            # the time alone but goes through BLAS, whose threads spin and slowed two
-            # calibrations side by side to half their speed.
-            n = len(self.order)
-            prefix = np.concatenate(
-                [np.zeros((n, 1), np.int8),
-                 np.cumsum(edition.basic_mask[self.order], axis=1, dtype=np.int8)], axis=1)
+            # Rung by rung, one add of n firms each, on a rung-major array: a quarter of
+            # the time of a cumulative sum along each firm's row. (A product with a
+            # triangular matrix is as fast but goes through BLAS, whose spinning threads
+            # halved the speed of two calibrations run side by side.)
+            counted = edition.basic_mask.view(np.int8).take(self.order.T)  # rungs x firms
+            prefix = np.empty((N_BASIC + 1, self._n), dtype=np.int8)
+            prefix[0] = 0
+            for rung in range(N_BASIC):
+                np.add(prefix[rung], counted[rung], out=prefix[rung + 1])
             self._prefix[edition.year] = prefix
         return prefix
 
@@ -61,7 +65,9 @@ class Ladder:
                   ) -> np.ndarray:
         """Items of ``edition``'s index each firm has (int8, 0..12)."""
         depth = firms.depth
-        count = self._prefix_of(edition).take(self._row_offsets + depth)
+        flat = np.multiply(depth, self._n, dtype=np.int64)
+        flat += self._firm_index
+        count = self._prefix_of(edition).take(flat)
         for tech in edition.advanced:
             count += firms.adopted[tech]
         if CLOUD_ANY in edition.derived:
