@@ -253,3 +253,23 @@ def test_initial_population_reproduces_the_size_split(pop_10_249):
             sel = pop.size_class == SIZE_CLASSES.index(size)
             got = pop.weight[sel & pop.adopted[tech]].sum() / pop.weight[sel].sum()
             assert got == pytest.approx(want[size], abs=0.02), (tech, size)
+
+
+def test_data_analytics_loading_sets_who_analyses_data_not_how_many():
+    """initial_data_analytics_loading moves the 2021 users of data analytics towards the
+    digitally intense firms without changing their share: at 0 they are spread over all
+    item counts (many below the basic level, where the 2023 index's swap of IoT for data
+    analytics lifts firms across it); at 0.9 they cluster among the high counts."""
+    users = {}
+    for loading in (0.0, 0.9):
+        params = resolve_parameters({"initial_data_analytics_loading": loading})
+        pop = build_population(4_000, np.random.default_rng(11), params, "10-249")
+        da, w, count = pop.adopted["data_analytics"], pop.weight, _v3_count(pop)
+        share = w[da].sum() / w.sum()
+        assert share == pytest.approx(params["initial_data_analytics"], abs=0.01)
+        users[loading] = (np.average(count[da], weights=w[da]),
+                          w[da & (count < 4)].sum() / w[count < 4].sum())
+    (mean_spread, below_spread), (mean_close, below_close) = users[0.0], users[0.9]
+    assert mean_close > mean_spread + 1.0
+    assert below_spread > 2 * below_close
+    assert below_spread > 0.25
