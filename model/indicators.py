@@ -73,6 +73,7 @@ INDICATORS: tuple[Indicator, ...] = (
               "Cost of awareness campaigns, cumulative (attributed by firm weight)"),
 )
 INDICATOR_NAMES: tuple[str, ...] = tuple(i.name for i in INDICATORS)
+_INDICATOR_INDEX = {name: k for k, name in enumerate(INDICATOR_NAMES)}
 _BY_NAME = {i.name: i for i in INDICATORS}
 
 HEADLINE = ("dii_at_least_basic", "dii_v4_at_least_basic", "cloud", "data_analytics", "ai",
@@ -214,7 +215,7 @@ class Recorder:
 
     def latest(self, indicator: str, segment: str = "all") -> float:
         """The most recent value of an indicator for a segment."""
-        return float(self._records[-1][INDICATOR_NAMES.index(indicator),
+        return float(self._records[-1][_INDICATOR_INDEX[indicator],
                                        self.segments.index(segment)])
 
     def survey_values(self) -> SurveyValues:
@@ -243,9 +244,6 @@ class Recorder:
             "segment": pd.Categorical.from_codes(np.tile(seg, n_steps * n_ind), self.segments),
             "value": values.ravel(),
         })
-
-
-_INDICATOR_INDEX = {name: k for k, name in enumerate(INDICATOR_NAMES)}
 
 
 class SurveyValues(Mapping[tuple[str, str, int], float]):

@@ -44,7 +44,7 @@ class Ladder:
         self.meetings_rung = (np.argmax(order == REMOTE_MEETINGS, axis=1) + 1).astype(np.int8)
         self._n = n
         self._firm_index = np.arange(n, dtype=np.int64)
-        self._offsets = np.arange(n, dtype=np.int64) * N_BASIC
+        self._offsets = self._firm_index * N_BASIC
 
     def _prefix_of(self, edition: Edition) -> np.ndarray:
         prefix = self._prefix.get(edition.year)

@@ -58,14 +58,14 @@ def test_remote_meetings_lapse_only_in_v4_and_only_for_the_2022_holders():
     """Remote meetings are an activity: firms that held them after the 2022 survey drop
     about ``remote_meetings_drop`` of them by 2024, which lowers the v4 index (it asks
     about remote meetings) and no v3 edition; later adopters keep them."""
-    from model.technologies import edition
+    from model.technologies import MEETINGS_LAPSE_QUARTERS, edition
 
     base = SMEEconomy(3_000, seed=4, end_year=2025, parameters={"remote_meetings_drop": 0.0})
     drop = SMEEconomy(3_000, seed=4, end_year=2025, parameters={"remote_meetings_drop": 0.5})
     while base.running:
         base.step()
         drop.step()
-        if drop.quarter_index == 5:
+        if drop.quarter_index == MEETINGS_LAPSE_QUARTERS[0]:
             cohort = drop.firms.meetings_2022.copy()
     f = drop.firms
     assert not (f.meetings_lapsed & ~cohort).any()
