@@ -54,6 +54,7 @@ class CalibrationConfig:
     priors: dict[str, tuple[float, float]]
     dii_file: Path
     advanced_file: Path
+    cyber_file: Path
     firms: int = 4000
     population: str = "10-249"
     seed: int = 2021
@@ -141,7 +142,8 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
     values["priors"] = priors
 
     data = raw.get("data", {})
-    files = {"dii": "eurostat_isoc_e_dii.csv", "advanced": "eurostat_advanced_history.csv"}
+    files = {"dii": "eurostat_isoc_e_dii.csv", "advanced": "eurostat_advanced_history.csv",
+             "cyber": "cybersecurity.csv"}
     shipped = Path(__file__).resolve().parents[1] / "model" / "data"
     if collect_keys(data, files, "data", errors):
         for key, default in files.items():
@@ -185,7 +187,8 @@ def observations(config: CalibrationConfig) -> pd.DataFrame:
     model-error allowances: one row per statistic."""
     try:
         record = ob.load_record(pd.read_csv(config.dii_file), pd.read_csv(config.advanced_file),
-                                model_sd=config.tolerance)
+                                model_sd=config.tolerance,
+                                cyber=pd.read_csv(config.cyber_file))
     except (KeyError, ValueError) as err:
         raise ConfigError(config.source, [f"data: cannot read the observations ({err})"]
                           ) from None

@@ -12,7 +12,11 @@ Every statistic the model is compared with, calibration and history check alike:
   analytics" (E_AI_CC1SI_DA_ANY), 2023 and 2025; all for NL 10-249;
 - the size gradient of AI, cloud and data analytics (log-odds of 50-249 over 10-49
   firms): NL's own split is held out, so the statistic is the median of the other
-  member states, with their spread as its standard deviation.
+  member states, with their spread as its standard deviation;
+- security: firms with at least 5 ICT security measures (E_SECMGE5) and firms with an
+  ICT security incident in the year before the survey (E_SEC2IANY), surveys of 2022
+  and 2024, for 10-49 and 50-249 firms (2-9 firms, outside the survey frame the
+  calibration simulates, are a held-out check).
 
 Observations before 2021 (cloud since 2014, big data 2016-2020) lie before the
 simulated period: they are kept in the record (``role = "before start"``) and shown in
@@ -43,13 +47,13 @@ SIZES = ("10-49", "50-249")
 BANDS_FITTED = ("low", "high", "very_high")
 
 SERIES = ("dii_v3_basic", "dii_v3_bands", "dii_v4", "ai", "cloud", "data_analytics",
-          "advanced_any", "size_gradient")
+          "advanced_any", "size_gradient", "security", "incidents")
 """Groups of statistics; each has one model-error allowance and, in the ABC distance,
 the same total weight (so no group dominates by its number of statistics)."""
 
 MODEL_SD = {"dii_v3_basic": 0.008, "dii_v3_bands": 0.015, "dii_v4": 0.01, "ai": 0.01,
             "cloud": 0.012, "data_analytics": 0.012, "advanced_any": 0.012,
-            "size_gradient": 0.0}
+            "size_gradient": 0.0, "security": 0.015, "incidents": 0.015}
 """Model-error allowance per series (share units), added in quadrature to the
 sampling error; for the size gradient the cross-country spread stands in for both."""
 
@@ -74,6 +78,12 @@ ADVANCED_STATISTICS = (
 GRADIENT_STATISTICS = (("E_AI_TANY", "ai", (2023, 2024, 2025)),
                        ("E_CC1_SI", "cloud", (2023, 2025)),
                        ("E_DA", "data_analytics", (2023, 2025)))
+CYBER_STATISTICS = (
+    # series, Eurostat code, model indicator, survey years (E_SEC2IANY asks about the
+    # year before the survey: the model's incidents of the four quarters to its Q1)
+    ("security", "E_SECMGE5", "security_5plus", (2022, 2024)),
+    ("incidents", "E_SEC2IANY", "incident_past_year", (2022, 2024)),
+)
 V4_OFFSET = {"10-49": "survey_dii_v4_offset_10_49", "50-249": "survey_dii_v4_offset_50_249"}
 
 
@@ -112,9 +122,11 @@ def fitted(table: pd.DataFrame, fit_until: int = LAST_OBSERVED_YEAR) -> pd.DataF
 
 
 def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None = None,
-                model_sd: Mapping[str, float] | None = None) -> Record:
+                model_sd: Mapping[str, float] | None = None,
+                cyber: pd.DataFrame | None = None) -> Record:
     """The record from the shipped data, or from tables in the shipped layouts
-    (``datasets.normalise_dii`` / ``normalise_advanced`` are applied here).
+    (``datasets.normalise_dii`` / ``normalise_advanced`` / ``normalise_cyber`` are
+    applied here).
 
     ``model_sd``: model-error allowance per series (default ``MODEL_SD``), added in
     quadrature to each statistic's sampling error (for the size gradient, to the
@@ -137,6 +149,15 @@ def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None =
             if v is not None:
                 rows.append(_row("dii_v4", "E_DI4_GELO", "dii_v4_at_least_basic", size, year,
                                  v, "", allowance))
+    sec = datasets.cybersecurity() if cyber is None else datasets.normalise_cyber(cyber)
+    for series, code, indicator, years in CYBER_STATISTICS:
+        for size in SIZES:
+            for year in years:
+                try:
+                    v = datasets.cyber_value(sec, code, size, year)
+                except ValueError:
+                    continue
+                rows.append(_row(series, code, indicator, size, year, v, "", allowance))
     nl = adv[(adv["geo"] == "NL") & (adv["size_class"] == "10-249")]
     for series, code, indicator, years, question_offset in ADVANCED_STATISTICS:
         for year in years:

@@ -95,7 +95,12 @@ def gigabit_coverage_observed() -> tuple[tuple[int, float], ...]:
 def cybersecurity() -> pd.DataFrame:
     """cybersecurity.csv, NL rows whose year is a number: indicator, size_class, year,
     value (a share of enterprises, or of those with an incident)."""
-    df = _read("cybersecurity.csv")
+    return normalise_cyber(_read("cybersecurity.csv"))
+
+
+def normalise_cyber(df: pd.DataFrame) -> pd.DataFrame:
+    """NL rows of a table in the layout of cybersecurity.csv whose year is a number,
+    values as shares."""
     df = df[(df["geo"] == "NL") & df["year"].astype(str).str.fullmatch(r"\d{4}")].copy()
     df["year"] = df["year"].astype(int)
     df["value"] = pd.to_numeric(df["value"], errors="coerce") / 100.0
@@ -104,9 +109,13 @@ def cybersecurity() -> pd.DataFrame:
 
 def cyber_figure(code: str, size_class: str, year: int) -> float:
     """One Eurostat cyber figure of ``cybersecurity()`` by its code (E_SECMGE5, ...)."""
-    df = cybersecurity()
-    row = df[df["indicator"].str.contains(f" {code}]", regex=False)
-             & (df["size_class"] == size_class) & (df["year"] == year)]
+    return cyber_value(cybersecurity(), code, size_class, year)
+
+
+def cyber_value(table: pd.DataFrame, code: str, size_class: str, year: int) -> float:
+    """``cyber_figure`` on a table in the layout of ``cybersecurity``."""
+    row = table[table["indicator"].str.contains(f" {code}]", regex=False)
+                & (table["size_class"] == size_class) & (table["year"] == year)]
     if len(row) != 1:
         raise ValueError(f"cybersecurity.csv: no single NL row {code} {size_class} {year}")
     return float(row["value"].iloc[0])

@@ -68,10 +68,10 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Intercept for adopting AI (its complexity included)",
                   "calibrated to Eurostat E_AI_TANY 2021-2025",
                   calibrated=True),
-    ParameterSpec("security_intercept", -4.81, -6.0, 1.0, "log-odds/quarter", "cyber",
+    ParameterSpec("security_intercept", -4.81, -7.0, 1.0, "log-odds/quarter", "cyber",
                   "Intercept for adding one security measure (security-aware firms)",
-                  "set so that about 76% of 10+ firms have 5+ measures in 2024 "
-                  "(Eurostat E_SECMGE5)"),
+                  "calibrated to Eurostat E_SECMGE5 2022 and 2024 by size class",
+                  calibrated=True),
     # --- adoption: firm characteristics ----------------------------------------------
     ParameterSpec("size_effect_2_9", -0.5, -3.0, 1.0, "log-odds", "adoption",
                   "Shift for firms of 2-9 persons relative to 10-49",
@@ -144,10 +144,11 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "calibrated to the AI take-off after 2023", calibrated=True),
     ParameterSpec("cost_decline", 0.05, 0.0, 0.2, "per year", "environment",
                   "Yearly fall in the real cost of digital technology", ASSUMPTION),
-    ParameterSpec("threat_growth", 0.0, 0.0, 0.3, "per year", "environment",
-                  "Yearly growth of the cyber threat level",
-                  "stated assumption: no growth, as incidents fell between 2021 and 2023 "
-                  "(E_SEC2IANY NL 10+: 30.1% to 25.8%) while measures spread"),
+    ParameterSpec("threat_growth", 0.0, -0.3, 0.3, "per year", "environment",
+                  "Yearly growth of the cyber threat level (of incidents at equal exposure "
+                  "and protection; negative: fewer)",
+                  "calibrated to Eurostat E_SEC2IANY 2022 and 2024 (incidents fell: NL "
+                  "10+ 30.1% to 25.8%, while measures spread)", calibrated=True),
     # --- awareness -------------------------------------------------------------------
     ParameterSpec("awareness_base_rate", 0.07, 0.0, 0.3, "per quarter", "awareness",
                   "Hazard of becoming aware of an advanced technology through media",
@@ -175,8 +176,9 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("incident_rate", 0.25, 0.02, 0.6, "per year", "cyber",
                   "Yearly probability of an ICT security incident at median exposure "
                   "and protection in 2021",
-                  "CBS 84410NED (2018: 29-30% of 2-249 firms had an incident) and "
-                  "84829NED (2020: 28-29% internal cause, 7% external attack)"),
+                  "calibrated to Eurostat E_SEC2IANY 2022 and 2024 by size class "
+                  "(incidents of 2021 and 2023); CBS 84410NED (2018: 29-30% of 2-249 "
+                  "firms had an incident)", calibrated=True),
     ParameterSpec("exposure_effect", 1.0, 0.0, 3.0, "log-hazard per unit", "cyber",
                   "Rise in incident log-hazard per unit digital exposure (DII items / 12)",
                   ASSUMPTION),
@@ -186,13 +188,15 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Elasticity of the incident hazard with the number of persons employed "
                   "(more people and systems to attack, and more incidents noticed), at "
                   "equal exposure and protection",
-                  "set so that incidents by size class come close to Eurostat E_SEC2IANY NL "
-                  "2022 (incidents of 2021: 2-9 11.3%, 10-49 27.6%, 50-249 38.1%)"),
+                  "calibrated to Eurostat E_SEC2IANY 2022 and 2024, 10-49 and 50-249 "
+                  "(2-9, never fitted, is a held-out check)", calibrated=True),
     ParameterSpec("security_lapse_rate", 0.02, 0.0, 0.2, "per quarter", "cyber",
                   "Hazard that a firm loses one of its security measures (a policy not "
                   "renewed, backups no longer made); an obligation's minimum is kept",
-                  "stated assumption; CBS Cybersecuritymonitor 2023: firms taking half or "
-                  "more of the measures fell from 52% (2021) to 47% (2022)"),
+                  "calibrated to Eurostat E_SECMGE5 2022-2024 (weakly: the surveys see "
+                  "the net rise, adding less lapsing); CBS Cybersecuritymonitor 2023: "
+                  "firms taking half or more of the measures fell from 52% (2021) to 47% "
+                  "(2022)", calibrated=True),
     ParameterSpec("security_awareness_lapse", 0.1, 0.0, 0.5, "per quarter", "cyber",
                   "Hazard that a firm with fewer than 5 measures stops attending to cyber "
                   "risk (awareness fades unless security is part of how the firm works)",
@@ -264,6 +268,17 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "picks them (0: unrelated to it; cloud and AI: 0.45, assumption)",
                   "calibrated to the 2023 DII, whose swap of IoT for data analytics lifts "
                   "the firms near 4 items that analyse data", calibrated=True),
+    ParameterSpec("initial_security_5plus", 0.688, 0.4, 0.95, "share of 10-249 firms",
+                  "population",
+                  "Firms with at least 5 of the 11 security measures in early 2021",
+                  "calibrated to Eurostat E_SECMGE5 2022 and 2024 (10-249: 71.0%, 75.5%)",
+                  calibrated=True),
+    ParameterSpec("security_size_gradient", 0.6, 0.0, 2.0, "sd per size class",
+                  "population",
+                  "Rise of the latent 2021 security score per size class (2-9, 10-49, "
+                  "50-249), in standard deviations of its noise",
+                  "calibrated to Eurostat E_SECMGE5 2022 and 2024, 10-49 and 50-249 (2-9, "
+                  "never fitted, is a held-out check)", calibrated=True),
     # --- population and network -----------------------------------------------------
     ParameterSpec("trait_digital_correlation", 0.49, 0.0, 0.9, "correlation", "population",
                   "Correlation of capability and innovativeness with the initial digital level",

@@ -85,14 +85,6 @@ POPULATIONS = {"10-249": ("10-49", "50-249"), "2-249": SIZE_CLASSES}
 # same gap (stated assumption).
 INITIAL_SIZE_GRADIENT = {"cloud": ("E_CC1_SI", 2021), "data_analytics": ("E_DA", 2023),
                          "ai": ("E_AI_TANY", 2021)}
-INITIAL_SECURITY_5PLUS = 0.688
-"""Share of 10-249 firms with 5+ security measures in early 2021: Eurostat E_SECMGE5 NL
-10-249 was 71.0% in 2022 and 75.5% in 2024 (isoc_cisce_ra), 2.25 points a year, carried
-back one year (stated assumption)."""
-SECURITY_SIZE_GRADIENT = 0.6
-"""Rise of the latent security score per size class (standard deviations), set so that
-the 2022 shares with 5+ measures by size class come close to Eurostat's NL figures
-(2-9: 36.5%, 10-49: 66.8%, 50-249: 90.8%; test_cyber.py checks 2024)."""
 ADVANCED_SCORE_LOADING = 0.45
 """Weight of a firm's 2021 DII item count in the noisy score (noise sd 1) that picks the
 2021 users of cloud and AI within their size class (stated assumption: users concentrate
@@ -379,9 +371,10 @@ def build_population(
         aware[tech] = adopted[tech] | (rng.random(n) < p_aware)
 
     # Security measures: a latent score mapped to 0..11; its offset is solved so the
-    # share of surveyed firms with 5+ measures matches INITIAL_SECURITY_5PLUS.
-    z_sec = 0.5 * level + SECURITY_SIZE_GRADIENT * size_centre + rng.standard_normal(n)
-    offset = _solve_offset(z_sec, weight, surveyed, INITIAL_SECURITY_5PLUS)
+    # share of surveyed firms with 5+ measures matches initial_security_5plus.
+    z_sec = (0.5 * level + params["security_size_gradient"] * size_centre
+             + rng.standard_normal(n))
+    offset = _solve_offset(z_sec, weight, surveyed, params["initial_security_5plus"])
     measures = np.clip(np.round(offset + 2.2 * z_sec), 0, N_SECURITY_MEASURES).astype(np.int8)
     aware["security"] = ((measures >= SECURITY_THRESHOLD)
                          | (rng.random(n) < INITIAL_SECURITY_AWARE))

@@ -45,6 +45,7 @@ def test_default_calibration_config_is_valid():
 
     assert set(config.priors) == set(CALIBRATED)
     assert config.dii_file.is_file() and config.advanced_file.is_file()
+    assert config.cyber_file.is_file()
 
 
 def test_missing_data_file_fails_before_any_simulation(tmp_path, monkeypatch):
@@ -137,12 +138,14 @@ def test_weighted_quantiles():
     assert weighted_quantiles(x, np.array([0, 0, 1.0, 0]), [0.05, 0.95]) == [3.0, 3.0]
 
 
-def _synthetic_data(tmp_path: Path, truth: dict[str, float], firms: int) -> tuple[Path, Path]:
+def _synthetic_data(tmp_path: Path, truth: dict[str, float], firms: int) -> dict[str, str]:
     """Observation files in the shipped layout, made by the model at known parameters
-    and read through the survey observation model (no sampling noise)."""
+    and read through the survey observation model (no sampling noise): the ``[data]``
+    table of a calibration config."""
     import numpy as np
 
     config = CalibrationConfig(name="s", priors={}, dii_file=Path(), advanced_file=Path(),
+                               cyber_file=Path(),
                                firms=firms)
     values = simulate_series(truth, config, seed=99, end_year=2025)
     record = ob.load_record().table
@@ -169,16 +172,21 @@ def _synthetic_data(tmp_path: Path, truth: dict[str, float], firms: int) -> tupl
                         "value": 100 * r.value, "flag": r.flag or np.nan})
     adv = tmp_path / "adv.csv"
     pd.concat([adv_frame, pd.DataFrame(new)], ignore_index=True).to_csv(adv, index=False)
-    return dii, adv
+    cyber = tmp_path / "cyber.csv"
+    pd.DataFrame([{"indicator": f"synthetic [{r.code}]", "geo": "NL", "size_class": r.segment,
+                   "year": r.year, "value": 100 * r.value, "unit": "%", "source": "model"}
+                  for r in record[record["series"].isin(["security", "incidents"])].itertuples()]
+                 ).to_csv(cyber, index=False)
+    return {"dii": str(dii), "advanced": str(adv), "cyber": str(cyber)}
 
 
 def test_calibration_recovers_known_parameters(tmp_path):
     truth = {"basic_intercept": -3.0, "size_effect_50_249": 0.6}
-    dii, adv = _synthetic_data(tmp_path, truth, firms=1000)
+    data = _synthetic_data(tmp_path, truth, firms=1000)
     # The synthetic record is the model itself: no model error, so the fit allows none
     # (its simulations then carry sampling error only).
     no_model_error = dict.fromkeys(ob.MODEL_SD, 0.0)
-    config = parse_calibration_config(_raw(data={"dii": str(dii), "advanced": str(adv)},
+    config = parse_calibration_config(_raw(data=data,
                                            tolerance=no_model_error))
     result = calibrate(config, out=tmp_path / "out", progress=False)
     summary = result.summary.set_index("parameter")
@@ -209,8 +217,8 @@ def test_definition_break_offset_is_recovered(tmp_path):
     true use (a break in series): the calibration recovers the offset, and the true AI
     trend is not bent to absorb it."""
     truth = {"survey_ai_2025_offset": 0.8}
-    dii, adv = _synthetic_data(tmp_path, truth, firms=1000)
-    raw = _raw(data={"dii": str(dii), "advanced": str(adv)},
+    data = _synthetic_data(tmp_path, truth, firms=1000)
+    raw = _raw(data=data,
                priors={"survey_ai_2025_offset": {"low": -1.0, "high": 1.5},
                        "ai_intercept": {"low": AI_INTERCEPT - 1.0, "high": AI_INTERCEPT + 1.0}})
     raw["abc"].update(population_size=40, max_populations=4, predictive_draws=5)
@@ -224,8 +232,8 @@ def test_definition_break_offset_is_recovered(tmp_path):
 
 def test_back_test_reports_held_out_years(tmp_path):
     truth = {"basic_intercept": -3.0, "size_effect_50_249": 0.6}
-    dii, adv = _synthetic_data(tmp_path, truth, firms=1000)
-    raw = _raw(data={"dii": str(dii), "advanced": str(adv)})
+    data = _synthetic_data(tmp_path, truth, firms=1000)
+    raw = _raw(data=data)
     raw["abc"]["max_populations"] = 1
     config = parse_calibration_config(raw)
     result = calibrate(config, out=tmp_path / "bt", fit_until=2023, progress=False)

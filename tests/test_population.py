@@ -13,7 +13,6 @@ from model_helpers import recount
 from model import ModelInputError, resolve_parameters
 from model.datasets import SIZE_CLASSES, dii, dii_bands, eu_size_gradient, firm_counts
 from model.population import (
-    INITIAL_SECURITY_5PLUS,
     INITIAL_SIZE_GRADIENT,
     POPULATIONS,
     REGION_NAMES,
@@ -196,7 +195,7 @@ def test_initial_advanced_and_security_levels(pop_10_249, pop_2_249):
             share = w[pop.adopted[tech][surveyed]].sum() / w.sum()
             assert share == pytest.approx(target, abs=0.01), tech
         sec = w[pop.measures[surveyed] >= SECURITY_THRESHOLD].sum() / w.sum()
-        assert sec == pytest.approx(INITIAL_SECURITY_5PLUS, abs=0.01)
+        assert sec == pytest.approx(PARAMS["initial_security_5plus"], abs=0.01)
 
 
 def test_wide_population_includes_2_9_firms(wide_model, wide_frame):
