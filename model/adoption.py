@@ -45,6 +45,11 @@ class Adoption:
                       + p["innovativeness_effect"] * f.innovativeness).astype(np.float32)
         self.cost_scale = np.array([p["cost_scale_2_9"], 1.0, p["cost_scale_50_249"]],
                                    dtype=np.float32)[f.size_class]
+        # ICT skills rise with size: the later, more complex basic items weigh less on
+        # the firms of a larger size class (1 for 10-49).
+        self.ladder_weight = (p["ladder_complexity_weight"] * np.exp(
+            -p["ladder_skill_size_effect"] * (np.arange(3) - 1.0))).astype(np.float32)[
+            f.size_class]
 
     def peer_shares(self, quarter_index: int) -> np.ndarray:
         """Per firm and decision, the share of tied firms that have adopted (the basic
@@ -92,8 +97,7 @@ class Adoption:
                 # Basic items carry their own weight (the ladder's steepness), kept apart
                 # from the advanced technologies' so that each is fitted to its own data.
                 complexity = 0.0
-                extra = -p["ladder_complexity_weight"] * self.ladder.next_complexity(
-                    f.depth, facing)
+                extra = -self.ladder_weight * self.ladder.next_complexity(f.depth, facing)
             elif tech == "security":
                 facing = f.aware["security"] & (f.measures < N_SECURITY_MEASURES)
                 benefit = benefit * environment.threat_level(t, p)

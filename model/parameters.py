@@ -105,6 +105,14 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Weight of a basic item's complexity: how much harder the later items of "
                   "the basic ladder are (sets how fast firms move between the DII bands)",
                   "calibrated to the DII bands", calibrated=True),
+    ParameterSpec("ladder_skill_size_effect", 0.0, 0.0, 2.0, "log per size class",
+                  "adoption",
+                  "How much less the complexity of the later basic items weighs for each "
+                  "size class up (ICT skills rise with size): the ladder's complexity term "
+                  "is multiplied by exp(-this x (size class - 10-49))",
+                  "calibrated to the DII bands by size class; Eurostat (isoc_ske_itspen2, "
+                  "2020): ICT specialists in 14% of small, 42% of medium, 76% of large EU "
+                  "enterprises", calibrated=True),
     ParameterSpec("test_before_invest_effect", 0.5, 0.0, 1.0, "share", "policy",
                   "Share of complexity removed by an EDIH test-before-invest service",
                   "docs/EVIDENCE.md: triangular(0, 0.3, 0.7); no quantitative evidence",

@@ -118,3 +118,29 @@ def test_history_check_passes_the_observed_past_and_fails_a_wrong_one(record):
     assert "history:dii_v3_bands" not in early and "history:dii_v4" in early
 
 
+
+
+def test_security_and_incidents_are_fitted_by_size_class_as_surveyed(record):
+    """E_SECMGE5 and E_SEC2IANY of the 2022 and 2024 surveys, 10-49 and 50-249, are in
+    the fit (read as simulated: no measurement offset), with the shipped values; 2-9
+    firms, outside the calibration's frame, are not; the back-test holds 2024 out."""
+    from model.datasets import cyber_figure
+
+    t = record.fitted()
+    for series, code, indicator in (("security", "E_SECMGE5", "security_5plus"),
+                                    ("incidents", "E_SEC2IANY", "incident_past_year")):
+        rows = t[t["series"] == series]
+        assert set(zip(rows["segment"], rows["year"], strict=True)) == {
+            (s, y) for s in ("10-49", "50-249") for y in (2022, 2024)}
+        assert (rows["indicator"] == indicator).all() and (rows["offset"] == "").all()
+        for r in rows.itertuples():
+            assert r.value == pytest.approx(cyber_figure(code, r.segment, r.year))
+    assert not (record.fitted(2023)["year"] == 2024).any()
+    # the cyber file of a config is read in the shipped layout (percentages)
+    from model.data import __file__ as data_init
+
+    shipped = pd.read_csv(data_init.replace("__init__.py", "cybersecurity.csv"))
+    halved = shipped.assign(value=pd.to_numeric(shipped["value"], errors="coerce") / 2)
+    other = load_record(cyber=halved).fitted()
+    sec = other[other["series"] == "security"]["value"].to_numpy()
+    assert sec == pytest.approx(t[t["series"] == "security"]["value"].to_numpy() / 2)

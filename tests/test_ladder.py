@@ -88,3 +88,21 @@ def test_remote_meetings_lapse_lowers_v4_but_leaves_the_rest_of_the_run():
     assert a.loc[~v4, "value"].equals(b.loc[~v4, "value"])
     assert (b.loc[v4 & (a["indicator"] == "dii_v4_at_least_basic"), "value"]
             <= a.loc[v4 & (a["indicator"] == "dii_v4_at_least_basic"), "value"] + 1e-12).all()
+
+
+def test_ict_skills_by_size_speed_medium_firms_up_the_later_rungs():
+    """ladder_skill_size_effect eases the later, more complex items for 50-249 firms:
+    more of them reach the very high band by 2025, while 10-49 firms (the reference
+    class, touched only through their ties) keep their band shares."""
+    shares = {}
+    for effect in (0.0, 0.8):
+        runs = []
+        for seed in (1, 2):
+            m = SMEEconomy(3_000, seed=seed, population="10-249", record="survey_quarters",
+                           parameters={"ladder_skill_size_effect": effect})
+            m.run_until(2025, 1)
+            v = m.survey_values()
+            runs.append([v[("dii_very_high", s, 2025)] for s in ("10-49", "50-249")])
+        shares[effect] = np.mean(runs, axis=0)
+    assert shares[0.8][1] > shares[0.0][1] + 0.05, shares
+    assert abs(shares[0.8][0] - shares[0.0][0]) < 0.01, shares

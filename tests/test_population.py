@@ -272,3 +272,24 @@ def test_data_analytics_loading_sets_who_analyses_data_not_how_many():
     assert mean_close > mean_spread + 1.0
     assert below_spread > 2 * below_close
     assert below_spread > 0.25
+
+
+def test_security_gradient_spreads_size_classes_around_the_calibrated_level():
+    """initial_security_5plus fixes the 10-249 share with 5+ measures; the size gradient
+    only moves it between size classes (0: close together; 1.5: far apart)."""
+    gaps = []
+    for gradient in (0.0, 1.5):
+        params = resolve_parameters({"security_size_gradient": gradient,
+                                     "initial_security_5plus": 0.7})
+        pop = build_population(6_000, np.random.default_rng(5), params, "10-249")
+        share = {}
+        for k in (1, 2):
+            sel = pop.size_class == k
+            w = pop.weight[sel]
+            share[k] = w[pop.measures[sel] >= SECURITY_THRESHOLD].sum() / w.sum()
+        surveyed = pop.size_class >= 1
+        w = pop.weight[surveyed]
+        assert w[pop.measures[surveyed] >= SECURITY_THRESHOLD].sum() / w.sum() == (
+            pytest.approx(0.7, abs=0.01))
+        gaps.append(share[2] - share[1])
+    assert gaps[0] < 0.1 < 0.25 < gaps[1], gaps
