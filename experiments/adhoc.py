@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from model import ModelInputError, parse_policy
 from model.parameters import PARAMETERS
 
-from .analysis import weighted_quantiles
+from .analysis import central_draw
 from .config import ConfigError, read_posterior, read_toml
 from .plots import LABELS
 
@@ -65,7 +64,7 @@ def parse_sets(items: Sequence[str]) -> dict[str, float]:
 
 def posterior_point(path: str | Path, draw: int | None) -> tuple[dict[str, float], str]:
     """Parameters from a posterior sample: draw ``draw`` (a joint draw) or, without one,
-    the weighted median of each parameter; and a sentence saying which."""
+    its central draw (``analysis.central_draw``); and a sentence saying which."""
     try:
         frame = read_posterior(path)
     except (OSError, ValueError) as err:
@@ -77,10 +76,10 @@ def posterior_point(path: str | Path, draw: int | None) -> tuple[dict[str, float
                                          f"{len(frame) - 1})"])
         return ({c: float(frame[c].iloc[draw]) for c in names},
                 f"posterior draw {draw} of {len(frame)} from {path}")
-    weights = (frame["weight"].to_numpy(float) if "weight" in frame
-               else np.ones(len(frame)))
-    return ({c: weighted_quantiles(frame[c].to_numpy(float), weights, [0.5])[0] for c in names},
-            f"posterior medians (each parameter's own; not a joint draw) from {path}")
+    row = central_draw(frame)
+    return ({c: float(frame[c].iloc[row]) for c in names},
+            f"posterior central draw {row} of {len(frame)} (the joint draw nearest every "
+            f"parameter's median) from {path}")
 
 
 def plot_run(frame: pd.DataFrame, segment: str, path: str | Path, title: str) -> Path:

@@ -108,9 +108,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="set a parameter (repeatable; docs/ODD.md lists them)")
     sim.add_argument("--posterior", metavar="FILE",
                      help="take the calibrated parameters from a posterior sample, e.g. "
-                          "results/calibration/posterior.parquet (each one's median)")
+                          "results/calibration/posterior.parquet (its central draw: the joint "
+                          "draw nearest every median)")
     sim.add_argument("--draw", type=int, metavar="N",
-                     help="with --posterior: use joint draw N instead of the medians")
+                     help="with --posterior: use joint draw N instead of the central draw")
     sim.add_argument("--plot", metavar="FILE",
                      help="also plot the target indicators against targets and observations")
 

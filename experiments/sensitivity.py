@@ -15,7 +15,8 @@ change) and a ``[sensitivity]`` table::
     "edih.capacity_per_year" = { low = 600, high = 4800 }
 
 With ``[uncertainties] posterior = ...`` the analysis runs around the calibration:
-every calibrated parameter that is not a factor sits at its posterior median, and a
+every calibrated parameter that is not a factor sits at the posterior's central draw
+(``analysis.central_draw``: the joint draw nearest every median), and a
 factor that shapes the observed history must stay within the posterior's 1-99% range
 (``range = "posterior"`` takes its 90% interval). Without a posterior such factors are
 refused, and so are distributions under ``[uncertainties]`` (a sensitivity analysis
@@ -43,7 +44,7 @@ from model import PARAMETERS, ModelInputError, parse_policy
 from model.errors import check_field, check_table, collect_keys
 from model.parameters import HISTORY
 
-from .analysis import weighted_quantiles
+from .analysis import central_draw, weighted_quantiles
 from .config import (
     ConfigError,
     ExperimentConfig,
@@ -73,8 +74,8 @@ class SensitivityConfig:
     morris_levels: int
     factors: dict[str, tuple[float, float]]
     base_parameters: dict[str, float] = None  # type: ignore[assignment]
-    """Parameters of every point before its factors: [parameters] and the posterior
-    medians of the calibrated parameters that are not factors."""
+    """Parameters of every point before its factors: [parameters] and the posterior's
+    central draw for the calibrated parameters that are not factors."""
 
     # What the store needs of a config (duck-typed like ExperimentConfig).
     @property
@@ -144,6 +145,7 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
     methods: tuple[str, ...] = ("morris", "sobol")
     samples, levels = 32, 4
     quantiles: dict[str, tuple[float, ...]] = {}
+    centre: dict[str, float] = {}
     exploratory = bool(experiment and experiment.run.exploratory)
     if experiment is not None:
         for name in sorted(experiment.uncertainties):
@@ -151,7 +153,10 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
                           "ranges, not distributions; declare it under [sensitivity.factors] "
                           f"(e.g. {name} = {{ low = ..., high = ... }})")
         if experiment.posterior is not None:
-            quantiles = posterior_quantiles(read_posterior(experiment.posterior))
+            posterior = read_posterior(experiment.posterior)
+            quantiles = posterior_quantiles(posterior)
+            row = central_draw(posterior)
+            centre = {c: float(posterior[c].iloc[row]) for c in quantiles}
     factors: dict[str, tuple[float, float]] = {}
     if sens is None:
         errors.append("sensitivity: the table is required (methods, samples, factors)")
@@ -219,7 +224,7 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
     if errors:
         raise ConfigError(source, errors)
     base = dict(experiment.parameters)
-    base.update({k: q[2] for k, q in quantiles.items() if k not in factors})
+    base.update({k: v for k, v in centre.items() if k not in factors})
     return SensitivityConfig(experiment=experiment, methods=methods, samples=samples,
                              morris_levels=levels, factors=factors, base_parameters=base)
 
@@ -445,7 +450,8 @@ def render(config: SensitivityConfig, indices: pd.DataFrame, figures: list[Path]
         parts.append(f"Around the calibration (`{post.name}`): calibrated factors vary over "
                      "ranges inside their posterior (range = \"posterior\": its 90% "
                      "interval), and the calibrated parameters that are not factors sit at "
-                     "their posterior medians. Factors vary independently, so the "
+                     "the posterior's central draw (the joint draw nearest every median). "
+                     "Factors vary independently, so the "
                      "posterior's correlations are not kept: a screening of what matters "
                      "near the fitted past, not a probability.\n")
     if config.run.exploratory:

@@ -1,8 +1,8 @@
 """ExplorerModel: SMEEconomy from flat keyword arguments (what sliders can set).
 
 The levers are built into the policy mapping of ``model.policy``; the behavioural
-parameters come from the calibrated posterior (medians, or one joint draw chosen by
-the seed), or the model defaults when there is no posterior file.
+parameters come from the calibrated posterior (its central draw, or one joint draw
+chosen by the seed), or the model defaults when there is no posterior file.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def behavioural_parameters(from_posterior: bool, seed: int,
     """Parameters for a run and a sentence saying where they came from.
 
     ``from_posterior``: one joint draw (weighted, chosen by ``seed``); otherwise the
-    weighted median of each parameter (``experiments.adhoc.posterior_point``, as
-    ``sme-abm simulate --posterior``). Without a posterior file: model defaults.
+    posterior's central draw (``experiments.adhoc.posterior_point``, as ``sme-abm
+    simulate --posterior``). Without a posterior file: model defaults.
     """
     from experiments.adhoc import posterior_point
     from experiments.config import read_posterior

@@ -283,3 +283,21 @@ def test_summary_skips_a_scenario_without_runs(config):
     out = synthetic_outcomes()
     s = summarise(out[out.scenario == "baseline"], config)
     assert set(s["scenario"]) == {"baseline"} and len(s) == 2
+
+
+def test_central_draw_is_a_joint_draw_near_every_median():
+    """Two parameters that trade off (a ridge): their marginal medians together are off
+    the ridge, the central draw is on it, near both medians; a zero-weight row is never
+    chosen and a constant column (a parameter the calibration held fixed) counts for
+    nothing."""
+    from experiments.analysis import central_draw
+
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0, 1, 400)
+    post = pd.DataFrame({"a": a, "b": 1 - a + rng.normal(0, 0.01, 400),
+                         "fixed": 2.0, "weight": 1.0})
+    row = central_draw(post)
+    assert abs(post["a"].iloc[row] - post["a"].median()) < 0.05
+    assert abs(post["a"].iloc[row] + post["b"].iloc[row] - 1) < 0.05  # on the ridge
+    post.loc[row, "weight"] = 0.0
+    assert central_draw(post) != row

@@ -410,7 +410,7 @@ def test_simulate_with_a_policy_file_set_parameters_a_posterior_and_a_plot(tmp_p
                              "--policy", str(policy), "--posterior", str(posterior),
                              "--set", "peer_weight=1.5", "--plot", str(plot))
     assert code == 0, err
-    assert "posterior medians" in out and "peer_weight=1.5" in out
+    assert "posterior central draw" in out and "peer_weight=1.5" in out
     assert str(policy) in out and plot.stat().st_size > 10_000
     code, out, err = run_cli("simulate", "--firms", "600", "--end-year", "2022",
                              "--posterior", str(posterior), "--draw", "2")

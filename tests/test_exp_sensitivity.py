@@ -108,10 +108,14 @@ def test_valid_config_and_design():
     assert spec.policy.subsidies[0].rate == pytest.approx(pt["subsidy.rate"])
     assert spec.parameters["basic_intercept"] == pytest.approx(pt["basic_intercept"])
     assert points["subsidy.rate"].between(0.0, 0.8).all()
-    # every other calibrated parameter sits at its posterior median
+    # every other calibrated parameter sits at the posterior's central draw: one joint
+    # draw, so the peer weight and the cost weight come from the same row
     post = pd.read_parquet(POSTERIOR)
+    row = post[post["peer_weight"] == spec.parameters["peer_weight"]]
+    assert len(row) >= 1
+    assert spec.parameters["cost_weight"] == row["cost_weight"].iloc[0]
     assert spec.parameters["peer_weight"] == pytest.approx(post["peer_weight"].median(),
-                                                           rel=0.05)
+                                                           rel=0.25)
 
 
 def test_posterior_range_factor_takes_the_90_percent_interval():

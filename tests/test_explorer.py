@@ -50,13 +50,13 @@ def test_explorer_model_builds_the_policy_from_flat_arguments():
     assert len(m.datacollector.get_model_vars_dataframe()) == 2
 
 
-def test_posterior_medians_or_a_draw(tmp_path):
+def test_posterior_central_draw_or_a_draw(tmp_path):
     frame = pd.DataFrame({"cost_weight": [0.5, 0.7, 0.9], "weight": [0.0, 1.0, 0.0]})
     path = tmp_path / "posterior.parquet"
     frame.to_parquet(path)
-    medians, source = behavioural_parameters(False, 1, path)
-    assert medians == {"cost_weight": pytest.approx(0.7)}
-    assert source.startswith("posterior medians")
+    central, source = behavioural_parameters(False, 1, path)
+    assert central == {"cost_weight": pytest.approx(0.7)}
+    assert source.startswith("posterior central draw 1")
     draw, source = behavioural_parameters(True, 5, path)
     assert draw == {"cost_weight": 0.7} and source.startswith("posterior draw 1")
     assert behavioural_parameters(False, 1, tmp_path / "none.parquet")[0] == {}
