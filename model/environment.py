@@ -21,9 +21,10 @@ BASE_YEAR = float(START_YEAR)
 """Trends are 1 at the start of the run."""
 
 BENEFIT_TREND_WIDTH = 1.5
-"""Scale of the logistic benefit curve in years: a rise goes from 27% to 73% of its
-course within this many years either side of its mid-year (stated assumption:
-diffusion-of-innovation S-curves)."""
+"""Scale of the logistic benefit curve of basic items, cloud and data analytics in
+years: a rise goes from 27% to 73% of its course within this many years either side of
+its mid-year (stated assumption: diffusion-of-innovation S-curves). AI's own scale,
+``ai_benefit_width``, is calibrated: how abrupt its take-off was is in the record."""
 
 
 def benefit_trend(tech: str, t: float, p: Parameters) -> float:
@@ -33,9 +34,12 @@ def benefit_trend(tech: str, t: float, p: Parameters) -> float:
     Bounded on purpose: a linear trend makes a 2030 forecast grow without limit from
     four observed years.
     """
-    mid = p["ai_benefit_midyear"] if tech == "ai" else p["benefit_midyear"]
-    start = expit((BASE_YEAR - mid) / BENEFIT_TREND_WIDTH)
-    now = expit((t - mid) / BENEFIT_TREND_WIDTH)
+    if tech == "ai":
+        mid, width = p["ai_benefit_midyear"], p["ai_benefit_width"]
+    else:
+        mid, width = p["benefit_midyear"], BENEFIT_TREND_WIDTH
+    start = expit((BASE_YEAR - mid) / width)
+    now = expit((t - mid) / width)
     return float(1.0 + p[f"{tech}_benefit_gain"] * (now - start) / (1.0 - start))
 
 

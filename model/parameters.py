@@ -150,6 +150,13 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("ai_benefit_midyear", 2024.6, 2021.0, 2032.0, "year", "environment",
                   "Year by which AI has gained half of its eventual benefit rise",
                   "calibrated to the AI take-off after 2023", calibrated=True),
+    ParameterSpec("ai_benefit_width", 1.5, 0.2, 4.0, "years", "environment",
+                  "Scale of AI's logistic benefit curve: its rise goes from 27% to 73% of "
+                  "its course within this many years either side of the mid-year (small: "
+                  "an abrupt take-off)",
+                  "calibrated to E_AI_TANY 2021-2025 (flat to 2023, then 13% to 32% in "
+                  "two years); basic items, cloud and data analytics keep 1.5 "
+                  "(environment.BENEFIT_TREND_WIDTH, stated assumption)", calibrated=True),
     ParameterSpec("cost_decline", 0.05, 0.0, 0.2, "per year", "environment",
                   "Yearly fall in the real cost of digital technology", ASSUMPTION),
     ParameterSpec("threat_growth", -0.037, -0.3, 0.3, "per year", "environment",

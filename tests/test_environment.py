@@ -58,3 +58,25 @@ def test_firms_reach_gigabit_as_coverage_grows():
     env.reach_gigabit(f, 2030.0)
     assert (f.gigabit >= early).all() and f.gigabit.sum() > early.sum()
     np.testing.assert_array_equal(f.gigabit, f.gigabit_threshold < env.gigabit_coverage(2030.0))
+
+
+def test_ai_take_off_is_as_abrupt_as_its_width_and_still_bounded():
+    """ai_benefit_width sets how abrupt AI's take-off is: a narrow curve is flatter
+    before its mid-year and steeper through it than a wide one, and both stay within
+    1 + gain (bounded growth); the other technologies keep the fixed width."""
+    from model import resolve_parameters
+    from model.environment import benefit_trend
+
+    narrow = resolve_parameters({"ai_benefit_width": 0.4, "ai_benefit_midyear": 2024.5,
+                                 "ai_benefit_gain": 4.0})
+    wide = resolve_parameters({"ai_benefit_width": 2.5, "ai_benefit_midyear": 2024.5,
+                               "ai_benefit_gain": 4.0})
+    assert benefit_trend("ai", 2023.0, narrow) < benefit_trend("ai", 2023.0, wide)
+    rise = [benefit_trend("ai", 2025.0, q) - benefit_trend("ai", 2024.0, q)
+            for q in (narrow, wide)]
+    assert rise[0] > rise[1]
+    for q in (narrow, wide):
+        assert benefit_trend("ai", 2021.0, q) == 1.0
+        assert benefit_trend("ai", 2100.0, q) <= 5.0 + 1e-9
+        assert benefit_trend("cloud", 2026.0, q) == benefit_trend(
+            "cloud", 2026.0, resolve_parameters({}))
