@@ -12,7 +12,7 @@ import pandas as pd
 from model import ModelInputError, parse_policy
 from model.parameters import PARAMETERS
 
-from .analysis import central_draw
+from .analysis import central_draw, posterior_row
 from .config import ConfigError, read_posterior, read_toml
 from .plots import LABELS
 
@@ -69,15 +69,14 @@ def posterior_point(path: str | Path, draw: int | None) -> tuple[dict[str, float
         frame = read_posterior(path)
     except (OSError, ValueError) as err:
         raise ConfigError(str(path), [f"--posterior: cannot read {path} ({err})"]) from None
-    names = [c for c in frame.columns if c != "weight"]
     if draw is not None:
         if not 0 <= draw < len(frame):
             raise ConfigError("--draw", [f"--draw: {draw} is out of range (allowed: 0 to "
                                          f"{len(frame) - 1})"])
-        return ({c: float(frame[c].iloc[draw]) for c in names},
+        return (posterior_row(frame, draw),
                 f"posterior draw {draw} of {len(frame)} from {path}")
     row = central_draw(frame)
-    return ({c: float(frame[c].iloc[row]) for c in names},
+    return (posterior_row(frame, row),
             f"posterior central draw {row} of {len(frame)} (the joint draw nearest every "
             f"parameter's median) from {path}")
 

@@ -59,6 +59,11 @@ def central_draw(posterior: pd.DataFrame) -> int:
     return int(np.argmin(z))
 
 
+def posterior_row(posterior: pd.DataFrame, row: int) -> dict[str, float]:
+    """The parameters of one joint posterior draw (every column but ``weight``)."""
+    return {c: float(posterior[c].iloc[row]) for c in posterior.columns if c != "weight"}
+
+
 def wilson_interval(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion (Wilson 1927)."""
     if n <= 0:

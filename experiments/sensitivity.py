@@ -44,7 +44,7 @@ from model import PARAMETERS, ModelInputError, parse_policy
 from model.errors import check_field, check_table, collect_keys
 from model.parameters import HISTORY
 
-from .analysis import central_draw, weighted_quantiles
+from .analysis import central_draw, posterior_row, weighted_quantiles
 from .config import (
     ConfigError,
     ExperimentConfig,
@@ -155,8 +155,7 @@ def parse_sensitivity_config(raw: Mapping[str, Any], source: str = "<config>",
         if experiment.posterior is not None:
             posterior = read_posterior(experiment.posterior)
             quantiles = posterior_quantiles(posterior)
-            row = central_draw(posterior)
-            centre = {c: float(posterior[c].iloc[row]) for c in quantiles}
+            centre = posterior_row(posterior, central_draw(posterior))
     factors: dict[str, tuple[float, float]] = {}
     if sens is None:
         errors.append("sensitivity: the table is required (methods, samples, factors)")

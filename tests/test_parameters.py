@@ -229,3 +229,22 @@ def test_every_parameter_has_a_role_and_levers_are_few():
     frame_b = simulate(600, 3, end_year=2023, parameters={
         n: PARAMETERS[n].high for n in PARAMETERS if PARAMETERS[n].role == "measurement"})
     pd.testing.assert_frame_equal(frame_a, frame_b)
+
+
+def test_calibrated_defaults_are_the_committed_posteriors_central_draw():
+    """A single run without a posterior uses the calibration's central draw (docs/ODD.md
+    section 8): every calibrated default is that draw rounded to two significant digits
+    (years to one decimal), so a recalibration that forgets the defaults fails here."""
+    import math
+    from pathlib import Path
+
+    from experiments.analysis import central_draw, posterior_row
+
+    path = Path(__file__).resolve().parents[1] / "results" / "calibration" / "posterior.parquet"
+    posterior = pd.read_parquet(path)
+    centre = posterior_row(posterior, central_draw(posterior))
+    assert set(CALIBRATED) <= set(centre)
+    for name in CALIBRATED:
+        value = centre[name]
+        step = 0.1 if abs(value) >= 100 else 10 ** (math.floor(math.log10(abs(value))) - 1)
+        assert PARAMETERS[name].default == pytest.approx(value, abs=0.5 * step + 1e-12), name
