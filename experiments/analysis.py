@@ -1,5 +1,13 @@
 """Statistics researchers expect: P(hit) with Wilson intervals, paired differences,
 the split of uncertainty between parameters and run-to-run noise, shortfall, cost.
+
+Runs are not independent trials when they share a parameter set: an experiment draws
+its calibrated parameters from a posterior of a few hundred particles, many of them
+copies of one another (ABC-SMC resamples), so its 400 runs may rest on 60 distinct
+parameter sets. Intervals therefore use the runs' effective number (Kish's design
+effect from the between-set variance) and Student's t on the number of sets less
+one (Korn and Graubard 1998, Survey Methodology 24: 193-201): copying runs adds no
+information, and the interval says so.
 """
 
 from __future__ import annotations
@@ -10,12 +18,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import ExperimentConfig
+from .config import POSTERIOR_META, ExperimentConfig
 
 Z95 = float(stats.norm.ppf(0.975))
 
 SUMMARY_COLUMNS = (
-    "scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs", "mean_target_year",
+    "scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs", "n_parameter_sets",
+    "n_effective", "mean_target_year",
     "p05_target_year", "p95_target_year", "expected_shortfall", "diff_vs_baseline",
     "diff_ci_low", "diff_ci_high",
     "spend_eur", "additional_spend_eur", "additional_firms", "eur_per_additional_firm",
@@ -48,7 +57,7 @@ def central_draw(posterior: pd.DataFrame) -> int:
     reproduce the record less well than any draw near them."""
     w = (posterior["weight"].to_numpy(float) if "weight" in posterior
          else np.ones(len(posterior)))
-    names = [c for c in posterior.columns if c != "weight"]
+    names = [c for c in posterior.columns if c not in POSTERIOR_META]
     z = np.zeros(len(posterior))
     for c in names:
         x = posterior[c].to_numpy(float)
@@ -61,11 +70,13 @@ def central_draw(posterior: pd.DataFrame) -> int:
 
 def posterior_row(posterior: pd.DataFrame, row: int) -> dict[str, float]:
     """The parameters of one joint posterior draw (every column but ``weight``)."""
-    return {c: float(posterior[c].iloc[row]) for c in posterior.columns if c != "weight"}
+    return {c: float(posterior[c].iloc[row]) for c in posterior.columns
+            if c not in POSTERIOR_META}
 
 
-def wilson_interval(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (Wilson 1927)."""
+def wilson_interval(hits: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (Wilson 1927); ``hits`` and
+    ``n`` may be effective (non-integer) counts."""
     if n <= 0:
         return (math.nan, math.nan)
     p = hits / n
@@ -76,18 +87,77 @@ def wilson_interval(hits: int, n: int, z: float = Z95) -> tuple[float, float]:
     return (min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)))
 
 
-def paired_difference_interval(a: np.ndarray, b: np.ndarray, z: float = Z95
+def effective_runs(x: np.ndarray, groups: np.ndarray | None) -> tuple[float, float]:
+    """Effective number of independent runs behind the mean of ``x``, and the normal
+    quantile of a 95% interval for it, when runs in the same group (parameter set)
+    are alike.
+
+    The effective number is n over Kish's design effect: the cluster-robust variance
+    of the mean (between groups, with the k / (k - 1) small-sample factor) against the
+    variance of independent runs; at most n. When ``x`` does not vary at all, each group
+    counts once (no more information than k distinct parameter sets hold). The
+    quantile is Student's t with k - 1 degrees of freedom (Korn and Graubard 1998).
+    Without groups, or with every run its own group, it is n and the normal quantile.
+    """
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    if groups is None or n == 0:
+        return float(n), Z95
+    codes = pd.factorize(np.asarray(groups))[0]
+    k = int(codes.max()) + 1
+    if k == n:
+        return float(n), Z95
+    if k < 2:
+        return 1.0, math.inf
+    z = float(stats.t.ppf(0.975, k - 1))
+    mean = x.mean()
+    var_runs = float(np.mean((x - mean) ** 2)) / n
+    resid = np.bincount(codes, weights=x - mean, minlength=k)
+    var_groups = k / (k - 1) * float(np.sum(resid**2)) / n**2
+    if var_runs <= 0:
+        return float(k), z
+    if var_groups <= 0:
+        return float(n), z
+    return min(float(n), n * var_runs / var_groups), z
+
+
+def clustered_wilson_interval(hit: np.ndarray, groups: np.ndarray | None
+                              ) -> tuple[float, float]:
+    """Wilson interval for the share of runs that hit, at the runs' effective number
+    (``effective_runs``): Korn and Graubard's interval for clustered samples."""
+    hit = np.asarray(hit, dtype=bool)
+    n_eff, z = effective_runs(hit, groups)
+    if len(hit) == 0:
+        return (math.nan, math.nan)
+    if math.isinf(z):
+        return (0.0, 1.0)
+    return wilson_interval(float(hit.mean()) * n_eff, n_eff, z)
+
+
+def paired_difference_interval(a: np.ndarray, b: np.ndarray, z: float = Z95,
+                               groups: np.ndarray | None = None
                                ) -> tuple[float, float, float]:
     """Difference of two paired proportions, mean(a) - mean(b), with Newcombe's
-    hybrid score interval for paired data (Newcombe 1998, method 10)."""
+    hybrid score interval for paired data (Newcombe 1998, method 10). With ``groups``
+    (the parameter set of each pair), the four counts are scaled to the pairs'
+    effective number (``effective_runs`` of the differences) and ``z`` becomes
+    Student's t on the number of groups less one."""
     a = np.asarray(a, dtype=bool)
     b = np.asarray(b, dtype=bool)
     n = len(a)
     if n == 0:
         return (math.nan, math.nan, math.nan)
-    both = int(np.sum(a & b))
-    only_a = int(np.sum(a & ~b))
-    only_b = int(np.sum(~a & b))
+    scale = 1.0
+    if groups is not None:
+        n_eff, z = effective_runs(a.astype(float) - b, groups)
+        if math.isinf(z):
+            d = float(a.mean() - b.mean())
+            return (d, -1.0, 1.0)
+        scale = n_eff / n
+    both = float(np.sum(a & b)) * scale
+    only_a = float(np.sum(a & ~b)) * scale
+    only_b = float(np.sum(~a & b)) * scale
+    n = n * scale
     neither = n - both - only_a - only_b
     p1, p2 = (both + only_a) / n, (both + only_b) / n
     l1, u1 = wilson_interval(both + only_a, n, z)
@@ -154,31 +224,51 @@ def firm_additionality(runs: pd.DataFrame, target: str, extra_spend: float | Non
     }
 
 
+def parameter_sets(runs: pd.DataFrame, config: ExperimentConfig) -> pd.Series:
+    """The parameter set of each run, as a group number: runs drawn from the same
+    posterior particle (equal values of every parameter the posterior holds) share
+    one, whatever their draw; without a posterior, each draw is one."""
+    if config.posterior is not None:
+        own = {f"param:{k}" for k in config.uncertainties}
+        cols = [c for c in runs.columns if c.startswith("param:") and c not in own]
+        if cols:
+            return runs.groupby(cols, sort=False, dropna=False).ngroup()
+    return runs["draw"]
+
+
 def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
-    """One row per scenario and target (columns: SUMMARY_COLUMNS)."""
+    """One row per scenario and target (columns: SUMMARY_COLUMNS). Intervals allow for
+    runs that share a parameter set (``effective_runs``)."""
     rows = []
     base = outcomes[outcomes["scenario"] == config.baseline].set_index("replication")
     for scenario in config.scenarios:
         runs = outcomes[outcomes["scenario"] == scenario].set_index("replication")
         if runs.empty:
             continue
+        sets = parameter_sets(runs, config)
         paired = runs.index.intersection(base.index)
         for name, target in config.targets.items():
             value = runs[f"value:{name}"]
             hit = runs[f"hit:{name}"].astype(bool)
             n = len(runs)
-            lo, hi = wilson_interval(int(hit.sum()), n)
+            lo, hi = clustered_wilson_interval(hit.to_numpy(), sets.to_numpy())
             row = {
                 "scenario": scenario, "target": name, "p_hit": hit.mean(),
                 "ci_low": lo, "ci_high": hi, "n_runs": n,
+                "n_parameter_sets": int(sets.nunique()),
+                "n_effective": effective_runs(hit.to_numpy(), sets.to_numpy())[0],
                 "mean_target_year": value.mean(), "p05_target_year": value.quantile(0.05),
                 "p95_target_year": value.quantile(0.95),
                 "expected_shortfall": (target.threshold - value).clip(lower=0).mean(),
                 "spend_eur": runs[f"spend_eur:{name}"].mean(),
             }
-            if len(paired):
+            if scenario == config.baseline:  # against itself: zero by construction
+                row.update(diff_vs_baseline=0.0, diff_ci_low=0.0, diff_ci_high=0.0,
+                           additional_spend_eur=0.0)
+            elif len(paired):
                 d, dlo, dhi = paired_difference_interval(
-                    hit.loc[paired].to_numpy(), base.loc[paired, f"hit:{name}"].to_numpy())
+                    hit.loc[paired].to_numpy(), base.loc[paired, f"hit:{name}"].to_numpy(),
+                    groups=sets.loc[paired].to_numpy())
                 extra_spend = (runs.loc[paired, f"spend_eur:{name}"]
                                - base.loc[paired, f"spend_eur:{name}"]).mean()
                 row.update(diff_vs_baseline=d, diff_ci_low=dlo, diff_ci_high=dhi,

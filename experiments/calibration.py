@@ -16,8 +16,12 @@ the distance of the better half of the particles (``experiments.abc``).
 from __future__ import annotations
 
 import json
+import math
+import multiprocessing as mp
+import os
 import time
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,9 +38,10 @@ from model.streams import MAX_SEED
 from model.timeline import START_YEAR
 
 from . import observations as ob
-from .abc import chunks, simulation_seed, smc_abc
+from .abc import ABCResult, chunks, simulation_seed, smc_abc
 from .analysis import weighted_quantiles
-from .config import ConfigError, content_hash, read_toml
+from .config import POSTERIOR_META, ConfigError, content_hash, read_toml
+from .design import systematic_rows
 from .executors import make_executor
 from .observations import fitted
 from .store import atomic_write_parquet, atomic_write_text, git_commit, now, versions
@@ -60,6 +65,7 @@ class CalibrationConfig:
     seed: int = 2021
     fit_until: int = 2025
     population_size: int = 200
+    chains: int = 1
     max_populations: int = 8
     min_epsilon: float = 0.0
     max_walltime_minutes: float = 40.0
@@ -84,7 +90,8 @@ FIT_UNTIL = ("integer", START_YEAR + 1, ob.LAST_OBSERVED_YEAR)
 _RUN = {"firms": ("integer", MIN_FIRMS, MAX_FIRMS), "population": ("choice", tuple(POPULATIONS),
                                                                  "population"),
         "seed": ("integer", 0, MAX_SEED), "fit_until": FIT_UNTIL}
-_ABC = {"population_size": ("integer", 10, 100_000), "max_populations": ("integer", 1, 1000),
+_ABC = {"population_size": ("integer", 10, 100_000), "chains": ("integer", 1, 64),
+        "max_populations": ("integer", 1, 1000),
         "min_epsilon": ("number", 0.0, None), "max_walltime_minutes": ("number", 0.1, 10_000),
         "max_simulations": ("integer", 10, 10**9), "sampler": ("choice", SAMPLERS, "sampler"),
         "workers": ("integer", 1, 4096), "predictive_draws": ("integer", 5, 10_000),
@@ -278,10 +285,76 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
         raise ConfigError(config.source, [f"run.fit_until: no observations up to "
                                           f"{config.fit_until} after the initial year"])
     weights = fit["key"].map(distance_weights(fit)).to_numpy()
-    executor = make_executor("dask" if config.sampler == "dask" else "local",
-                             1 if config.sampler == "single" else config.workers,
-                             scheduler if config.sampler == "dask" else None,
-                             keep_alive=True)
+
+    start = time.perf_counter()
+    started = now()
+    chains = run_chains(config, fit, weights, scheduler, progress)
+    seconds = time.perf_counter() - start
+
+    posterior = pool_chains([c.particles for c in chains], config.parameters)
+    atomic_write_parquet(out / "posterior.parquet", posterior)
+    manifest = {
+        "name": config.name, "config": config.canonical(),
+        "config_hash": content_hash(config.canonical()), "versions": versions(),
+        "git_commit": git_commit(), "started": started, "finished": now(),
+        "seconds": round(seconds, 1), "observations_fitted": len(fit),
+        "fit_until": config.fit_until, **chain_manifest(config, chains),
+    }
+    return summarise_calibration(config, posterior, manifest, out)
+
+
+def chain_seed(config: CalibrationConfig, chain: int) -> int:
+    """Chain ``chain`` of a calibration is the one-chain calibration with this seed."""
+    return config.seed + chain
+
+
+def run_chains(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray,
+               scheduler: str | None, progress: bool) -> list[ABCResult]:
+    """Run ``config.chains`` independent ABC-SMC chains, side by side.
+
+    Why several: one chain's final population holds a few dozen distinct particles
+    (resample-move duplicates them as the tolerance nears the simulation noise), so
+    one chain's posterior, and every P(hit) drawn from it, carries a Monte Carlo error
+    that a second, independent chain both halves and measures (``chain_agreement``).
+    Chain c is exactly the one-chain calibration with seed ``seed + c``; local chains
+    run in their own processes, each with an equal share of the workers, so the
+    result does not depend on how the chains are scheduled.
+    """
+    total = config.workers or os.cpu_count() or 1
+    each = max(1, total // config.chains)
+    configs = [replace(config, seed=chain_seed(config, c), chains=1, workers=each)
+               for c in range(config.chains)]
+    labels = [f"chain {c}: " if config.chains > 1 else "" for c in range(config.chains)]
+    if config.chains == 1 or config.sampler == "single":
+        return [run_chain(c, fit, weights, scheduler, progress, lab)
+                for c, lab in zip(configs, labels, strict=True)]
+    if config.sampler == "dask":
+        # One cluster, shared: the chains submit their simulations from threads.
+        executor = make_executor("dask", total, scheduler)
+        try:
+            with ThreadPoolExecutor(config.chains) as pool:
+                futures = [pool.submit(run_chain, c, fit, weights, scheduler, progress, lab,
+                                       executor) for c, lab in zip(configs, labels, strict=True)]
+                return [f.result() for f in futures]
+        finally:
+            executor.close()
+    with ProcessPoolExecutor(config.chains, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(run_chain, c, fit, weights, None, progress, lab)
+                   for c, lab in zip(configs, labels, strict=True)]
+        return [f.result() for f in futures]
+
+
+def run_chain(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray,
+              scheduler: str | None, progress: bool, label: str = "",
+              executor: Any = None) -> ABCResult:
+    """One ABC-SMC chain with ``config.seed`` on ``config.workers`` workers (or on a
+    shared ``executor``)."""
+    own = executor is None
+    if own:
+        executor = make_executor("dask" if config.sampler == "dask" else "local",
+                                 1 if config.sampler == "single" else config.workers,
+                                 scheduler if config.sampler == "dask" else None,
+                                 keep_alive=True)
     n_workers = getattr(executor, "workers", None) or config.workers or 1
 
     def simulate(items):
@@ -289,39 +362,52 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
                  for part in chunks(items, 4 * n_workers)]
         return [pair for res in executor.imap_unordered(distances, tasks) for pair in res]
 
-    start = time.perf_counter()
-    started = now()
     try:
-        result = smc_abc(simulate, config.priors, config.population_size, config.seed,
-                         min_epsilon=config.min_epsilon,
-                         max_generations=config.max_populations,
-                         min_acceptance=config.min_acceptance_rate,
-                         max_simulations=config.max_simulations,
-                         max_seconds=60 * config.max_walltime_minutes,
-                         log=(lambda m: print(m, flush=True)) if progress else None)
+        return smc_abc(simulate, config.priors, config.population_size, config.seed,
+                       min_epsilon=config.min_epsilon,
+                       max_generations=config.max_populations,
+                       min_acceptance=config.min_acceptance_rate,
+                       max_simulations=config.max_simulations,
+                       max_seconds=60 * config.max_walltime_minutes,
+                       log=(lambda m: print(label + m, flush=True)) if progress else None)
     finally:
-        if hasattr(executor, "close"):
+        if own and hasattr(executor, "close"):
             executor.close()
-    seconds = time.perf_counter() - start
 
-    posterior = result.particles.reset_index(drop=True)
-    # Parameters the calibration held fixed travel with the posterior, so an experiment
-    # drawing from it simulates the same history that was fitted.
-    for name, value in config.parameters.items():
+
+def pool_chains(particles: list[pd.DataFrame], fixed: Mapping[str, float]) -> pd.DataFrame:
+    """The chains' final populations as one equally weighted posterior sample, with the
+    parameters the calibration held ``fixed`` (they travel with the posterior, so an
+    experiment drawing from it simulates the history that was fitted); with more than
+    one chain, column ``chain`` says which chain each particle came from."""
+    posterior = pd.concat([p.reset_index(drop=True) for p in particles], ignore_index=True)
+    for name, value in fixed.items():
         posterior[name] = float(value)
+    if len(particles) > 1:
+        posterior["chain"] = np.repeat(np.arange(len(particles)), [len(p) for p in particles])
     posterior["weight"] = 1.0 / len(posterior)
-    atomic_write_parquet(out / "posterior.parquet", posterior)
-    manifest = {
-        "name": config.name, "config": config.canonical(),
-        "config_hash": content_hash(config.canonical()), "versions": versions(),
-        "git_commit": git_commit(), "started": started, "finished": now(),
-        "seconds": round(seconds, 1), "simulations": result.simulations,
-        "fit_until": config.fit_until, "observations_fitted": len(fit),
-        "stopped_early": result.interrupted, "stop_reason": result.stop_reason,
-        "epsilon": float(result.distances.max()),
-        "populations": result.generation_table().to_dict(orient="records"),
+    return posterior
+
+
+def chain_manifest(config: CalibrationConfig, chains: list[ABCResult]) -> dict[str, Any]:
+    """Simulations, stop reasons, tolerances and generations, over all chains and per
+    chain (``chains``)."""
+    per = [{"chain": c, "seed": chain_seed(config, c), "simulations": r.simulations,
+            "stop_reason": r.stop_reason, "stopped_early": r.interrupted,
+            "epsilon": float(r.distances.max()),
+            "populations": r.generation_table().to_dict(orient="records")}
+           for c, r in enumerate(chains)]
+    reasons = list(dict.fromkeys(r.stop_reason for r in chains))
+    out = {
+        "simulations": sum(r.simulations for r in chains),
+        "stopped_early": any(r.interrupted for r in chains),
+        "stop_reason": "; ".join(reasons),
+        "epsilon": max(p["epsilon"] for p in per),
+        "populations": [{**g, "chain": p["chain"]} for p in per for g in p["populations"]],
     }
-    return summarise_calibration(config, posterior, manifest, out)
+    if len(chains) > 1:
+        out["chains"] = [{k: v for k, v in p.items() if k != "populations"} for p in per]
+    return out
 
 
 def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
@@ -371,8 +457,34 @@ def posterior_summary(posterior: pd.DataFrame, config: CalibrationConfig) -> pd.
                      "prior_low": low, "prior_high": high,
                      "default": PARAMETERS[name].default,
                      "unit": PARAMETERS[name].unit, "width_ratio": width,
-                     "identified": bool(width <= IDENTIFIED_WIDTH)})
+                     "identified": bool(width <= IDENTIFIED_WIDTH),
+                     **chain_agreement(posterior, name, q95 - q05)})
     return pd.DataFrame(rows)
+
+
+RHAT_LIMIT = 1.1
+"""Chains agree on a parameter when its potential scale reduction is below this
+(Gelman and Rubin 1992; the customary threshold)."""
+
+
+def chain_agreement(posterior: pd.DataFrame, name: str, width: float) -> dict[str, float]:
+    """How far independent chains agree on parameter ``name``: Gelman and Rubin's
+    potential scale reduction (``rhat``: 1 when the chains sample one distribution)
+    and the spread of the chains' medians over the pooled 90% interval's ``width``
+    (``chain_shift``). NaN with one chain."""
+    if "chain" not in posterior or posterior["chain"].nunique() < 2:
+        return {"rhat": math.nan, "chain_shift": math.nan}
+    groups = posterior.groupby("chain")[name]
+    n = float(groups.size().mean())
+    within = float(groups.var(ddof=1).mean())
+    between = n * float(groups.mean().var(ddof=1))
+    if within <= 0:
+        rhat = 1.0 if between <= 0 else math.inf
+    else:
+        rhat = math.sqrt(((n - 1) / n * within + between / n) / within)
+    medians = groups.median()
+    shift = float(medians.max() - medians.min()) / width if width > 0 else math.nan
+    return {"rhat": rhat, "chain_shift": shift}
 
 
 SIZE_SPLIT = tuple((ind, seg) for ind in ("ai", "cloud", "data_analytics")
@@ -388,11 +500,11 @@ def posterior_predictive(posterior: pd.DataFrame, config: CalibrationConfig,
     ``split:<indicator>@<segment>:<year>`` hold the unfitted size-class predictions."""
     rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(1,)))
     w = posterior["weight"].to_numpy()
-    rows = rng.choice(len(posterior), size=config.predictive_draws, p=w / w.sum())
+    rows = systematic_rows(w, config.predictive_draws, rng)
     seeds = rng.integers(0, 2**31 - 1, size=config.predictive_draws)
     stats = obs[obs["role"] != "before start"].reset_index(drop=True)
     end = int(stats["year"].max())
-    names = [c for c in posterior.columns if c != "weight"]
+    names = [c for c in posterior.columns if c not in POSTERIOR_META]
     frames = []
     for k, (row, seed) in enumerate(zip(rows, seeds, strict=True)):
         params = {**config.parameters, **{n: float(posterior.loc[row, n]) for n in names}}
@@ -482,6 +594,46 @@ def _size_rows(split: pd.DataFrame | None) -> list[tuple[str, ...]]:
     return rows
 
 
+def _particles(config: CalibrationConfig, manifest: dict[str, Any]) -> str:
+    chains = manifest.get("chains")
+    if not chains:
+        return f"{config.population_size} equally weighted particles"
+    return (f"{len(chains)} independent chains of {config.population_size} equally weighted "
+            f"particles, pooled")
+
+
+def _chains_section(summary: pd.DataFrame, manifest: dict[str, Any]) -> str:
+    chains = manifest.get("chains")
+    if not chains:
+        return ""
+    table = markdown_table(
+        [(c["chain"], c["seed"], f"{c['simulations']:,}", f"{c['epsilon']:.3g}",
+          c["stop_reason"]) for c in chains],
+        ["chain", "seed", "simulations", "final tolerance", "stopped"])
+    bad = summary[summary["rhat"] > RHAT_LIMIT]
+    verdict = ("The chains agree on every parameter (potential scale reduction below "
+               f"{RHAT_LIMIT})." if bad.empty else
+               f"The chains disagree (potential scale reduction above {RHAT_LIMIT}) on "
+               + ", ".join(f"`{r.parameter}` ({r.rhat:.2f}; medians apart by "
+                           f"{r.chain_shift:.2f} of the 90% interval)"
+                           for r in bad.itertuples())
+               + ": the pooled posterior spans both, and one chain alone would have "
+                 "given a different answer.")
+    return f"""
+## Chains
+
+Independent chains (chain c is the one-chain calibration with seed + c), pooled with
+equal weight. Each chain's final population holds only a few dozen distinct particles;
+pooling them halves the Monte Carlo error of everything drawn from the posterior, and
+their agreement (Gelman and Rubin's potential scale reduction, `rhat` in
+posterior_summary.csv) tests whether the tolerance was reached from anywhere.
+
+{table}
+
+{verdict}
+"""
+
+
 def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFrame,
            pops: pd.DataFrame, manifest: dict[str, Any], split: pd.DataFrame | None = None
            ) -> str:
@@ -490,10 +642,13 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
           f"U({r.prior_low:g}, {r.prior_high:g})", f"{r.width_ratio:.2f}",
           "yes" if r.identified else "**weakly**", r.unit) for r in summary.itertuples()],
         ["parameter", "median", "90% interval", "prior", "width / prior", "identified", "unit"])
+    chained = "chain" in pops and pops["chain"].nunique() > 1
     gens = markdown_table(
-        [(int(r.t), f"{r.epsilon:.3g}", f"{r.acceptance:.3f}", int(r.mcmc_steps),
-          int(r.samples)) for r in pops.itertuples()],
-        ["generation", "tolerance (epsilon)", "MCMC acceptance", "MCMC steps", "simulations"])
+        [((int(r.chain),) if chained else ()) + (
+            int(r.t), f"{r.epsilon:.3g}", f"{r.acceptance:.3f}", int(r.mcmc_steps),
+            int(r.samples)) for r in pops.itertuples()],
+        (["chain"] if chained else [])
+        + ["generation", "tolerance (epsilon)", "MCMC acceptance", "MCMC steps", "simulations"])
     per = markdown_table(
         [(r.role, r.series, r.statistics,
           f"{r.mae:.2f} {'log-odds' if r.series == 'size_gradient' else 'pp'}",
@@ -518,7 +673,7 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
 ABC-SMC with MCMC moves (Drovandi and Pettitt 2011; `experiments/abc.py`) of
 {len(config.priors)} parameters to {manifest['observations_fitted']} observed statistics
 up to {config.fit_until}, with {config.firms:,} simulated firms per simulation and
-{config.population_size} equally weighted particles; {manifest['simulations']:,} simulations
+{_particles(config, manifest)}; {manifest['simulations']:,} simulations
 in {manifest['seconds'] / 60:.1f} minutes (stopped: {manifest['stop_reason']}).
 On the fitted survey shares the posterior-predictive median is off by
 **{manifest['fit_mae_pp']} percentage points** on average, and
@@ -533,6 +688,7 @@ The data say little about a weakly identified parameter beyond its prior; experi
 still draw it jointly from the posterior, so its uncertainty is carried into P(hit)
 rather than hidden.
 
+{_chains_section(summary, manifest)}
 ## Posterior (weighted median and 90% interval)
 
 {table}

@@ -6,6 +6,10 @@ simulated world as replication r in the other, and differences are paired: Newco
 interval for paired proportions for P(hit), a paired t interval for the target-year
 value. Otherwise the two are independent samples, and the table says so: Newcombe's
 interval for two independent proportions (method 10) and Welch's interval.
+
+Runs that share a posterior parameter set are not independent: every interval uses
+the runs' effective number and Student's t on the parameter sets less one
+(``analysis.effective_runs``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .analysis import paired_difference_interval, wilson_interval
+from .analysis import (
+    clustered_wilson_interval,
+    effective_runs,
+    paired_difference_interval,
+    parameter_sets,
+)
 from .config import ExperimentConfig
 from .store import ResultStore
 from .text import markdown_table, pct, pp
@@ -71,38 +80,42 @@ def runs_pair(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return True
 
 
-def _independent_interval(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+def _independent_interval(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
+                          ) -> tuple[float, float, float]:
     """Difference of two independent proportions with Newcombe's hybrid score interval
-    (Newcombe 1998, method 10)."""
-    n1, n2 = len(x), len(y)
-    if n1 == 0 or n2 == 0:
+    (Newcombe 1998, method 10), each side's Wilson interval at its effective number."""
+    if len(x) == 0 or len(y) == 0:
         return (math.nan, math.nan, math.nan)
     p1, p2 = x.mean(), y.mean()
-    l1, u1 = wilson_interval(int(x.sum()), n1)
-    l2, u2 = wilson_interval(int(y.sum()), n2)
+    l1, u1 = clustered_wilson_interval(x, gx)
+    l2, u2 = clustered_wilson_interval(y, gy)
     d = p1 - p2
     return (d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
             d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
 
-def _mean_interval(diff: np.ndarray) -> tuple[float, float, float]:
+def _mean_interval(diff: np.ndarray, groups: np.ndarray) -> tuple[float, float, float]:
     n = len(diff)
     if n < 2:
         return (float(diff.mean()) if n else math.nan, math.nan, math.nan)
-    m, se = float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(n))
-    t = float(stats.t.ppf(0.975, n - 1))
+    n_eff, t = effective_runs(diff, groups)
+    m, se = float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(n_eff))
     return (m, m - t * se, m + t * se)
 
 
-def _welch_interval(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+def _welch_interval(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
+                    ) -> tuple[float, float, float]:
     if len(x) < 2 or len(y) < 2:
         return (float(x.mean() - y.mean()) if len(x) and len(y) else math.nan,
                 math.nan, math.nan)
-    vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    nx, ny = effective_runs(x, gx)[0], effective_runs(y, gy)[0]
+    vx, vy = x.var(ddof=1) / nx, y.var(ddof=1) / ny
     d, se = float(x.mean() - y.mean()), math.sqrt(vx + vy)
     if se == 0:
         return (d, d, d)
-    df = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
+    if nx <= 1 or ny <= 1:
+        return (d, -math.inf, math.inf)
+    df = (vx + vy) ** 2 / (vx**2 / (nx - 1) + vy**2 / (ny - 1))
     t = float(stats.t.ppf(0.975, df))
     return (d, d - t * se, d + t * se)
 
@@ -122,6 +135,9 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
         paired = runs_pair(ra, rb)
         ra_i, rb_i = ra.set_index("replication"), rb.set_index("replication")
         common = ra_i.index.intersection(rb_i.index)
+        sets_a = parameter_sets(ra, a.config).to_numpy()
+        sets_b = parameter_sets(rb, b.config).to_numpy()
+        sets_common = parameter_sets(rb_i.loc[common], b.config).to_numpy()
         for name in b.config.targets:
             if not same_target(a.config, b.config, name):
                 continue
@@ -129,12 +145,14 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
             va, vb = (ra[f"value:{name}"].to_numpy(float), rb[f"value:{name}"].to_numpy(float))
             if paired:
                 d = paired_difference_interval(rb_i.loc[common, f"hit:{name}"].to_numpy(),
-                                               ra_i.loc[common, f"hit:{name}"].to_numpy())
+                                               ra_i.loc[common, f"hit:{name}"].to_numpy(),
+                                               groups=sets_common)
                 v = _mean_interval(rb_i.loc[common, f"value:{name}"].to_numpy(float)
-                                   - ra_i.loc[common, f"value:{name}"].to_numpy(float))
+                                   - ra_i.loc[common, f"value:{name}"].to_numpy(float),
+                                   sets_common)
             else:
-                d = _independent_interval(hb, ha)
-                v = _welch_interval(vb, va)
+                d = _independent_interval(hb, ha, sets_b, sets_a)
+                v = _welch_interval(vb, va, sets_b, sets_a)
             rows.append({
                 "scenario": scenario, "target": name, "paired": paired,
                 "n_a": len(ra), "n_b": len(rb), "p_hit_a": ha.mean() if len(ha) else math.nan,
@@ -169,7 +187,8 @@ def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
             "survey reading in the target year.",
             ("Paired rows: both experiments ran the same simulated worlds (same seeds and "
              "parameter draws), so each replication is compared with itself (Newcombe's "
-             "paired interval; paired t interval for the value)."),
+             "paired interval; paired t interval for the value; both at the runs' effective "
+             "number, as runs sharing a posterior parameter set are alike)."),
             ("Unpaired rows: the runs are independent samples (different seeds or draws); "
              "intervals are for independent samples (Newcombe method 10; Welch) and wider."
              if any_unpaired else ""), "", "\n".join(lines), ""]

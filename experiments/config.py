@@ -428,9 +428,17 @@ def history_problems(uncertainties: Mapping[str, Any], parameters: Mapping[str, 
     return out
 
 
+POSTERIOR_META = ("weight", "chain")
+"""Columns of a posterior file that are not parameters: a particle's weight, and the
+calibration chain it came from."""
+
+
 def read_posterior(path: str | Path) -> pd.DataFrame:
-    """A posterior sample: one column per parameter (model names) and optionally ``weight``."""
+    """A posterior sample: one column per parameter (model names) and optionally
+    ``weight``. A calibration's ``chain`` column is dropped: experiments draw from the
+    chains pooled."""
     frame = pd.read_parquet(path)
+    frame = frame.drop(columns=[c for c in frame.columns if c == "chain"])
     problems = [f"uncertainties.posterior: column {c!r} is not a model parameter"
                 for c in frame.columns if c != "weight" and c not in PARAMETERS]
     for c in frame.columns:

@@ -361,6 +361,11 @@ def posterior_marginals(posterior: pd.DataFrame, priors: dict[str, tuple[float, 
         w = posterior["weight"].to_numpy(float)
         ax.hist(posterior[name], bins=25, range=(low, high), weights=w, density=True,
                 color=PALETTE[0], alpha=0.75, label="posterior")
+        if "chain" in posterior:  # independent chains should tell the same story
+            for c, part in posterior.groupby("chain"):
+                ax.hist(part[name], bins=25, range=(low, high), weights=part["weight"],
+                        density=True, histtype="step", lw=0.9,
+                        color=PALETTE[2 + int(c) % (len(PALETTE) - 2)], label=f"chain {c}")
         ax.axhline(1.0 / (high - low), color=PALETTE[1], lw=1.2, ls="--",
                    label="prior (uniform)")
         order = np.argsort(posterior[name].to_numpy())

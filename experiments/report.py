@@ -128,6 +128,7 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
         "extra spend": summary["additional_spend_eur"].map(meur),
         "EUR/extra firm": summary["eur_per_additional_firm"].map(count),
         "runs": summary["n_runs"],
+        "parameter sets": summary["n_parameter_sets"],
     })
     return t
 
@@ -268,7 +269,12 @@ def scenario_table(config: ExperimentConfig) -> pd.DataFrame:
 
 
 GLOSSARY = (
-    ("P(hit)", "share of runs that reach the target (Wilson 95% interval)"),
+    ("P(hit)", "share of runs that reach the target; 95% interval: Wilson's at the runs' "
+               "effective number, which allows for runs sharing a posterior parameter set "
+               "(Korn and Graubard 1998)"),
+    ("parameter sets", "distinct posterior parameter sets behind a scenario's runs: the "
+                       "posterior sample, not the number of runs, bounds what P(hit) can "
+                       "resolve"),
     ("vs baseline", "paired difference in P(hit) against the baseline scenario"),
     ("target-year value", "the target's indicator in the target year as the survey reads it"),
     ("advanced_each", "strict reading of the advanced target: each of cloud, data "

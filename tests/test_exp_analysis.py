@@ -1,5 +1,6 @@
 """experiments/analysis.py: Wilson intervals, Newcombe's paired difference interval,
-the parameter/noise split and the per-scenario summary.
+intervals for runs that share parameter sets, the parameter/noise split and the
+per-scenario summary.
 
 Known values come from the literature (Newcombe 1998) and from an independent
 plain-Python implementation of the formulas written here.
@@ -20,6 +21,8 @@ from hypothesis import strategies as st
 from experiments.analysis import (
     SUMMARY_COLUMNS,
     Z95,
+    clustered_wilson_interval,
+    effective_runs,
     paired_difference_interval,
     parameter_split,
     summarise,
@@ -245,7 +248,12 @@ def test_summary_values(config):
     s = summarise(out, config).set_index(["scenario", "target"])
     base, sub = s.loc[("baseline", "basic")], s.loc[("subsidy", "basic")]
     assert base["p_hit"] == 0.5 and sub["p_hit"] == 0.75
-    assert (base["ci_low"], base["ci_high"]) == pytest.approx(wilson_interval(2, 4))
+    # two draws of two seeds each: two parameter sets, so Student's t on one degree of
+    # freedom makes the interval nearly the whole unit range
+    assert (base["ci_low"], base["ci_high"]) == pytest.approx(
+        clustered_wilson_interval(np.array([0, 1, 0, 1], bool), np.array([0, 0, 1, 1])))
+    assert base["ci_high"] - base["ci_low"] > 0.9
+    assert base["n_parameter_sets"] == 2
     assert base["mean_target_year"] == pytest.approx(np.mean([0.86, 0.88, 0.85, 0.90]))
     assert base["expected_shortfall"] == pytest.approx((0.01 + 0.02) / 4)
     assert base["diff_vs_baseline"] == 0.0
@@ -253,7 +261,8 @@ def test_summary_values(config):
     assert base["additional_spend_eur"] == 0.0 and math.isnan(base["eur_per_additional_firm"])
     d, lo, hi = paired_difference_interval(
         out[out.scenario == "subsidy"]["hit:basic"].to_numpy(),
-        out[out.scenario == "baseline"]["hit:basic"].to_numpy())
+        out[out.scenario == "baseline"]["hit:basic"].to_numpy(),
+        groups=out[out.scenario == "subsidy"]["draw"].to_numpy())
     assert (sub["diff_vs_baseline"], sub["diff_ci_low"], sub["diff_ci_high"]) == \
         pytest.approx((d, lo, hi))
     assert sub["diff_vs_baseline"] == pytest.approx(0.25)
@@ -267,6 +276,96 @@ def test_summary_values(config):
     assert base["additional_firms"] == 0.0 and math.isnan(base["deadweight_share"])
     assert sub["sd_noise"] > 0 and not math.isnan(sub["sd_parameters"])
     assert s.loc[("subsidy", "advanced"), "p_hit"] == 0.75
+
+
+# ------------------------------------------------- runs sharing parameter sets
+def test_copies_of_runs_add_no_information():
+    """Three copies of every run (as an ABC posterior's duplicated particles give) leave
+    the effective number of runs and the interval exactly as they were."""
+    rng = np.random.default_rng(5)
+    groups = np.repeat(np.arange(30), 2)
+    hit = rng.random(60) < rng.beta(0.5, 0.7, 30)[groups]  # runs of a set are alike
+    n_eff, z = effective_runs(hit, groups)
+    assert n_eff < 60
+    n_eff3, z3 = effective_runs(np.repeat(hit, 3), np.repeat(groups, 3))
+    assert n_eff3 == pytest.approx(n_eff) and z3 == z
+    assert clustered_wilson_interval(np.repeat(hit, 3), np.repeat(groups, 3)) == \
+        pytest.approx(clustered_wilson_interval(hit, groups))
+    # while the plain interval pretends to three times the information
+    plain = wilson_interval(3 * int(hit.sum()), 180)
+    assert plain[1] - plain[0] < 0.7 * np.subtract(
+        *clustered_wilson_interval(hit, groups)[::-1])
+
+
+def test_independent_runs_keep_the_plain_wilson_interval():
+    hit = np.array([1, 0, 0, 1, 1, 0, 1, 1], bool)
+    assert clustered_wilson_interval(hit, np.arange(8)) == pytest.approx(wilson_interval(5, 8))
+    assert clustered_wilson_interval(hit, None) == pytest.approx(wilson_interval(5, 8))
+
+
+def test_no_variation_counts_each_parameter_set_once():
+    """No run hits: the interval is that of as many trials as there are parameter sets,
+    not as many as there are runs; one parameter set says nothing about the posterior."""
+    groups = np.repeat(np.arange(20), 10)
+    lo, hi = clustered_wilson_interval(np.zeros(200, bool), groups)
+    assert lo == 0.0
+    from scipy import stats
+    assert hi == pytest.approx(wilson_interval(0, 20, float(stats.t.ppf(0.975, 19)))[1])
+    assert clustered_wilson_interval(np.zeros(5, bool), np.zeros(5)) == (0.0, 1.0)
+
+
+def test_clustered_interval_covers_the_posterior_probability():
+    """A posterior of 40 particles, each the parent of 1-12 copies (resampling), two seeds
+    per copy; a run hits with its particle's own chance. Over 400 such experiments the
+    95% interval covers the true P(hit) (the mean chance over the whole posterior) about
+    95% of the time; the plain Wilson interval, which counts every run as independent,
+    far less often."""
+    rng = np.random.default_rng(11)
+    truth = 0.4  # Beta(1.2, 1.8) mean
+    covered = covered_plain = 0
+    for _ in range(400):
+        chance = rng.beta(1.2, 1.8, 40)
+        copies = rng.integers(1, 13, 40)
+        particle = np.repeat(np.arange(40), copies)
+        particle = np.repeat(particle, 2)
+        hit = rng.random(len(particle)) < chance[particle]
+        lo, hi = clustered_wilson_interval(hit, particle)
+        covered += lo <= truth <= hi
+        plo, phi = wilson_interval(int(hit.sum()), len(hit))
+        covered_plain += plo <= truth <= phi
+    assert covered / 400 >= 0.91
+    assert covered_plain / 400 <= 0.7
+
+
+def test_paired_difference_allows_for_shared_parameter_sets():
+    rng = np.random.default_rng(2)
+    groups = np.repeat(np.arange(10), 10)
+    base = rng.random(100) < rng.beta(0.6, 1.2, 10)[groups]
+    policy = base | (rng.random(100) < rng.beta(0.4, 1.6, 10)[groups])
+    assert effective_runs(policy.astype(float) - base, groups)[0] < 100
+    d, lo, hi = paired_difference_interval(policy, base)
+    dg, glo, ghi = paired_difference_interval(policy, base, groups=groups)
+    assert dg == pytest.approx(d) and glo < lo and ghi > hi
+    copies = paired_difference_interval(np.repeat(policy, 4), np.repeat(base, 4),
+                                        groups=np.repeat(groups, 4))
+    assert copies == pytest.approx((dg, glo, ghi))
+
+
+def test_summary_counts_posterior_particles_not_draws(config, tmp_path):
+    """Draws that repeat a posterior particle are one parameter set; a parameter the
+    experiment declares itself (a policy effect) does not split them."""
+    import dataclasses
+
+    from experiments.analysis import parameter_sets
+
+    cfg = dataclasses.replace(config, posterior=tmp_path / "posterior.parquet")
+    assert cfg.uncertainties  # the tiny experiment declares a policy effect of its own
+    assert "cloud_intercept" not in cfg.uncertainties
+    runs = pd.DataFrame({"draw": [0, 1, 2, 3], "param:cloud_intercept": [-5.0, -6.0, -5.0, -5.0],
+                         **{f"param:{k}": [0.1, 0.2, 0.3, 0.4] for k in cfg.uncertainties}})
+    sets = parameter_sets(runs, cfg)
+    assert sets.nunique() == 2 and sets[0] == sets[2] == sets[3] != sets[1]
+    assert parameter_sets(runs, config).tolist() == [0, 1, 2, 3]
 
 
 def test_summary_pairs_by_replication_when_runs_are_missing(config):

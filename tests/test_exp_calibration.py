@@ -3,8 +3,10 @@ recovery of known parameters from synthetic observations made by the model itsel
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -296,3 +298,47 @@ def test_min_acceptance_rate_is_validated():
     with pytest.raises(ConfigError) as err:
         parse_calibration_config(raw)
     assert any(e.startswith("abc.min_acceptance_rate") for e in err.value.errors)
+
+
+def test_chains_are_one_chain_calibrations_with_successive_seeds_pooled(tmp_path):
+    """Two chains, run side by side in their own processes, give exactly the two
+    one-chain calibrations with seeds s and s + 1, pooled with equal weight; the report
+    and summary say whether they agree."""
+    import json
+    from dataclasses import replace
+
+    raw = _raw()
+    raw["run"]["firms"] = 500
+    raw["abc"].update(population_size=10, max_populations=2, predictive_draws=5, chains=2)
+    config = parse_calibration_config(raw)
+    two = calibrate(config, out=tmp_path / "c2", sampler="multicore", workers=2,
+                    progress=False)
+    post = two.posterior
+    assert post["chain"].tolist() == [0] * 10 + [1] * 10
+    assert post["weight"].sum() == pytest.approx(1.0) and post["weight"].nunique() == 1
+    for c in (0, 1):
+        one = calibrate(replace(config, chains=1, seed=config.seed + c), out=tmp_path / f"s{c}",
+                        sampler="single", progress=False)
+        pd.testing.assert_frame_equal(
+            post[post["chain"] == c].drop(columns=["chain", "weight"]).reset_index(drop=True),
+            one.posterior.drop(columns="weight"))
+    manifest = json.loads((tmp_path / "c2" / "manifest.json").read_text())
+    assert [c["seed"] for c in manifest["chains"]] == [5, 6]
+    assert manifest["simulations"] == sum(c["simulations"] for c in manifest["chains"])
+    assert two.summary["rhat"].notna().all() and (two.summary["rhat"] >= 0.9).all()
+    assert "## Chains" in (tmp_path / "c2" / "report.md").read_text()
+    # experiments read the pooled file; the chain column is not a parameter
+    from experiments.config import read_posterior
+
+    assert "chain" not in read_posterior(tmp_path / "c2" / "posterior.parquet")
+
+
+def test_chain_agreement_flags_chains_that_disagree():
+    rng = np.random.default_rng(1)
+    same = pd.DataFrame({"x": rng.normal(0, 1, 400), "chain": np.repeat([0, 1], 200)})
+    apart = same.assign(x=same["x"] + 2.0 * same["chain"])
+    agree = cal.chain_agreement(same, "x", 3.3)
+    differ = cal.chain_agreement(apart, "x", 3.3)
+    assert agree["rhat"] < 1.02 and agree["chain_shift"] < 0.15
+    assert differ["rhat"] > cal.RHAT_LIMIT and differ["chain_shift"] > 0.5
+    assert math.isnan(cal.chain_agreement(same.drop(columns="chain"), "x", 3.3)["rhat"])

@@ -206,6 +206,23 @@ def test_posterior_is_resampled_with_its_weights(tmp_path):
     assert {s.parameters["peer_weight"] for s in specs} <= {0.8, 1.6, 2.0}
 
 
+def test_every_particle_is_used_as_often_as_its_weight_allows(tmp_path):
+    """Systematic resampling: 200 draws from 200 equally weighted particles use each
+    particle exactly once (independent draws would leave out about 37% of them); with
+    weights, each row's count is within one of draws x weight, in a random order."""
+    post = pd.DataFrame({"peer_weight": np.linspace(0.5, 3.0, 200)})
+    draws = parameter_draws(_posterior_config(tmp_path, post))
+    assert sorted(draws["peer_weight"]) == sorted(post["peer_weight"])
+    assert not draws["peer_weight"].is_monotonic_increasing
+    from experiments.design import systematic_rows
+
+    w = np.random.default_rng(4).random(37)
+    rows = systematic_rows(w, 500, np.random.default_rng(9))
+    counts = np.bincount(rows, minlength=37)
+    assert counts.sum() == 500
+    assert np.all(np.abs(counts - 500 * w / w.sum()) < 1)
+
+
 def test_posterior_without_weights_is_resampled_uniformly(tmp_path):
     post = pd.DataFrame({"peer_weight": [0.8, 1.2], "edih_weight": [0.1, 0.2]})
     draws = parameter_draws(_posterior_config(tmp_path, post, replications=40))

@@ -179,7 +179,8 @@ def test_headline_formats_percentages_money_and_missing_values():
     _, summary = _synthetic_summary(config)
     table = headline(summary)
     assert list(table.columns) == ["scenario", "target", "P(hit)", "95% CI", "mean in target year",
-                                   "vs baseline", "extra spend", "EUR/extra firm", "runs"]
+                                   "vs baseline", "extra spend", "EUR/extra firm", "runs",
+                                   "parameter sets"]
     first = table.iloc[0]
     assert first["P(hit)"] == "50.0%" and first["vs baseline"] == "+0.0 pp"
     assert re.fullmatch(r"\d+\.\d%-\d+\.\d%", first["95% CI"])
