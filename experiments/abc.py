@@ -66,12 +66,13 @@ Simulate = Callable[[Sequence[tuple[int, dict[str, float]]]], list[tuple[int, fl
 def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: int,
             seed: int, *, min_epsilon: float = 0.0, max_generations: int = 20,
             min_acceptance: float = 0.02, max_simulations: int = 10**9,
-            max_seconds: float = math.inf, log: Callable[[str], None] | None = None
-            ) -> ABCResult:
+            max_seconds: float = math.inf, log: Callable[[str], None] | None = None,
+            stop_requested: Callable[[], bool] | None = None) -> ABCResult:
     """Run the replenishment ABC-SMC; stop at whichever comes first: the tolerance
     reaches ``min_epsilon``, ``max_generations``, the MCMC acceptance falls below
-    ``min_acceptance``, ``max_simulations`` or ``max_seconds``. Ctrl-C keeps the
-    last finished generation (``interrupted``)."""
+    ``min_acceptance``, ``max_simulations`` or ``max_seconds``. Ctrl-C, or
+    ``stop_requested()`` turning true (checked before each batch of simulations),
+    keeps the last finished generation (``interrupted``)."""
     names = list(priors)
     low = np.array([priors[k][0] for k in names])
     high = np.array([priors[k][1] for k in names])
@@ -82,6 +83,8 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
 
     def run(thetas: np.ndarray) -> np.ndarray:
         nonlocal counter
+        if stop_requested is not None and stop_requested():
+            raise KeyboardInterrupt
         items = [(counter + k, dict(zip(names, map(float, th), strict=True)))
                  for k, th in enumerate(thetas)]
         counter += len(items)

@@ -19,9 +19,10 @@ import json
 import math
 import multiprocessing as mp
 import os
+import signal
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ from .store import atomic_write_parquet, atomic_write_text, git_commit, now, ver
 from .text import markdown_table
 
 SAMPLERS = ("single", "multicore", "dask")
+INTERRUPT_GRACE_S = 120
+"""Seconds an interrupted calibration waits for its chains to hand back their last
+complete generation."""
 IDENTIFIED_WIDTH = 0.5
 """A parameter counts as identified when its posterior 90% interval is at most this
 share of its prior range."""
@@ -315,10 +319,13 @@ def run_chains(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray
     Why several: one chain's final population holds a few dozen distinct particles
     (resample-move duplicates them as the tolerance nears the simulation noise), so
     one chain's posterior, and every P(hit) drawn from it, carries a Monte Carlo error
-    that a second, independent chain both halves and measures (``chain_agreement``).
+    whose variance a second, independent chain both halves and measures
+    (``chain_agreement``).
     Chain c is exactly the one-chain calibration with seed ``seed + c``; local chains
-    run in their own processes, each with an equal share of the workers, so the
-    result does not depend on how the chains are scheduled.
+    run in their own processes, each with an equal share of the workers, Dask chains
+    share the cluster, and with the ``single`` sampler they run one after another
+    (each with the whole wall time); the result does not depend on how the chains are
+    scheduled.
     """
     total = config.workers or os.cpu_count() or 1
     each = max(1, total // config.chains)
@@ -338,10 +345,41 @@ def run_chains(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray
                 return [f.result() for f in futures]
         finally:
             executor.close()
-    with ProcessPoolExecutor(config.chains, mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(run_chain, c, fit, weights, None, progress, lab)
-                   for c, lab in zip(configs, labels, strict=True)]
-        return [f.result() for f in futures]
+    # The chains ignore Ctrl-C; this process answers it (or SIGTERM, which the command
+    # line turns into the same) by asking them to stop, and each hands back its last
+    # complete generation.
+    ctx = mp.get_context("spawn")
+    stop = ctx.Event()
+    pool = ProcessPoolExecutor(config.chains, mp_context=ctx, initializer=_chain_process,
+                               initargs=(stop,))
+    futures = [pool.submit(run_chain, c, fit, weights, None, progress, lab)
+               for c, lab in zip(configs, labels, strict=True)]
+    try:
+        try:
+            return [f.result() for f in futures]
+        except KeyboardInterrupt:
+            stop.set()
+            done, _ = wait(futures, timeout=INTERRUPT_GRACE_S)
+            if len(done) < len(futures):
+                raise
+            return [f.result() for f in futures]
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+_STOP: Any = None
+"""In a chain's process: the event its calibration sets to stop it."""
+
+
+def _chain_process(stop: Any) -> None:
+    global _STOP
+    _STOP = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_chain(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray,
@@ -369,7 +407,8 @@ def run_chain(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray,
                        min_acceptance=config.min_acceptance_rate,
                        max_simulations=config.max_simulations,
                        max_seconds=60 * config.max_walltime_minutes,
-                       log=(lambda m: print(label + m, flush=True)) if progress else None)
+                       log=(lambda m: print(label + m, flush=True)) if progress else None,
+                       stop_requested=_STOP.is_set if _STOP is not None else None)
     finally:
         if own and hasattr(executor, "close"):
             executor.close()
@@ -624,9 +663,9 @@ def _chains_section(summary: pd.DataFrame, manifest: dict[str, Any]) -> str:
 
 Independent chains (chain c is the one-chain calibration with seed + c), pooled with
 equal weight. Each chain's final population holds only a few dozen distinct particles;
-pooling them halves the Monte Carlo error of everything drawn from the posterior, and
+pooling two halves the Monte Carlo variance of everything drawn from the posterior, and
 their agreement (Gelman and Rubin's potential scale reduction, `rhat` in
-posterior_summary.csv) tests whether the tolerance was reached from anywhere.
+posterior_summary.csv) tests whether one chain alone would have told the same story.
 
 {table}
 

@@ -342,3 +342,44 @@ def test_chain_agreement_flags_chains_that_disagree():
     assert agree["rhat"] < 1.02 and agree["chain_shift"] < 0.15
     assert differ["rhat"] > cal.RHAT_LIMIT and differ["chain_shift"] > 0.5
     assert math.isnan(cal.chain_agreement(same.drop(columns="chain"), "x", 3.3)["rhat"])
+
+
+def test_ctrl_c_keeps_every_chains_last_generation(tmp_path):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) during a two-chain
+    calibration: each chain hands back its last complete generation, and the pooled
+    posterior, report and manifest are written, marked as stopped early."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from exp_helpers import to_toml
+
+    raw = _raw()
+    raw["run"]["firms"] = 500
+    raw["abc"].update(population_size=10, max_populations=1000, predictive_draws=5,
+                      chains=2, sampler="multicore", max_walltime_minutes=10)
+    path = tmp_path / "c.toml"
+    path.write_text(to_toml(raw))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "calibrate", str(path),
+                             "--workers", "2", "--out", str(out)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    started = time.perf_counter()
+    lines = []
+    for line in proc.stdout:  # wait until both chains have finished a generation
+        lines.append(line)
+        if sum(line.startswith(f"chain {c}: generation 2") for c in (0, 1)
+               for line in lines) == 2 or time.perf_counter() - started > 120:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    rest, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 0, "".join(lines) + rest
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["stopped_early"] is True
+    assert all(c["stopped_early"] for c in manifest["chains"])
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert sorted(post["chain"].unique()) == [0, 1] and len(post) == 20
