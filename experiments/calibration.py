@@ -269,11 +269,13 @@ class CalibrationResult:
 def calibrate(config: CalibrationConfig, out: str | Path | None = None,
               fit_until: int | None = None, sampler: str | None = None,
               workers: int | None = None, scheduler: str | None = None,
-              progress: bool = True) -> CalibrationResult:
+              progress: bool = True, chain: int | None = None) -> CalibrationResult:
     """Run ABC-SMC (``experiments.abc``) and write the posterior, its summary, the
     posterior-predictive fit, figures, a report and a manifest.
 
     ``progress`` prints one line per generation (tolerance, acceptance, simulations).
+    ``chain`` runs that chain of the file's ``chains`` only (say, one cluster job per
+    chain); ``pool_calibrations`` pools their outputs into the calibration itself.
     """
     if fit_until is not None:
         config = replace(config, fit_until=check_field(fit_until, FIT_UNTIL, "--fit-until"))
@@ -281,6 +283,9 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
         config = replace(config, sampler=sampler)
     if workers is not None:
         config = replace(config, workers=workers)
+    if chain is not None:
+        check_field(chain, ("integer", 0, config.chains - 1), "--chain")
+        config = replace(config, seed=chain_seed(config, chain), chains=1)
     out = Path(out) if out else Path("results") / config.name
     out.mkdir(parents=True, exist_ok=True)
     obs = observations(config)
@@ -305,6 +310,93 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
         "fit_until": config.fit_until, **chain_manifest(config, chains),
     }
     return summarise_calibration(config, posterior, manifest, out)
+
+
+POOLED_FREELY = ("seed", "chains", "workers", "sampler")
+"""Settings in which the chains of one calibration may differ (how and where they ran)."""
+
+
+def pool_calibrations(config: CalibrationConfig, directories: list[str | Path],
+                      out: str | Path | None = None, fit_until: int | None = None
+                      ) -> CalibrationResult:
+    """Pool one-chain calibrations of ``config`` run separately (``calibrate(...,
+    chain=c)``, or the same file with seed + c) into the calibration itself: the same
+    posterior, summary, fit, report and manifest as running the chains together.
+
+    Each directory's manifest must hold ``config`` (up to ``POOLED_FREELY`` and where
+    the data files lie) with a seed that makes it a distinct chain.
+    """
+    if fit_until is not None:
+        config = replace(config, fit_until=check_field(fit_until, FIT_UNTIL, "--fit-until"))
+    expected = _poolable(config)
+    parts: dict[int, tuple[pd.DataFrame, dict[str, Any]]] = {}
+    errors = []
+    for d in map(Path, directories):
+        try:
+            manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+            posterior = pd.read_parquet(d / "posterior.parquet")
+        except (OSError, ValueError) as err:
+            errors.append(f"--pool {d}: not a calibration's output ({err})")
+            continue
+        given = manifest.get("config", {})
+        c = int(given.get("seed", -1)) - config.seed
+        differ = sorted(k for k in set(expected) | set(_poolable_raw(given))
+                        if expected.get(k) != _poolable_raw(given).get(k))
+        if differ:
+            errors.append(f"--pool {d}: a calibration with other settings ({', '.join(differ)})")
+        elif "chain" in posterior or manifest.get("chains"):
+            errors.append(f"--pool {d}: already pooled; give one-chain outputs")
+        elif not 0 <= c < config.chains:
+            errors.append(f"--pool {d}: seed {given.get('seed')} is not one of the "
+                          f"{config.chains} chains (seeds {config.seed} to "
+                          f"{chain_seed(config, config.chains - 1)})")
+        elif c in parts:
+            errors.append(f"--pool {d}: chain {c} (seed {given['seed']}) given twice")
+        else:
+            parts[c] = (posterior, manifest)
+    if not errors and len(parts) != config.chains:
+        errors.append(f"--pool: {len(parts)} of the {config.chains} chains given")
+    if errors:
+        raise ConfigError(config.source, errors)
+    out = Path(out) if out else Path("results") / config.name
+    out.mkdir(parents=True, exist_ok=True)
+    order = sorted(parts)
+    posterior = pool_chains([parts[c][0][list(config.priors)] for c in order],
+                            config.parameters)
+    atomic_write_parquet(out / "posterior.parquet", posterior)
+    runs = [parts[c][1] for c in order]
+    chains = [{"chain": c, "seed": chain_seed(config, c), "simulations": m["simulations"],
+               "stop_reason": m["stop_reason"], "stopped_early": m["stopped_early"],
+               "epsilon": m["epsilon"], "seconds": m["seconds"], "git_commit": m["git_commit"],
+               "started": m["started"], "finished": m["finished"]}
+              for c, m in zip(order, runs, strict=True)]
+    manifest = {
+        "name": config.name, "config": config.canonical(),
+        "config_hash": content_hash(config.canonical()), "versions": versions(),
+        "git_commit": git_commit(), "started": min(m["started"] for m in runs),
+        "finished": now(), "seconds": max(m["seconds"] for m in runs),
+        "observations_fitted": runs[0]["observations_fitted"], "fit_until": config.fit_until,
+        "pooled_from": [str(d) for d in directories],
+        "simulations": sum(m["simulations"] for m in runs),
+        "stopped_early": any(m["stopped_early"] for m in runs),
+        "stop_reason": "; ".join(dict.fromkeys(m["stop_reason"] for m in runs)),
+        "epsilon": max(m["epsilon"] for m in runs),
+        "populations": [{**g, "chain": c} for c, m in zip(order, runs, strict=True)
+                        for g in m["populations"]],
+        "chains": chains,
+    }
+    return summarise_calibration(config, posterior, manifest, out)
+
+
+def _poolable(config: CalibrationConfig) -> dict[str, Any]:
+    # Through JSON, as a manifest holds it (tuples become lists).
+    return _poolable_raw(json.loads(json.dumps(config.canonical(), default=str)))
+
+
+def _poolable_raw(canonical: Mapping[str, Any]) -> dict[str, Any]:
+    # Data files by name: the chains may have run from different checkouts.
+    return {k: (Path(v).name if k.endswith("_file") else v) for k, v in canonical.items()
+            if k not in POOLED_FREELY}
 
 
 def chain_seed(config: CalibrationConfig, chain: int) -> int:

@@ -50,6 +50,9 @@ EXAMPLES = {
         'sme-abm calibrate experiments/configs/calibration.toml',
         'sme-abm calibrate experiments/configs/calibration.toml --fit-until 2023 '
         '--out results/calibration_backtest',
+        'sme-abm calibrate experiments/configs/calibration.toml --chain 1 --out cal_1'
+        '     # one chain (a cluster job)',
+        'sme-abm calibrate experiments/configs/calibration.toml --pool cal_0 cal_1',
     ),
     "sensitivity": (
         'sme-abm sensitivity experiments/configs/sensitivity.toml',
@@ -146,6 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--executor", choices=["local", "dask"], default=None,
                      help="local processes (default) or Dask distributed")
     cal.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address")
+    part = cal.add_mutually_exclusive_group()
+    part.add_argument("--chain", type=int, metavar="N",
+                      help="run chain N of the file's chains only (seed + N), e.g. one "
+                           "cluster job per chain")
+    part.add_argument("--pool", nargs="+", metavar="DIR",
+                      help="pool the one-chain outputs in DIR ... (one per chain) into the "
+                           "calibration, without simulating")
 
     sen = _command(sub, "sensitivity", "Morris and Sobol sensitivity analysis (SALib)")
     sen.add_argument("config", help="sensitivity file (TOML)")
@@ -449,7 +459,12 @@ def _run(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from model import ModelInputError
 
-    from .calibration import calibrate, load_calibration_config, survey_shares
+    from .calibration import (
+        calibrate,
+        load_calibration_config,
+        pool_calibrations,
+        survey_shares,
+    )
     from .config import ConfigError
 
     signal.signal(signal.SIGTERM, _raise_interrupt)  # stop, keeping finished generations
@@ -461,8 +476,13 @@ def _calibrate(args: argparse.Namespace) -> int:
         if problem:
             print(f"sme-abm: {problem}", file=sys.stderr)
             return 2
-        result = calibrate(config, out=args.out, fit_until=args.fit_until, sampler=sampler,
-                           workers=args.workers, scheduler=args.scheduler)
+        if args.pool:
+            result = pool_calibrations(config, args.pool, out=args.out,
+                                       fit_until=args.fit_until)
+        else:
+            result = calibrate(config, out=args.out, fit_until=args.fit_until,
+                               sampler=sampler, workers=args.workers,
+                               scheduler=args.scheduler, chain=args.chain)
     except (ConfigError, ModelInputError) as err:
         print(f"sme-abm: {err}", file=sys.stderr)
         return 2

@@ -322,6 +322,14 @@ def test_chains_are_one_chain_calibrations_with_successive_seeds_pooled(tmp_path
         pd.testing.assert_frame_equal(
             post[post["chain"] == c].drop(columns=["chain", "weight"]).reset_index(drop=True),
             one.posterior.drop(columns="weight"))
+    # chains run separately (one job each) and pooled give the same calibration
+    for c in (1, 0):
+        calibrate(config, out=tmp_path / f"job{c}", sampler="single", chain=c, progress=False)
+    pooled = cal.pool_calibrations(config, [tmp_path / "job1", tmp_path / "job0"],
+                                   out=tmp_path / "pooled")
+    pd.testing.assert_frame_equal(pooled.posterior, post)
+    pd.testing.assert_frame_equal(pooled.summary, two.summary)
+    pd.testing.assert_frame_equal(pooled.forecast, two.forecast)
     manifest = json.loads((tmp_path / "c2" / "manifest.json").read_text())
     assert [c["seed"] for c in manifest["chains"]] == [5, 6]
     assert manifest["simulations"] == sum(c["simulations"] for c in manifest["chains"])
@@ -383,3 +391,28 @@ def test_ctrl_c_keeps_every_chains_last_generation(tmp_path):
     assert all(c["stopped_early"] for c in manifest["chains"])
     post = pd.read_parquet(out / "posterior.parquet")
     assert sorted(post["chain"].unique()) == [0, 1] and len(post) == 20
+
+
+def test_pooling_refuses_outputs_that_are_not_chains_of_the_file(tmp_path):
+    from dataclasses import replace
+
+    raw = _raw()
+    raw["run"]["firms"] = 500
+    raw["abc"].update(population_size=10, max_populations=1, predictive_draws=5, chains=2)
+    config = parse_calibration_config(raw)
+    calibrate(config, out=tmp_path / "c0", chain=0, sampler="single", progress=False)
+    other = replace(config, firms=600)
+    calibrate(other, out=tmp_path / "x1", chain=1, sampler="single", progress=False)
+    with pytest.raises(ConfigError) as err:
+        cal.pool_calibrations(config, [tmp_path / "c0", tmp_path / "x1", tmp_path / "none"])
+    text = "\n".join(err.value.errors)
+    assert "x1: a calibration with other settings (firms)" in text
+    assert "none: not a calibration's output" in text
+    with pytest.raises(ConfigError) as err:
+        cal.pool_calibrations(config, [tmp_path / "c0", tmp_path / "c0"])
+    assert "chain 0 (seed 5) given twice" in "\n".join(err.value.errors)
+    with pytest.raises(ConfigError) as err:
+        cal.pool_calibrations(config, [tmp_path / "c0"])
+    assert "1 of the 2 chains given" in "\n".join(err.value.errors)
+    with pytest.raises(Exception, match="--chain"):
+        calibrate(config, out=tmp_path / "c2", chain=2, progress=False)
