@@ -13,6 +13,7 @@ information, and the interval says so.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ Z95 = float(stats.norm.ppf(0.975))
 
 SUMMARY_COLUMNS = (
     "scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs", "n_parameter_sets",
-    "n_effective", "mean_target_year",
+    "n_effective", "p_hit_chain_low", "p_hit_chain_high", "mean_target_year",
     "p05_target_year", "p95_target_year", "expected_shortfall", "diff_vs_baseline",
     "diff_ci_low", "diff_ci_high",
     "spend_eur", "additional_spend_eur", "additional_firms", "eur_per_additional_firm",
@@ -224,6 +225,14 @@ def firm_additionality(runs: pd.DataFrame, target: str, extra_spend: float | Non
     }
 
 
+def _chain_range(hit: pd.Series, chains: pd.Series | None) -> dict[str, float]:
+    """Lowest and highest P(hit) over the runs of each calibration chain alone."""
+    if chains is None:
+        return {"p_hit_chain_low": math.nan, "p_hit_chain_high": math.nan}
+    by = hit.groupby(chains).mean()
+    return {"p_hit_chain_low": float(by.min()), "p_hit_chain_high": float(by.max())}
+
+
 def parameter_sets(runs: pd.DataFrame, config: ExperimentConfig) -> pd.Series:
     """The parameter set of each run, as a group number: runs drawn from the same
     posterior particle (equal values of every parameter the posterior holds) share
@@ -236,6 +245,25 @@ def parameter_sets(runs: pd.DataFrame, config: ExperimentConfig) -> pd.Series:
     return runs["draw"]
 
 
+def posterior_chains(runs: pd.DataFrame, config: ExperimentConfig) -> pd.Series | None:
+    """The calibration chain each run's parameter set came from (the posterior file's
+    ``chain`` column, matched on the parameters it holds); None without chains or when
+    some run matches no particle (the posterior changed since the runs)."""
+    path = config.posterior
+    if path is None or not Path(path).is_file():
+        return None
+    frame = pd.read_parquet(path)
+    if "chain" not in frame or frame["chain"].nunique() < 2:
+        return None
+    cols = [c for c in frame.columns if c not in POSTERIOR_META]
+    if not all(f"param:{c}" in runs for c in cols):
+        return None
+    lookup = frame.drop_duplicates(cols).set_index(cols)["chain"]
+    key = pd.MultiIndex.from_frame(runs[[f"param:{c}" for c in cols]].set_axis(cols, axis=1))
+    chains = pd.Series(lookup.reindex(key).to_numpy(), index=runs.index)
+    return None if chains.isna().any() else chains.astype(int)
+
+
 def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     """One row per scenario and target (columns: SUMMARY_COLUMNS). Intervals allow for
     runs that share a parameter set (``effective_runs``)."""
@@ -246,6 +274,7 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
         if runs.empty:
             continue
         sets = parameter_sets(runs, config)
+        chains = posterior_chains(runs, config)
         paired = runs.index.intersection(base.index)
         for name, target in config.targets.items():
             value = runs[f"value:{name}"]
@@ -257,6 +286,7 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
                 "ci_low": lo, "ci_high": hi, "n_runs": n,
                 "n_parameter_sets": int(sets.nunique()),
                 "n_effective": effective_runs(hit.to_numpy(), sets.to_numpy())[0],
+                **_chain_range(hit, chains),
                 "mean_target_year": value.mean(), "p05_target_year": value.quantile(0.05),
                 "p95_target_year": value.quantile(0.95),
                 "expected_shortfall": (target.threshold - value).clip(lower=0).mean(),

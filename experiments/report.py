@@ -272,6 +272,9 @@ GLOSSARY = (
     ("P(hit)", "share of runs that reach the target; 95% interval: Wilson's at the runs' "
                "effective number, which allows for runs sharing a posterior parameter set "
                "(Korn and Graubard 1998)"),
+    ("each calibration chain alone", "P(hit) over the runs whose parameters come from "
+                                     "one calibration chain: far apart, and the posterior "
+                                     "sample, not the world, decides the answer"),
     ("parameter sets", "distinct posterior parameter sets behind a scenario's runs: the "
                        "posterior sample, not the number of runs, bounds what P(hit) can "
                        "resolve"),
@@ -308,6 +311,9 @@ def plain_summary(summary: pd.DataFrame, outcomes: pd.DataFrame,
         text = (f"- **{target_title(t)}** (`{name}`): {pct(b.p_hit)} "
                 f"({pct(b.ci_low)}-{pct(b.ci_high)}) under current policy, expected value "
                 f"{pct(b.mean_target_year)}")
+        if not math.isnan(b.get("p_hit_chain_low", math.nan)):
+            text += (f" (each calibration chain alone: {pct(b.p_hit_chain_low)} to "
+                     f"{pct(b.p_hit_chain_high)})")
         if best["scenario"] != config.baseline and best["p_hit"] > b.p_hit:
             text += (f"; highest under `{best['scenario']}`: {pct(best['p_hit'])}"
                      f" ({pct(best['ci_low'])}-{pct(best['ci_high'])})")

@@ -400,3 +400,30 @@ def test_central_draw_is_a_joint_draw_near_every_median():
     assert abs(post["a"].iloc[row] + post["b"].iloc[row] - 1) < 0.05  # on the ridge
     post.loc[row, "weight"] = 0.0
     assert central_draw(post) != row
+
+
+def test_summary_gives_p_hit_of_each_calibration_chain(config, tmp_path):
+    """Runs are traced to the calibration chain of their particle; P(hit) of each chain's
+    runs alone brackets the pooled one. Without chains, or when a run matches no
+    particle (a recalibrated posterior), nothing is claimed."""
+    import dataclasses
+
+    from experiments.analysis import posterior_chains
+
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"cloud_intercept": [-5.0, -5.5, -6.0, -6.5], "chain": [0, 0, 1, 1],
+                  "weight": 0.25}).to_parquet(path)
+    cfg = dataclasses.replace(config, posterior=path)
+    out = synthetic_outcomes()
+    out["param:cloud_intercept"] = np.tile([-5.0, -5.5, -6.0, -6.5], 2)
+    assert posterior_chains(out, cfg).tolist() == [0, 0, 1, 1] * 2
+    s = summarise(out, cfg).set_index(["scenario", "target"])
+    base = s.loc[("baseline", "basic")]  # hits 0, 1 (chain 0) and 0, 1 (chain 1)
+    assert (base["p_hit_chain_low"], base["p_hit_chain_high"]) == (0.5, 0.5)
+    adv = s.loc[("baseline", "advanced")]  # hits 0, 1 (chain 0) and 0, 0 (chain 1)
+    assert (adv["p_hit_chain_low"], adv["p_hit_chain_high"]) == (0.0, 0.5)
+    out.loc[0, "param:cloud_intercept"] = -4.0  # a baseline run
+    assert posterior_chains(out, cfg) is None
+    s = summarise(out, cfg)
+    assert s.loc[s["scenario"] == "baseline", "p_hit_chain_low"].isna().all()
+    assert summarise(synthetic_outcomes(), config)["p_hit_chain_low"].isna().all()
