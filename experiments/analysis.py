@@ -70,7 +70,7 @@ def central_draw(posterior: pd.DataFrame) -> int:
 
 
 def posterior_row(posterior: pd.DataFrame, row: int) -> dict[str, float]:
-    """The parameters of one joint posterior draw (every column but ``weight``)."""
+    """The parameters of one joint posterior draw (every column but ``POSTERIOR_META``)."""
     return {c: float(posterior[c].iloc[row]) for c in posterior.columns
             if c not in POSTERIOR_META}
 
@@ -269,12 +269,15 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     runs that share a parameter set (``effective_runs``)."""
     rows = []
     base = outcomes[outcomes["scenario"] == config.baseline].set_index("replication")
+    all_chains = posterior_chains(outcomes, config)
     for scenario in config.scenarios:
-        runs = outcomes[outcomes["scenario"] == scenario].set_index("replication")
+        in_scenario = outcomes["scenario"] == scenario
+        runs = outcomes[in_scenario].set_index("replication")
         if runs.empty:
             continue
         sets = parameter_sets(runs, config)
-        chains = posterior_chains(runs, config)
+        chains = (None if all_chains is None
+                  else all_chains[in_scenario].set_axis(runs.index))
         paired = runs.index.intersection(base.index)
         for name, target in config.targets.items():
             value = runs[f"value:{name}"]
