@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from model.cyber import (
     reporting_probability,
 )
 from model.technologies import N_SECURITY_MEASURES
+
+REPO = Path(__file__).resolve().parents[1]
 
 DEFAULTS = resolve_parameters()
 
@@ -208,17 +211,13 @@ SIZES = ("2-9", "10-49", "50-249")
 
 
 # The calibration fits 10-49 and 50-249 in runs of its frame, 10-249 firms; 2-9 firms
-# are a held-out check of the size mechanisms, and the calibration of 28 November misses
-# it (3 seeds of 8,000 firms at the central draw): incidents of 2-9 firms +6.9 points
-# (2022 survey), 5+ measures -10.6 points (2024). HELD_OUT_2_9 is not a claim of fit:
-# it keeps that documented miss (docs/ODD.md sections 7.3 and 10) from growing unnoticed.
-HELD_OUT_2_9 = 0.12
+# are a held-out check of the size mechanisms (test_held_out_small_firms_...).
 
 
 def test_incidents_rise_with_firm_size_as_observed(all_sizes, survey_frame):
     """Eurostat E_SEC2IANY (NL): the larger the firm, the more often it has (and sees)
     incidents; the model is within 4 points of the fitted size classes for 2021's and
-    2023's incidents, and within HELD_OUT_2_9 of the held-out 2-9 firms."""
+    2023's incidents."""
     from model.datasets import cyber_figure
 
     for year in (2021, 2023):
@@ -227,8 +226,6 @@ def test_incidents_rise_with_firm_size_as_observed(all_sizes, survey_frame):
         for s in SIZES[1:]:  # surveys of 2022 and 2024: incidents of the year before
             assert one(survey_frame, "incident_past_year", s, year + 1, 1) == pytest.approx(
                 cyber_figure("E_SEC2IANY", s, year + 1), abs=0.04), (s, year)
-    assert one(all_sizes, "incident_past_year", "2-9", 2022, 1) == pytest.approx(
-        cyber_figure("E_SEC2IANY", "2-9", 2022), abs=HELD_OUT_2_9)
 
 
 def test_reported_share_of_incidents_is_near_the_dutch_figure(all_sizes):
@@ -244,15 +241,43 @@ def test_security_measures_by_size_reproduce_eurostat(all_sizes, survey_frame):
     """E_SECMGE5, NL, 2022 and 2024, by size class: within 4 points for the fitted classes
     (one run at the defaults, the posterior's central draw, in the calibration's frame;
     its posterior-predictive medians are within 1 point, but one draw of one run need
-    not be), within HELD_OUT_2_9 for the held-out 2-9 firms in 2024."""
+    not be)."""
     from model.datasets import cyber_figure
 
     for year in (2022, 2024):
         for s in ("10-49", "50-249", "10-249"):
             assert one(survey_frame, "security_5plus", s, year, 1) == pytest.approx(
                 cyber_figure("E_SECMGE5", s, year), abs=0.04), (s, year)
-    assert one(all_sizes, "security_5plus", "2-9", 2024, 1) == pytest.approx(
-        cyber_figure("E_SECMGE5", "2-9", 2024), abs=HELD_OUT_2_9)
+
+
+def test_held_out_small_firms_against_the_posterior_predictive():
+    """The 2-9 figures are outside the calibration's frame: a held-out test of the size
+    mechanisms, against 60 draws of the committed posterior (4,000 firms of 2-249 each).
+    Firms with 5+ measures in 2024 (39.4%): inside the 90% predictive band (28.4%,
+    20.2-41.9%, at the two-chain calibration). Incidents in the 2022 survey (11.3%): a
+    documented failure (README, docs/ODD.md 7.3 and 10): the model gives small firms
+    about 6 points too many (17.5%, 14.8-21.8%). The second assertion keeps that statement
+    true: it fails if the miss grows, or if a change mends it and the docs are not
+    updated."""
+    from experiments.analysis import posterior_row
+    from experiments.config import read_posterior
+    from experiments.design import systematic_rows
+    from model.datasets import cyber_figure
+
+    post = read_posterior(REPO / "results" / "calibration" / "posterior.parquet")
+    rows = systematic_rows(post["weight"].to_numpy(), 60, np.random.default_rng(1))
+    sec, inc = [], []
+    for k, row in enumerate(rows):
+        m = SMEEconomy(4_000, seed=100 + k, population="2-249", record="survey_quarters",
+                       parameters=posterior_row(post, row))
+        m.run_until(2024, 1)
+        values = m.survey_values()
+        sec.append(values[("security_5plus", "2-9", 2024)])
+        inc.append(values[("incident_past_year", "2-9", 2022)])
+    low, high = np.quantile(sec, [0.05, 0.95])
+    assert low <= cyber_figure("E_SECMGE5", "2-9", 2024) <= high
+    excess = np.median(inc) - cyber_figure("E_SEC2IANY", "2-9", 2022)
+    assert 0.03 < excess < 0.10
 
 
 def test_measures_lapse_when_firms_stop_adding_them():
