@@ -307,7 +307,8 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
         "config_hash": content_hash(config.canonical()), "versions": versions(),
         "git_commit": git_commit(), "started": started, "finished": now(),
         "seconds": round(seconds, 1), "observations_fitted": len(fit),
-        "fit_until": config.fit_until, **chain_manifest(config, chains),
+        "fit_until": config.fit_until,
+        **chain_manifest([chain_record(config, c, r) for c, r in enumerate(chains)]),
     }
     return summarise_calibration(config, posterior, manifest, out)
 
@@ -365,25 +366,18 @@ def pool_calibrations(config: CalibrationConfig, directories: list[str | Path],
                             config.parameters)
     atomic_write_parquet(out / "posterior.parquet", posterior)
     runs = [parts[c][1] for c in order]
-    chains = [{"chain": c, "seed": chain_seed(config, c), "simulations": m["simulations"],
-               "stop_reason": m["stop_reason"], "stopped_early": m["stopped_early"],
-               "epsilon": m["epsilon"], "seconds": m["seconds"], "git_commit": m["git_commit"],
-               "started": m["started"], "finished": m["finished"]}
-              for c, m in zip(order, runs, strict=True)]
+    records = [{"chain": c, "seed": chain_seed(config, c),
+                **{k: m[k] for k in ("simulations", "stop_reason", "stopped_early", "epsilon",
+                                     "populations", "seconds", "git_commit", "started",
+                                     "finished")}}
+               for c, m in zip(order, runs, strict=True)]
     manifest = {
         "name": config.name, "config": config.canonical(),
         "config_hash": content_hash(config.canonical()), "versions": versions(),
         "git_commit": git_commit(), "started": min(m["started"] for m in runs),
         "finished": now(), "seconds": max(m["seconds"] for m in runs),
         "observations_fitted": runs[0]["observations_fitted"], "fit_until": config.fit_until,
-        "pooled_from": [str(d) for d in directories],
-        "simulations": sum(m["simulations"] for m in runs),
-        "stopped_early": any(m["stopped_early"] for m in runs),
-        "stop_reason": "; ".join(dict.fromkeys(m["stop_reason"] for m in runs)),
-        "epsilon": max(m["epsilon"] for m in runs),
-        "populations": [{**g, "chain": c} for c, m in zip(order, runs, strict=True)
-                        for g in m["populations"]],
-        "chains": chains,
+        "pooled_from": [str(d) for d in directories], **chain_manifest(records),
     }
     return summarise_calibration(config, posterior, manifest, out)
 
@@ -520,24 +514,27 @@ def pool_chains(particles: list[pd.DataFrame], fixed: Mapping[str, float]) -> pd
     return posterior
 
 
-def chain_manifest(config: CalibrationConfig, chains: list[ABCResult]) -> dict[str, Any]:
-    """Simulations, stop reasons, tolerances and generations, over all chains and per
-    chain (``chains``)."""
-    per = [{"chain": c, "seed": chain_seed(config, c), "simulations": r.simulations,
-            "stop_reason": r.stop_reason, "stopped_early": r.interrupted,
-            "epsilon": float(r.distances.max()),
-            "populations": r.generation_table().to_dict(orient="records")}
-           for c, r in enumerate(chains)]
-    reasons = list(dict.fromkeys(r.stop_reason for r in chains))
+def chain_record(config: CalibrationConfig, chain: int, result: ABCResult) -> dict[str, Any]:
+    """What the manifest keeps of one chain's run."""
+    return {"chain": chain, "seed": chain_seed(config, chain),
+            "simulations": result.simulations, "stop_reason": result.stop_reason,
+            "stopped_early": result.interrupted, "epsilon": float(result.distances.max()),
+            "populations": result.generation_table().to_dict(orient="records")}
+
+
+def chain_manifest(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Simulations, stop reasons, tolerances and generations over all chains, and with
+    more than one chain each chain's own record (``chains``, generations left out:
+    they are under ``populations``, tagged with their chain)."""
     out = {
-        "simulations": sum(r.simulations for r in chains),
-        "stopped_early": any(r.interrupted for r in chains),
-        "stop_reason": "; ".join(reasons),
-        "epsilon": max(p["epsilon"] for p in per),
-        "populations": [{**g, "chain": p["chain"]} for p in per for g in p["populations"]],
+        "simulations": sum(r["simulations"] for r in records),
+        "stopped_early": any(r["stopped_early"] for r in records),
+        "stop_reason": "; ".join(dict.fromkeys(r["stop_reason"] for r in records)),
+        "epsilon": max(r["epsilon"] for r in records),
+        "populations": [{**g, "chain": r["chain"]} for r in records for g in r["populations"]],
     }
-    if len(chains) > 1:
-        out["chains"] = [{k: v for k, v in p.items() if k != "populations"} for p in per]
+    if len(records) > 1:
+        out["chains"] = [{k: v for k, v in r.items() if k != "populations"} for r in records]
     return out
 
 
