@@ -40,8 +40,8 @@ from model.timeline import START_YEAR
 
 from . import observations as ob
 from .abc import ABCResult, chunks, simulation_seed, smc_abc
-from .analysis import weighted_quantiles
-from .config import POSTERIOR_META, ConfigError, content_hash, read_toml
+from .analysis import posterior_row, weighted_quantiles
+from .config import ConfigError, content_hash, read_toml
 from .design import systematic_rows
 from .executors import make_executor
 from .observations import fitted
@@ -632,10 +632,9 @@ def posterior_predictive(posterior: pd.DataFrame, config: CalibrationConfig,
     seeds = rng.integers(0, 2**31 - 1, size=config.predictive_draws)
     stats = obs[obs["role"] != "before start"].reset_index(drop=True)
     end = int(stats["year"].max())
-    names = [c for c in posterior.columns if c not in POSTERIOR_META]
     frames = []
     for k, (row, seed) in enumerate(zip(rows, seeds, strict=True)):
-        params = {**config.parameters, **{n: float(posterior.loc[row, n]) for n in names}}
+        params = {**config.parameters, **posterior_row(posterior, int(row))}
         values = simulate_series(params, config, int(seed), end)
         survey = ob.readings(stats, values, params, rng=np.random.default_rng([int(seed), 2]))
         frames.append(pd.DataFrame({"key": stats["key"], "draw": k, "value": survey}))
