@@ -4,13 +4,14 @@ record, a joint posterior that experiments draw from, and a back-test.
 The statistics, their survey observation model (measurement offsets where a
 definition changes, sampling error) and their standard deviations are defined in
 ``experiments.observations``. Each simulated statistic is the survey reading of the
-model's quarter-1 value, with the fit's error (the survey's sampling error and the
-series' model-error allowance) drawn anew in every simulation (noisy ABC); the
-distance is the Euclidean norm of the differences over their standard deviations,
-each series scaled by one over the square root of its number of statistics, so that
-every series (the DII bands, AI, the size gradient, ...) carries
-the same weight whatever its size. Each generation the tolerance epsilon falls to
-the distance of the better half of the particles (``experiments.abc``).
+model's quarter-1 value; the distance is the Euclidean norm of the differences from the
+observations over their standard deviations (the survey's sampling error and the
+series' model-error allowance), each series scaled by one over the square root of its
+number of statistics, so that every series (the DII bands, AI, the size gradient, ...)
+carries the same weight whatever its size. The sampler tempers a Gaussian kernel
+exp(-D^2 / 2 epsilon^2) down to epsilon = 1, where it samples the posterior under that
+error model (``experiments.abc``); with the per-series scaling this is a power
+likelihood in which each series counts as one statistic.
 """
 
 from __future__ import annotations
@@ -39,10 +40,9 @@ from model.streams import MAX_SEED
 from model.timeline import START_YEAR
 
 from . import observations as ob
-from .abc import ABCResult, chunks, simulation_seed, smc_abc
+from .abc import ABCResult, chunks, simulation_seed, smc_abc, systematic_rows
 from .analysis import posterior_row, weighted_quantiles
 from .config import ConfigError, content_hash, read_toml
-from .design import systematic_rows
 from .executors import make_executor
 from .observations import fitted
 from .store import atomic_write_parquet, atomic_write_text, git_commit, now, versions
@@ -70,8 +70,8 @@ class CalibrationConfig:
     fit_until: int = 2025
     population_size: int = 200
     chains: int = 1
-    max_populations: int = 8
-    min_epsilon: float = 0.0
+    max_populations: int = 100
+    target_epsilon: float = 1.0
     max_walltime_minutes: float = 40.0
     min_acceptance_rate: float = 0.0
     max_simulations: int = 1_000_000
@@ -96,7 +96,7 @@ _RUN = {"firms": ("integer", MIN_FIRMS, MAX_FIRMS), "population": ("choice", tup
         "seed": ("integer", 0, MAX_SEED), "fit_until": FIT_UNTIL}
 _ABC = {"population_size": ("integer", 10, 100_000), "chains": ("integer", 1, 64),
         "max_populations": ("integer", 1, 1000),
-        "min_epsilon": ("number", 0.0, None), "max_walltime_minutes": ("number", 0.1, 10_000),
+        "target_epsilon": ("number", 0.1, 100.0), "max_walltime_minutes": ("number", 0.1, 10_000),
         "max_simulations": ("integer", 10, 10**9), "sampler": ("choice", SAMPLERS, "sampler"),
         "workers": ("integer", 1, 4096), "predictive_draws": ("integer", 5, 10_000),
         "min_acceptance_rate": ("number", 0.0, 1.0)}
@@ -239,7 +239,7 @@ def simulated_readings(config: CalibrationConfig, stats: pd.DataFrame,
     """One simulation's survey readings of ``stats``, with model and sampling error."""
     full = {**config.parameters, **params}
     values = simulate_series(full, config, seed, int(stats["year"].max()))
-    return ob.readings(stats, values, full, rng=np.random.default_rng([seed, 1]))
+    return ob.readings(stats, values, full)
 
 
 def distances(task: DistanceTask) -> list[tuple[int, float]]:
@@ -367,9 +367,9 @@ def pool_calibrations(config: CalibrationConfig, directories: list[str | Path],
     atomic_write_parquet(out / "posterior.parquet", posterior)
     runs = [parts[c][1] for c in order]
     records = [{"chain": c, "seed": chain_seed(config, c),
-                **{k: m[k] for k in ("simulations", "stop_reason", "stopped_early", "epsilon",
-                                     "populations", "seconds", "git_commit", "started",
-                                     "finished")}}
+                **{k: m[k] for k in ("simulations", "stop_reason", "stopped_early",
+                                     "reached_target", "epsilon", "populations",
+                                     "seconds", "git_commit", "started", "finished")}}
                for c, m in zip(order, runs, strict=True)]
     manifest = {
         "name": config.name, "config": config.canonical(),
@@ -402,11 +402,10 @@ def run_chains(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray
                scheduler: str | None, progress: bool) -> list[ABCResult]:
     """Run ``config.chains`` independent ABC-SMC chains, side by side.
 
-    Why several: one chain's final population holds a few dozen distinct particles
-    (resample-move duplicates them as the tolerance nears the simulation noise), so
-    one chain's posterior, and every P(hit) drawn from it, carries a Monte Carlo error
-    whose variance a second, independent chain both halves and measures
-    (``chain_agreement``).
+    Why several: one chain's posterior, and every P(hit) drawn from it, carries a
+    Monte Carlo error that independent chains both reduce and measure
+    (``chain_agreement``): a chain that settled in one region of a weakly identified
+    posterior is exposed by the others.
     Chain c is exactly the one-chain calibration with seed ``seed + c``; local chains
     run in their own processes, each with an equal share of the workers, Dask chains
     share the cluster, and with the ``single`` sampler they run one after another
@@ -488,7 +487,7 @@ def run_chain(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray,
 
     try:
         return smc_abc(simulate, config.priors, config.population_size, config.seed,
-                       min_epsilon=config.min_epsilon,
+                       min_epsilon=config.target_epsilon,
                        max_generations=config.max_populations,
                        min_acceptance=config.min_acceptance_rate,
                        max_simulations=config.max_simulations,
@@ -518,7 +517,8 @@ def chain_record(config: CalibrationConfig, chain: int, result: ABCResult) -> di
     """What the manifest keeps of one chain's run."""
     return {"chain": chain, "seed": chain_seed(config, chain),
             "simulations": result.simulations, "stop_reason": result.stop_reason,
-            "stopped_early": result.interrupted, "epsilon": float(result.distances.max()),
+            "stopped_early": result.interrupted, "reached_target": result.reached,
+            "epsilon": result.epsilon if math.isfinite(result.epsilon) else None,
             "populations": result.generation_table().to_dict(orient="records")}
 
 
@@ -530,7 +530,9 @@ def chain_manifest(records: list[dict[str, Any]]) -> dict[str, Any]:
         "simulations": sum(r["simulations"] for r in records),
         "stopped_early": any(r["stopped_early"] for r in records),
         "stop_reason": "; ".join(dict.fromkeys(r["stop_reason"] for r in records)),
-        "epsilon": max(r["epsilon"] for r in records),
+        "reached_target": all(r["reached_target"] for r in records),
+        "epsilon": max((r["epsilon"] for r in records),
+                       key=lambda e: math.inf if e is None else e),
         "populations": [{**g, "chain": r["chain"]} for r in records for g in r["populations"]],
     }
     if len(records) > 1:
@@ -734,9 +736,9 @@ def _chains_section(summary: pd.DataFrame, manifest: dict[str, Any]) -> str:
     if not chains:
         return ""
     table = markdown_table(
-        [(c["chain"], c["seed"], f"{c['simulations']:,}", f"{c['epsilon']:.3g}",
+        [(c["chain"], c["seed"], f"{c['simulations']:,}", _epsilon(c["epsilon"]),
           c["stop_reason"]) for c in chains],
-        ["chain", "seed", "simulations", "final tolerance", "stopped"])
+        ["chain", "seed", "simulations", "final tolerance (epsilon)", "stopped"])
     bad = summary[summary["rhat"] > RHAT_LIMIT]
     verdict = ("The chains agree on every parameter (potential scale reduction below "
                f"{RHAT_LIMIT})." if bad.empty else
@@ -750,15 +752,36 @@ def _chains_section(summary: pd.DataFrame, manifest: dict[str, Any]) -> str:
 ## Chains
 
 Independent chains (chain c is the one-chain calibration with seed + c), pooled with
-equal weight. Each chain's final population holds only a few dozen distinct particles;
-pooling two halves the Monte Carlo variance of everything drawn from the posterior, and
-their agreement (Gelman and Rubin's potential scale reduction, `rhat` in
-posterior_summary.csv) tests whether one chain alone would have told the same story.
+equal weight. Pooling divides the Monte Carlo variance of everything drawn from the
+posterior by the number of chains, and their agreement (Gelman and Rubin's potential
+scale reduction, `rhat` in posterior_summary.csv) tests whether one chain alone would
+have told the same story.
 
 {table}
 
 {verdict}
 """
+
+
+def _epsilon(value: Any) -> str:
+    return "prior" if value is None or not math.isfinite(value) else f"{value:.3g}"
+
+
+def _ess(row: Any) -> str:
+    value = getattr(row, "ess", None)
+    return "" if value is None or not math.isfinite(value) else f"{value:.0f}"
+
+
+def _target_note(config: CalibrationConfig, manifest: dict[str, Any]) -> str:
+    if manifest.get("reached_target"):
+        return (f"Every chain reached the target tolerance epsilon = {config.target_epsilon:g}"
+                + (": the posterior under the stated error model." if
+                   config.target_epsilon == 1 else "."))
+    final = _epsilon(manifest.get("epsilon"))
+    return (f"**Not every chain reached the target tolerance** (epsilon = "
+            f"{config.target_epsilon:g}; largest final epsilon {final}): "
+            "the particles sample a wider distribution than the posterior, and P(hit) drawn "
+            "from them carries more uncertainty than the data leave.")
 
 
 def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFrame,
@@ -772,10 +795,11 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
     chained = "chain" in pops and pops["chain"].nunique() > 1
     gens = markdown_table(
         [((int(r.chain),) if chained else ()) + (
-            int(r.t), f"{r.epsilon:.3g}", f"{r.acceptance:.3f}", int(r.mcmc_steps),
+            int(r.t), _epsilon(r.epsilon), _ess(r), f"{r.acceptance:.3f}", int(r.mcmc_steps),
             int(r.samples)) for r in pops.itertuples()],
         (["chain"] if chained else [])
-        + ["generation", "tolerance (epsilon)", "MCMC acceptance", "MCMC steps", "simulations"])
+        + ["generation", "tolerance (epsilon)", "effective sample size", "MCMC acceptance",
+           "MCMC steps", "simulations"])
     per = markdown_table(
         [(r.role, r.series, r.statistics,
           f"{r.mae:.2f} {'log-odds' if r.series == 'size_gradient' else 'pp'}",
@@ -797,11 +821,13 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
                 "predictive band (model and survey sampling error).\n")
     return f"""# Calibration: {config.name}
 
-ABC-SMC with MCMC moves (Drovandi and Pettitt 2011; `experiments/abc.py`) of
+ABC-SMC with a Gaussian kernel tempered to the error model and pseudo-marginal MCMC
+moves (Del Moral, Doucet and Jasra 2012; Wilkinson 2013; `experiments/abc.py`) of
 {len(config.priors)} parameters to {manifest['observations_fitted']} observed statistics
 up to {config.fit_until}, with {config.firms:,} simulated firms per simulation and
 {_particles(config, manifest)}; {manifest['simulations']:,} simulations
 in {manifest['seconds'] / 60:.1f} minutes (stopped: {manifest['stop_reason']}).
+{_target_note(config, manifest)}
 On the fitted survey shares the posterior-predictive median is off by
 **{manifest['fit_mae_pp']} percentage points** on average, and
 {100 * (manifest['fit_inside_90'] or 0):.0f}% of them lie inside the 90% predictive band

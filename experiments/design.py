@@ -18,6 +18,7 @@ from scipy.stats import qmc
 
 from model import PARAMETERS, Policy, parse_policy
 
+from .abc import systematic_rows
 from .config import ExperimentConfig, Uncertainty, read_posterior
 
 # Spawn key of the stream that draws parameters; replications use keys (r,) with r
@@ -87,20 +88,6 @@ def parameter_draws(config: ExperimentConfig) -> pd.DataFrame:
         if PARAMETERS[name].integer:
             draws[name] = np.round(draws[name])
     return draws
-
-
-def systematic_rows(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` rows of a weighted sample by systematic resampling (Kitagawa 1996), in
-    random order: each row appears floor(n w) or ceil(n w) times (w its normalised
-    weight), so with n equal to the number of equally weighted particles every particle
-    is used once. Independent draws with replacement (multinomial resampling) leave out
-    about a third of the particles and repeat others: a Monte Carlo error in P(hit)
-    that the posterior does not contain."""
-    w = np.asarray(weights, dtype=float)
-    cdf = np.cumsum(w / w.sum())
-    cdf[-1] = 1.0
-    positions = (rng.random() + np.arange(n)) / n
-    return rng.permutation(np.searchsorted(cdf, positions, side="right"))
 
 
 def _transform(u: Uncertainty, q: np.ndarray) -> np.ndarray:

@@ -214,7 +214,7 @@ def test_every_particle_is_used_as_often_as_its_weight_allows(tmp_path):
     draws = parameter_draws(_posterior_config(tmp_path, post))
     assert sorted(draws["peer_weight"]) == sorted(post["peer_weight"])
     assert not draws["peer_weight"].is_monotonic_increasing
-    from experiments.design import systematic_rows
+    from experiments.abc import systematic_rows
 
     w = np.random.default_rng(4).random(37)
     rows = systematic_rows(w, 500, np.random.default_rng(9))
