@@ -220,10 +220,10 @@ def readings(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int], float
     simulated survey-year values (indicator, segment, year) and the parameters.
 
     With ``rng``, a predictive draw: the error of the fit's error model is added, the
-    survey's sampling error and the series' model-error allowance (``sd``), so that the
-    simulations of the ABC and the posterior-predictive bands carry the same error as
-    the distance that weighs them (noisy ABC: Wilkinson 2013, Stat. Appl. Genet. Mol.
-    Biol. 12(2), 129-141)."""
+    survey's sampling error and the series' model-error allowance (``sd``), the error
+    the calibration's Gaussian kernel stands for (Wilkinson 2013, Stat. Appl. Genet.
+    Mol. Biol. 12(2), 129-141). Without, the reading itself (what the ABC distance
+    compares)."""
     out = np.empty(len(stats))
     rows = zip(*(stats[c].tolist() for c in ("kind", "indicator", "segment", "year", "offset")),
                strict=True)
