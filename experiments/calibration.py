@@ -264,6 +264,7 @@ class CalibrationResult:
     seconds: float
     simulations: int
     out: Path
+    reached_target: bool = True  # False: a safety stop came first (see the manifest)
 
 
 def calibrate(config: CalibrationConfig, out: str | Path | None = None,
@@ -573,7 +574,8 @@ def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
     return CalibrationResult(posterior=posterior, summary=summary, predictive=predictive,
                              forecast=forecast, populations=pops,
                              seconds=float(manifest["seconds"]),
-                             simulations=int(manifest["simulations"]), out=out)
+                             simulations=int(manifest["simulations"]), out=out,
+                             reached_target=bool(manifest.get("reached_target", True)))
 
 
 def posterior_summary(posterior: pd.DataFrame, config: CalibrationConfig) -> pd.DataFrame:

@@ -493,6 +493,10 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(result.summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"{result.simulations} simulations in {result.seconds / 60:.1f} min; "
           f"results in {result.out}/")
+    if not result.reached_target:
+        print("sme-abm: warning: not every chain reached the target tolerance (a safety "
+              "stop came first): the posterior is wider than the data leave; see "
+              f"{result.out}/report.md", file=sys.stderr)
     # Survey shares only: the size gradient's errors are in log-odds, not points.
     held = survey_shares(result.forecast, held_out=True)
     if len(held):

@@ -416,3 +416,35 @@ def test_pooling_refuses_outputs_that_are_not_chains_of_the_file(tmp_path):
     assert "1 of the 2 chains given" in "\n".join(err.value.errors)
     with pytest.raises(Exception, match="--chain"):
         calibrate(config, out=tmp_path / "c2", chain=2, progress=False)
+
+
+def test_a_safety_stop_before_the_target_is_flagged(tmp_path, capsys):
+    """A chain stopped before the target tolerance samples a wider distribution than
+    the posterior: the manifest, the report and the command line say so."""
+    import json
+
+    from experiments.cli import main
+
+    raw = _raw()
+    raw["run"]["firms"] = 500
+    raw["abc"].update(population_size=10, max_populations=1, predictive_draws=5)
+    result = calibrate(parse_calibration_config(raw), out=tmp_path / "s", progress=False)
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert result.reached_target is False and manifest["reached_target"] is False
+    assert "max_populations" in manifest["stop_reason"] and manifest["epsilon"] > 1
+    assert "Not every chain reached the target" in (tmp_path / "s" / "report.md").read_text()
+
+    path = tmp_path / "c.toml"
+    path.write_text('name = "c"\n[run]\nfirms = 500\n[abc]\npopulation_size = 10\n'
+                    'max_populations = 1\npredictive_draws = 5\nsampler = "single"\n'
+                    '[priors]\nbasic_intercept = { low = -4.5, high = -2.0 }\n')
+    assert main(["calibrate", str(path), "--out", str(tmp_path / "c")]) == 0
+    assert "not every chain reached the target" in capsys.readouterr().err
+
+
+def test_target_epsilon_is_validated():
+    raw = _raw()
+    raw["abc"]["target_epsilon"] = 0.0
+    with pytest.raises(ConfigError) as err:
+        parse_calibration_config(raw)
+    assert any(e.startswith("abc.target_epsilon") for e in err.value.errors)
