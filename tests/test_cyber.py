@@ -214,18 +214,35 @@ SIZES = ("2-9", "10-49", "50-249")
 # are a held-out check of the size mechanisms (test_held_out_small_firms_...).
 
 
-def test_incidents_rise_with_firm_size_as_observed(all_sizes, survey_frame):
+def test_incidents_rise_with_firm_size_as_observed(all_sizes):
     """Eurostat E_SEC2IANY (NL): the larger the firm, the more often it has (and sees)
-    incidents; the model is within 4 points of the fitted size classes for 2021's and
-    2023's incidents."""
+    incidents; and for the fitted size classes the surveys of 2022 and 2024 lie inside
+    the 90% band of 40 posterior draws (4,000 firms of 10-249 each), the band's median
+    within 3 points. (One run at the defaults, the central draw, need not be that close:
+    26 of the 37 parameters are weakly identified, so one draw of the posterior can be
+    6 points off a series that the posterior as a whole fits.)"""
+    from experiments.abc import systematic_rows
+    from experiments.analysis import posterior_row
+    from experiments.config import read_posterior
     from model.datasets import cyber_figure
 
     for year in (2021, 2023):
         shares = [one(all_sizes, "incident_past_year", s, year + 1, 1) for s in SIZES]
         assert shares[0] < shares[1] < shares[2], year
-        for s in SIZES[1:]:  # surveys of 2022 and 2024: incidents of the year before
-            assert one(survey_frame, "incident_past_year", s, year + 1, 1) == pytest.approx(
-                cyber_figure("E_SEC2IANY", s, year + 1), abs=0.04), (s, year)
+    post = read_posterior(REPO / "results" / "calibration" / "posterior.parquet")
+    rows = systematic_rows(post["weight"].to_numpy(), 40, np.random.default_rng(2))
+    draws = {(s, y): [] for s in SIZES[1:] for y in (2022, 2024)}
+    for k, row in enumerate(rows):
+        m = SMEEconomy(4_000, seed=200 + k, population="10-249", record="survey_quarters",
+                       parameters=posterior_row(post, row))
+        m.run_until(2024, 1)
+        values = m.survey_values()
+        for s, y in draws:  # surveys of 2022 and 2024: incidents of the year before
+            draws[(s, y)].append(values[("incident_past_year", s, y)])
+    for (s, y), v in draws.items():
+        observed = cyber_figure("E_SEC2IANY", s, y)
+        low, mid, high = np.quantile(v, [0.05, 0.5, 0.95])
+        assert low <= observed <= high and abs(mid - observed) < 0.03, (s, y, mid)
 
 
 def test_reported_share_of_incidents_is_near_the_dutch_figure(all_sizes):
@@ -253,10 +270,10 @@ def test_security_measures_by_size_reproduce_eurostat(all_sizes, survey_frame):
 def test_held_out_small_firms_against_the_posterior_predictive():
     """The 2-9 figures are outside the calibration's frame: a held-out test of the size
     mechanisms, against 60 draws of the committed posterior (4,000 firms of 2-249 each).
-    Firms with 5+ measures in 2024 (39.4%): inside the 90% predictive band (28.4%,
-    20.2-41.9%, at the two-chain calibration). Incidents in the 2022 survey (11.3%): a
+    Firms with 5+ measures in 2024 (39.4%): inside the 90% predictive band (32.5%,
+    18.6-47.4%, at the four-chain calibration). Incidents in the 2022 survey (11.3%): a
     documented failure (README, docs/ODD.md 7.3 and 10): the model gives small firms
-    about 6 points too many (17.5%, 14.8-21.8%). The second assertion keeps that statement
+    about 7 points too many (18.6%, 13.5-26.9%). The second assertion keeps that statement
     true: it fails if the miss grows, or if a change mends it and the docs are not
     updated."""
     from experiments.abc import systematic_rows
