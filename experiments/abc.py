@@ -77,12 +77,7 @@ class ABCResult:
     stop_reason: str = ""
     interrupted: bool = False
     epsilon: float = math.inf  # the kernel bandwidth the particles are a sample for
-
-    @property
-    def reached(self) -> bool:
-        """Whether the particles sample the target (the last generation's tolerance
-        is the requested one), not a wider intermediate distribution."""
-        return bool(self.generations) and "target" in self.stop_reason
+    reached: bool = False  # the particles sample the target, not a wider distribution
 
     def generation_table(self) -> pd.DataFrame:
         rows = [asdict(g) for g in self.generations]
@@ -192,6 +187,7 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
             f"step(s), {counter - sims0} simulations ({counter} in all), "
             f"{time.perf_counter() - start:.0f} s")
         if beta >= beta_target:
+            result.reached = True
             result.stop_reason = f"reached the target tolerance (epsilon = {min_epsilon:g})"
             break
         if rate < min_acceptance:
