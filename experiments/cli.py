@@ -52,7 +52,7 @@ EXAMPLES = {
         '--out results/calibration_backtest',
         'sme-abm calibrate experiments/configs/calibration.toml --chain 1 --out cal_1'
         '     # one chain (a cluster job)',
-        'sme-abm calibrate experiments/configs/calibration.toml --pool cal_0 cal_1',
+        'sme-abm calibrate experiments/configs/calibration.toml --pool cal_0 cal_1 cal_2 cal_3',
     ),
     "sensitivity": (
         'sme-abm sensitivity experiments/configs/sensitivity.toml',
