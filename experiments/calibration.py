@@ -57,6 +57,13 @@ IDENTIFIED_WIDTH = 0.5
 share of its prior range."""
 
 
+LIKELIHOODS = ("per_series", "per_statistic")
+"""How the distance weighs the statistics (``[abc] likelihood``): ``per_series``, each
+series counts as one statistic (a power likelihood: the 12 band statistics do not
+decide the fit by their number); ``per_statistic``, the full Gaussian likelihood of the
+error model, every statistic with weight 1 / sd."""
+
+
 @dataclass(frozen=True)
 class CalibrationConfig:
     name: str
@@ -72,6 +79,7 @@ class CalibrationConfig:
     chains: int = 1
     max_populations: int = 100
     target_epsilon: float = 1.0
+    likelihood: str = "per_series"
     max_walltime_minutes: float = 40.0
     min_acceptance_rate: float = 0.0
     max_simulations: int = 1_000_000
@@ -96,7 +104,9 @@ _RUN = {"firms": ("integer", MIN_FIRMS, MAX_FIRMS), "population": ("choice", tup
         "seed": ("integer", 0, MAX_SEED), "fit_until": FIT_UNTIL}
 _ABC = {"population_size": ("integer", 10, 100_000), "chains": ("integer", 1, 64),
         "max_populations": ("integer", 1, 1000),
-        "target_epsilon": ("number", 0.1, 100.0), "max_walltime_minutes": ("number", 0.1, 10_000),
+        "target_epsilon": ("number", 0.1, 100.0),
+        "likelihood": ("choice", LIKELIHOODS, "likelihood"),
+        "max_walltime_minutes": ("number", 0.1, 10_000),
         "max_simulations": ("integer", 10, 10**9), "sampler": ("choice", SAMPLERS, "sampler"),
         "workers": ("integer", 1, 4096), "predictive_draws": ("integer", 5, 10_000),
         "min_acceptance_rate": ("number", 0.0, 1.0)}
@@ -206,9 +216,12 @@ def observations(config: CalibrationConfig) -> pd.DataFrame:
     return record.table
 
 
-def distance_weights(stats: pd.DataFrame) -> dict[str, float]:
-    """1 / (sd x sqrt(statistics in its series)): every series weighs the same."""
-    count = stats["series"].map(stats["series"].value_counts())
+def distance_weights(stats: pd.DataFrame, likelihood: str = "per_series"
+                     ) -> dict[str, float]:
+    """1 / (sd x sqrt(statistics in its series)) (``per_series``: every series weighs
+    the same) or 1 / sd (``per_statistic``)."""
+    count = (stats["series"].map(stats["series"].value_counts())
+             if likelihood == "per_series" else pd.Series(1.0, index=stats.index))
     return dict(zip(stats["key"], 1.0 / (stats["sd"] * np.sqrt(count)), strict=True))
 
 
@@ -294,7 +307,7 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     if fit.empty:
         raise ConfigError(config.source, [f"run.fit_until: no observations up to "
                                           f"{config.fit_until} after the initial year"])
-    weights = fit["key"].map(distance_weights(fit)).to_numpy()
+    weights = fit["key"].map(distance_weights(fit, config.likelihood)).to_numpy()
 
     start = time.perf_counter()
     started = now()

@@ -131,6 +131,19 @@ def test_series_weigh_the_same_in_the_distance():
     assert totals.to_numpy() == pytest.approx(1.0)
 
 
+def test_full_likelihood_weighs_every_statistic_by_its_sd():
+    obs = observations(load_calibration_config(DEFAULT))
+    fit = cal.fitted(obs, 2025)
+    w = cal.distance_weights(fit, "per_statistic")
+    assert [w[k] for k in fit["key"]] == pytest.approx(list(1.0 / fit["sd"]))
+    raw = _raw()
+    raw["abc"]["likelihood"] = "full"
+    with pytest.raises(ConfigError) as err:
+        parse_calibration_config(raw)
+    assert any(e.startswith("abc.likelihood") and "per_statistic" in e
+               for e in err.value.errors)
+
+
 def test_weighted_quantiles():
     import numpy as np
 
