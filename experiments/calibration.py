@@ -249,7 +249,8 @@ class DistanceTask:
 
 def simulated_readings(config: CalibrationConfig, stats: pd.DataFrame,
                        params: Mapping[str, float], seed: int) -> np.ndarray:
-    """One simulation's survey readings of ``stats``, with model and sampling error."""
+    """One simulation's survey readings of ``stats`` (no error drawn: the sampler's
+    kernel is the error model)."""
     full = {**config.parameters, **params}
     values = simulate_series(full, config, seed, int(stats["year"].max()))
     return ob.readings(stats, values, full)

@@ -305,12 +305,14 @@ def test_calibration_is_reproducible_whatever_the_workers(tmp_path):
     pd.testing.assert_frame_equal(one.posterior, two.posterior)
 
 
-def test_min_acceptance_rate_is_validated():
+@pytest.mark.parametrize(("field", "bad"), [("min_acceptance_rate", 1.5),
+                                          ("target_epsilon", 0.0)])
+def test_abc_settings_are_validated(field, bad):
     raw = _raw()
-    raw["abc"]["min_acceptance_rate"] = 1.5
+    raw["abc"][field] = bad
     with pytest.raises(ConfigError) as err:
         parse_calibration_config(raw)
-    assert any(e.startswith("abc.min_acceptance_rate") for e in err.value.errors)
+    assert any(e.startswith(f"abc.{field}") for e in err.value.errors)
 
 
 def test_chains_are_one_chain_calibrations_with_successive_seeds_pooled(tmp_path):
@@ -453,11 +455,3 @@ def test_a_safety_stop_before_the_target_is_flagged(tmp_path, capsys):
                     '[priors]\nbasic_intercept = { low = -4.5, high = -2.0 }\n')
     assert main(["calibrate", str(path), "--out", str(tmp_path / "c")]) == 0
     assert "not every chain reached the target" in capsys.readouterr().err
-
-
-def test_target_epsilon_is_validated():
-    raw = _raw()
-    raw["abc"]["target_epsilon"] = 0.0
-    with pytest.raises(ConfigError) as err:
-        parse_calibration_config(raw)
-    assert any(e.startswith("abc.target_epsilon") for e in err.value.errors)
