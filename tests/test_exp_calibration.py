@@ -121,10 +121,10 @@ def test_fit_until_holds_later_years_out():
     assert not ((fit["year"] == 2021) & fit["series"].str.startswith("dii_v3")).any()
 
 
-def test_series_weigh_the_same_in_the_distance():
+def test_series_weigh_the_same_in_the_per_series_distance():
     obs = observations(load_calibration_config(DEFAULT))
     fit = cal.fitted(obs, 2025)
-    w = cal.distance_weights(fit)
+    w = cal.distance_weights(fit, "per_series")
     # sum over a series of (weight x sd)^2 is 1 for every series
     totals = fit.assign(c=[(w[k] * sd) ** 2 for k, sd in zip(fit["key"], fit["sd"], strict=True)]
                         ).groupby("series")["c"].sum()
@@ -132,9 +132,10 @@ def test_series_weigh_the_same_in_the_distance():
 
 
 def test_full_likelihood_weighs_every_statistic_by_its_sd():
-    obs = observations(load_calibration_config(DEFAULT))
-    fit = cal.fitted(obs, 2025)
-    w = cal.distance_weights(fit, "per_statistic")
+    config = load_calibration_config(DEFAULT)
+    assert config.likelihood == "per_statistic"  # the default and the shipped file's
+    fit = cal.fitted(observations(config), 2025)
+    w = cal.distance_weights(fit)
     assert [w[k] for k in fit["key"]] == pytest.approx(list(1.0 / fit["sd"]))
     raw = _raw()
     raw["abc"]["likelihood"] = "full"
