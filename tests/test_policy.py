@@ -491,8 +491,8 @@ def test_additionality_of_an_allowance_for_advanced_technologies_is_that_self_re
     2018; docs/EVIDENCE.md): at most that share of the supported investments was
     additional, and the EU auditors found most supported SMEs would have invested anyway.
     The model's in-quarter additionality for such a scheme lies below that bound and well
-    above none (the evidence gives no lower bound; docs/EVIDENCE.md: 19-31% at the
-    one-chain calibrations of 28 November, 27% at the two-chain one)."""
+    above none (the evidence gives no lower bound; docs/EVIDENCE.md: 17% at the
+    full-likelihood calibration, 19-32% at earlier ones)."""
     scheme = {"rate": 0.36, "cap_eur": 10_000_000, "yearly_budget_eur": 1e12,
               "technologies": list(ADVANCED), "start_year": 2026, "end_year": 2026}
     take_up, additional = _in_quarter_additionality(scheme, "10-249")
