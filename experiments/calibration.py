@@ -12,8 +12,8 @@ error model (``experiments.abc``): the full Gaussian likelihood, every statistic
 counting once (``[abc] likelihood = "per_statistic"``, the default). The option
 ``"per_series"`` scales each series by one over the square root of its number of
 statistics, a power likelihood in which each series counts as one statistic (the
-default until the 2026-11 recalibration; its single posterior draws reproduced the
-whole record only 4% of the time, against 90% for the full likelihood).
+default until November 2026: only 4% of the experiment runs drawn from its posterior
+reproduced every fitted series, against 92% with the full likelihood; docs/ODD.md 9).
 """
 
 from __future__ import annotations
