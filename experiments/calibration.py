@@ -59,12 +59,15 @@ IDENTIFIED_WIDTH = 0.5
 share of its prior range."""
 
 
-LIKELIHOODS = ("per_statistic", "per_series")
-"""How the distance weighs the statistics (``[abc] likelihood``): ``per_statistic``
-(default), the full Gaussian likelihood of the error model, every statistic with weight
-1 / sd; ``per_series``, each series counts as one statistic (a power likelihood: the 12
-band statistics do not decide the fit by their number, but the posterior is wider than
-the data allow and its single draws miss some series)."""
+LIKELIHOODS = {
+    "per_statistic": "the full Gaussian likelihood of the error model: every statistic "
+                     "counts once",
+    "per_series": "a power likelihood: each series counts as one statistic"}
+"""How the distance weighs the statistics (``[abc] likelihood``), as the report says it:
+``per_statistic`` (default), every statistic with weight 1 / sd; ``per_series``, 1 / (sd
+x sqrt(statistics in its series)), so the 12 band statistics do not decide the fit by
+their number, but the posterior is wider than the data allow and its single draws miss
+some series."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ _RUN = {"firms": ("integer", MIN_FIRMS, MAX_FIRMS), "population": ("choice", tup
 _ABC = {"population_size": ("integer", 10, 100_000), "chains": ("integer", 1, 64),
         "max_populations": ("integer", 1, 1000),
         "target_epsilon": ("number", 0.1, 100.0),
-        "likelihood": ("choice", LIKELIHOODS, "likelihood"),
+        "likelihood": ("choice", tuple(LIKELIHOODS), "likelihood"),
         "max_walltime_minutes": ("number", 0.1, 10_000),
         "max_simulations": ("integer", 10, 10**9), "sampler": ("choice", SAMPLERS, "sampler"),
         "workers": ("integer", 1, 4096), "predictive_draws": ("integer", 5, 10_000),
@@ -219,8 +222,7 @@ def observations(config: CalibrationConfig) -> pd.DataFrame:
     return record.table
 
 
-def distance_weights(stats: pd.DataFrame, likelihood: str = "per_statistic"
-                     ) -> dict[str, float]:
+def distance_weights(stats: pd.DataFrame, likelihood: str) -> dict[str, float]:
     """1 / sd (``per_statistic``) or 1 / (sd x sqrt(statistics in its series))
     (``per_series``: every series weighs the same)."""
     count = (stats["series"].map(stats["series"].value_counts())
@@ -843,7 +845,8 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
 ABC-SMC with a Gaussian kernel tempered to the error model and pseudo-marginal MCMC
 moves (Del Moral, Doucet and Jasra 2012; Wilkinson 2013; `experiments/abc.py`) of
 {len(config.priors)} parameters to {manifest['observations_fitted']} observed statistics
-up to {config.fit_until}, with {config.firms:,} simulated firms per simulation and
+up to {config.fit_until} ({LIKELIHOODS[config.likelihood]}), with {config.firms:,}
+simulated firms per simulation and
 {_particles(config, manifest)}; {manifest['simulations']:,} simulations
 in {manifest['seconds'] / 60:.1f} minutes (stopped: {manifest['stop_reason']}).
 {_target_note(config, manifest)}
