@@ -249,7 +249,7 @@ class DistanceTask:
     config: CalibrationConfig
     stats: pd.DataFrame
     weights: np.ndarray
-    items: tuple[tuple[int, dict[str, float]], ...]
+    items: tuple[tuple[int, int, dict[str, float]], ...]  # (number, random-number key, params)
 
 
 def simulated_readings(config: CalibrationConfig, stats: pd.DataFrame,
@@ -265,8 +265,8 @@ def distances(task: DistanceTask) -> list[tuple[int, float]]:
     """Weighted Euclidean distance to the observations of each numbered simulation."""
     observed = task.stats["value"].to_numpy()
     out = []
-    for number, params in task.items:
-        seed = simulation_seed(task.config.seed, number)
+    for number, key, params in task.items:
+        seed = simulation_seed(task.config.seed, key)
         diff = simulated_readings(task.config, task.stats, params, seed) - observed
         out.append((number, float(np.sqrt(np.sum((task.weights * diff) ** 2)))))
     return out

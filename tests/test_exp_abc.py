@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from experiments.abc import (
+    MAX_STEPS,
     _steps,
     chunks,
     next_temperature,
@@ -23,14 +24,15 @@ SIGMA = 0.1  # the error model: the distance is in units of SIGMA
 
 
 def _gaussian(noise: float):
-    """Data = parameters + N(0, noise^2), seeded by the simulation's number; distance
-    |x - OBS| / SIGMA. With a flat prior and the Gaussian kernel at epsilon, the target
-    is N(OBS, (epsilon SIGMA)^2 + noise^2) in each coordinate."""
+    """Data = parameters + N(0, noise^2), the noise seeded by the simulation's
+    random-number key; distance |x - OBS| / SIGMA. With a flat prior and the Gaussian
+    kernel at epsilon, the target is N(OBS, (epsilon SIGMA)^2 + noise^2) in each
+    coordinate."""
 
     def simulate(items):
         out = []
-        for number, p in items:
-            rng = np.random.default_rng(number)
+        for number, key, p in items:
+            rng = np.random.default_rng(key)
             x = np.array([p["a"], p["b"]]) + noise * rng.standard_normal(2)
             out.append((number, float(np.linalg.norm(x - OBS) / SIGMA)))
         return out
@@ -68,7 +70,7 @@ def test_same_seed_same_posterior_and_simulation_numbers_are_unique():
     sim = _gaussian(0.1)
 
     def record(items):
-        seen.extend(k for k, _ in items)
+        seen.extend(k for k, _, _ in items)
         return sim(items)
 
     one = smc_abc(record, PRIORS, n=50, seed=9, max_generations=3)
@@ -120,7 +122,7 @@ def test_systematic_resampling_counts():
 
 
 def test_helpers():
-    assert _steps(0.0) == 60 and _steps(1.0) == 1
+    assert _steps(0.0) == MAX_STEPS and _steps(1.0) == 1
     assert _steps(0.5) == 7  # 0.5**7 < 0.01 <= 0.5**6
     assert chunks(list(range(10)), 3) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert chunks([], 4) == []
