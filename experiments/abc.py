@@ -69,8 +69,8 @@ TARGET_ACCEPTANCE = 0.234
 """The theta-moves' acceptance rate the proposal scale is tuned towards (Roberts,
 Gelman and Gilks 1997, optimal for random walks in many dimensions)."""
 MAX_STEPS = 30
-"""MCMC steps per generation at most; each step is two simulations per particle (a
-theta-move and a random-number refresh)."""
+"""Theta-moves, and random-number refreshes, per generation at most (each one
+simulation per particle)."""
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,11 @@ class Generation:
     epsilon: float  # kernel bandwidth, in units of the error model (inf: the prior)
     ess: float  # effective sample size of the reweighted particles before resampling
     acceptance: float  # of the theta-moves (common random numbers)
-    mcmc_steps: int  # each one theta-move and one random-number refresh per particle
+    mcmc_steps: int  # theta-moves per particle
     samples: int  # simulations in this generation
     seconds: float
     refresh_acceptance: float = math.nan  # of the random-number refreshes
+    refresh_steps: int = 0  # random-number refreshes per particle
 
 
 @dataclass
@@ -96,11 +97,15 @@ class ABCResult:
     epsilon: float = math.inf  # the kernel bandwidth the particles are a sample for
     reached: bool = False  # the particles sample the target, not a wider distribution
 
-    def generation_table(self) -> pd.DataFrame:
+    def generation_records(self) -> list[dict[str, Any]]:
+        """One dict per generation, JSON-ready: the prior generation has no kernel and
+        no moves, and its tolerance and refresh acceptance are None (JSON has no
+        infinity or NaN)."""
         rows = [asdict(g) for g in self.generations]
-        for r in rows:  # JSON has no infinity: the prior generation has no kernel
-            r["epsilon"] = r["epsilon"] if math.isfinite(r["epsilon"]) else None
-        return pd.DataFrame(rows)
+        for r in rows:
+            for key in ("epsilon", "refresh_acceptance"):
+                r[key] = r[key] if math.isfinite(r[key]) else None
+        return rows
 
 
 Simulate = Callable[[Sequence[tuple[int, int, dict[str, float]]]], list[tuple[int, float]]]
@@ -159,7 +164,7 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
                                          time.perf_counter() - start))
     log(f"generation 0: {n} draws from the prior, median distance {np.median(dist):.4g}")
     beta, beta_target = 0.0, 1.0 / min_epsilon**2
-    steps, scale = 1, 1.0
+    steps, refreshes, scale = 1, 1, 1.0
 
     def accept(new_dist: np.ndarray, current: np.ndarray, b: float) -> np.ndarray:
         return np.log(rng.random(n)) < -0.5 * b * (new_dist**2 - current**2)
@@ -183,43 +188,47 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
         chol = np.linalg.cholesky(cov + 1e-12 * np.diag(np.diag(cov) + 1e-12))
 
         try:
-            accepted = refreshed = tried = 0
-            # One trial step estimates the acceptance rates; then enough steps that a
-            # particle's theta and its random numbers each move with probability
-            # 1 - MOVE_FAILURE (or MAX_STEPS).
+            accepted = refreshed = tried = tried_refresh = 0
+            # One trial step of each move estimates its acceptance rate; then each runs
+            # enough steps that a particle's theta, and its random numbers, move with
+            # probability 1 - MOVE_FAILURE (or MAX_STEPS), interleaved.
             s = 0
-            while s < steps:
-                proposal = moving + rng.standard_normal(moving.shape) @ chol.T
-                inside = np.all((proposal >= low) & (proposal <= high), axis=1)
-                new_dist = np.full(n, np.inf)
-                if inside.any():
-                    new_dist[inside], _ = run(proposal[inside], moving_key[inside])
-                ok = inside & accept(new_dist, moving_dist, new_beta)
-                moving[ok], moving_dist[ok] = proposal[ok], new_dist[ok]
-                new_dist, new_key = run(moving)
-                fresh = accept(new_dist, moving_dist, new_beta)
-                moving_dist[fresh], moving_key[fresh] = new_dist[fresh], new_key[fresh]
-                accepted += int(ok.sum())
-                refreshed += int(fresh.sum())
-                tried += n
+            while s < max(steps, refreshes):
+                if s < steps:
+                    proposal = moving + rng.standard_normal(moving.shape) @ chol.T
+                    inside = np.all((proposal >= low) & (proposal <= high), axis=1)
+                    new_dist = np.full(n, np.inf)
+                    if inside.any():
+                        new_dist[inside], _ = run(proposal[inside], moving_key[inside])
+                    ok = inside & accept(new_dist, moving_dist, new_beta)
+                    moving[ok], moving_dist[ok] = proposal[ok], new_dist[ok]
+                    accepted += int(ok.sum())
+                    tried += n
+                if s < refreshes:
+                    new_dist, new_key = run(moving)
+                    fresh = accept(new_dist, moving_dist, new_beta)
+                    moving_dist[fresh], moving_key[fresh] = new_dist[fresh], new_key[fresh]
+                    refreshed += int(fresh.sum())
+                    tried_refresh += n
                 s += 1
                 if s == 1:
-                    steps = max(_steps(accepted / tried), _steps(refreshed / tried))
+                    steps, refreshes = _steps(accepted / tried), _steps(refreshed / tried_refresh)
         except KeyboardInterrupt:
             result.interrupted, result.stop_reason = True, f"interrupted in generation {t}"
             break
-        rate, refresh = accepted / max(tried, 1), refreshed / max(tried, 1)
+        rate, refresh = accepted / max(tried, 1), refreshed / max(tried_refresh, 1)
         theta, dist, key, beta = moving, moving_dist, moving_key, new_beta
-        steps = max(_steps(rate), _steps(refresh))
+        steps, refreshes = _steps(rate), _steps(refresh)
         scale = next_scale(scale, rate)
         eps = 1.0 / math.sqrt(beta)
         result.particles = pd.DataFrame(theta, columns=names)
         result.distances, result.simulations, result.epsilon = dist, counter, eps
-        result.generations.append(Generation(t, eps, ess, rate, s, counter - sims0,
-                                             time.perf_counter() - t0, refresh))
-        log(f"generation {t}: epsilon {eps:.4g}, MCMC acceptance {rate:.3f} (random-number "
-            f"refresh {refresh:.3f}) over {s} step(s), {counter - sims0} simulations "
-            f"({counter} in all), "
+        result.generations.append(Generation(t, eps, ess, rate, tried // n, counter - sims0,
+                                             time.perf_counter() - t0, refresh,
+                                             tried_refresh // n))
+        log(f"generation {t}: epsilon {eps:.4g}, MCMC acceptance {rate:.3f} over "
+            f"{tried // n} step(s), random-number refresh {refresh:.3f} over "
+            f"{tried_refresh // n}, {counter - sims0} simulations ({counter} in all), "
             f"{time.perf_counter() - start:.0f} s")
         if beta >= beta_target:
             result.reached = True

@@ -539,7 +539,7 @@ def chain_record(config: CalibrationConfig, chain: int, result: ABCResult) -> di
             "simulations": result.simulations, "stop_reason": result.stop_reason,
             "stopped_early": result.interrupted, "reached_target": result.reached,
             "epsilon": result.epsilon if math.isfinite(result.epsilon) else None,
-            "populations": result.generation_table().to_dict(orient="records")}
+            "populations": result.generation_records()}
 
 
 def chain_manifest(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -793,6 +793,15 @@ def _ess(row: Any) -> str:
     return "" if value is None or not math.isfinite(value) else f"{value:.0f}"
 
 
+def _refresh(row: Any) -> tuple[str, str]:
+    # Blank for the prior generation, which has no moves, and for calibrations run
+    # before the sampler refreshed random numbers on their own.
+    value = getattr(row, "refresh_acceptance", None)
+    if value is None or not math.isfinite(value):
+        return "", ""
+    return f"{value:.3f}", f"{int(row.refresh_steps)}"
+
+
 def _target_note(config: CalibrationConfig, manifest: dict[str, Any]) -> str:
     if manifest.get("reached_target"):
         return (f"Every chain reached the target tolerance epsilon = {config.target_epsilon:g}"
@@ -817,10 +826,11 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
     gens = markdown_table(
         [((int(r.chain),) if chained else ()) + (
             int(r.t), _epsilon(r.epsilon), _ess(r), f"{r.acceptance:.3f}", int(r.mcmc_steps),
-            int(r.samples)) for r in pops.itertuples()],
+            *_refresh(r), int(r.samples)) for r in pops.itertuples()],
         (["chain"] if chained else [])
-        + ["generation", "tolerance (epsilon)", "effective sample size", "MCMC acceptance",
-           "MCMC steps", "simulations"])
+        + ["generation", "tolerance (epsilon)", "effective sample size",
+           "parameter-move acceptance", "parameter moves", "random-number refresh acceptance",
+           "refreshes", "simulations"])
     per = markdown_table(
         [(r.role, r.series, r.statistics,
           f"{r.mae:.2f} {'log-odds' if r.series == 'size_gradient' else 'pp'}",

@@ -11,8 +11,10 @@ import pytest
 
 from experiments.abc import (
     MAX_STEPS,
+    TARGET_ACCEPTANCE,
     _steps,
     chunks,
+    next_scale,
     next_temperature,
     simulation_seed,
     smc_abc,
@@ -79,6 +81,34 @@ def test_same_seed_same_posterior_and_simulation_numbers_are_unique():
     assert len(seen) == len(set(seen)) == one.simulations
     other = smc_abc(sim, PRIORS, n=50, seed=10, max_generations=3)
     assert not one.particles.equals(other.particles)
+
+
+def test_parameter_moves_reuse_the_particles_random_numbers():
+    """A theta-move simulates with its particle's random numbers (common random
+    numbers); a refresh draws new ones. Every reused key was once a fresh simulation."""
+    items_seen = []
+    sim = _gaussian(0.3)
+
+    def record(items):
+        items_seen.extend((k, u) for k, u, _ in items)
+        return sim(items)
+
+    res = smc_abc(record, PRIORS, n=50, seed=5, max_generations=3)
+    fresh = {k for k, u in items_seen if k == u}
+    reused = [u for k, u in items_seen if k != u]
+    assert reused and len(fresh) > 50  # both moves ran after the prior's draws
+    assert set(reused) <= fresh
+    assert all(u <= k for k, u in items_seen)  # a key is issued before it is reused
+    moved = res.generations[1:]
+    assert all(0 <= g.refresh_acceptance <= 1 for g in moved)
+    first = res.generation_records()[0]  # the prior's draws: no kernel, no moves
+    assert first["epsilon"] is None and first["refresh_acceptance"] is None
+
+
+def test_proposal_scale_follows_the_acceptance():
+    assert next_scale(1.0, TARGET_ACCEPTANCE) == pytest.approx(1.0)
+    assert next_scale(1.0, 0.05) < 1.0 < next_scale(1.0, 0.6)
+    assert next_scale(0.05, 0.0) == 0.05 and next_scale(2.0, 1.0) == 2.0  # bounded
 
 
 def test_stopping_rules():
