@@ -15,39 +15,26 @@ Algorithm (Del Moral, Doucet and Jasra 2012, Stat. Comput. 22: 1009-1020, with a
 Gaussian instead of a uniform kernel). Each generation lowers epsilon as far as keeps
 the effective sample size of the reweighted particles at ``ESS_FRACTION`` of n (or to
 the target), resamples them systematically, and moves every particle with
-Metropolis-Hastings steps that keep the new target invariant. Particles carry equal
+Metropolis-Hastings steps that keep the new target invariant: a random-walk proposal
+inside the prior box, one simulation, accepted with probability
+exp(-(D'^2 - D^2) / (2 epsilon^2)), the current particle keeping the distance of its
+own simulation (pseudo-marginal; Andrieu and Roberts 2009). Particles carry equal
 weights after every generation.
 
-The moves work on the extended space of parameters and random numbers. A particle is a
-parameter set theta and the random-number key u of its simulation; the target is
-prior(theta) p(u) exp(-D(theta, u)^2 / (2 epsilon^2)), whose theta-marginal is the
-target above (pseudo-marginal MCMC, Andrieu and Roberts 2009). Each MCMC step is two
-moves, each leaving that target invariant (Metropolis-within-Gibbs):
+Why not the uniform kernel the project used before (Drovandi and Pettitt 2011's
+replenishment): with survey noise added to each simulation ("noisy ABC") the
+distance of one parameter set varied by a standard deviation of about 0.5 at a final
+tolerance of 4.2, so a particle was accepted on a lucky draw and then rarely left:
+MCMC acceptance fell below 1%, each chain's 200 particles held about 80 distinct
+values, and two chains of the same calibration put the basic target's P(hit) at 44%
+and 77%. A Gaussian kernel on the simulated readings (no added noise; the error model
+is the kernel) gives a likelihood estimate whose logarithm varies by about 1 between
+simulations, which is what pseudo-marginal moves tolerate. And why not pyabc: its
+importance weights collapsed with 25 parameters (docs/ODD.md, calibration).
 
-1. theta given u: a random-walk proposal inside the prior box, simulated with the
-   particle's own random numbers (common random numbers), accepted with probability
-   exp(-(D(theta', u)^2 - D(theta, u)^2) / (2 epsilon^2));
-2. u given theta: fresh random numbers for the same theta, accepted with probability
-   exp(-(D(theta, u')^2 - D(theta, u)^2) / (2 epsilon^2)).
-
-Why split them. Moving theta and u together (the plain pseudo-marginal move this
-sampler used until 29 November 2026) accepts a proposal only if its simulation is as
-lucky as the current one's. With the calibration's 4,000 firms the log-likelihood of
-one parameter set varies by a standard deviation of 3.4-5.2 between seeds, far above
-the 1 to 1.7 at which pseudo-marginal moves mix (Doucet et al. 2015, Biometrika 102:
-295-313): acceptance fell to 2-4% at the target and three chains disagreed on 23 of
-37 parameters. With common random numbers a proposal shares much of the current
-particle's luck (over a step a third of the proposal scale, the log-likelihood changed
-with a standard deviation of 2.8, against 6.4 with fresh random numbers), so the
-theta-move is refused less often for luck alone; the u-move carries the rest of the
-noise, and the population of particles, each with its own u, carries the mixture over
-the random numbers.
-
-Every simulation has a number, and a random-number key: its own number for a fresh
-simulation, the particle's key for a theta-move. The model seed derives from the
-calibration seed and that key (``simulation_seed``); proposals and acceptance draws
-are made in the main process in a fixed order. The result is therefore the same for
-any number of workers or executor.
+Every simulation has a number, and its seed derives from the calibration seed and
+that number; proposals and acceptance draws are made in the main process in a fixed
+order. The result is therefore the same for any number of workers or executor.
 """
 
 from __future__ import annotations
@@ -67,12 +54,7 @@ effective sample size."""
 MOVE_FAILURE = 0.01
 """MCMC steps per generation are chosen so that a particle stays where it was with at
 most this probability (Drovandi and Pettitt's c)."""
-TARGET_ACCEPTANCE = 0.234
-"""The theta-moves' acceptance rate the proposal scale is tuned towards (Roberts,
-Gelman and Gilks 1997, optimal for random walks in many dimensions)."""
-MAX_STEPS = 30
-"""Theta-moves, and random-number refreshes, per generation at most (each one
-simulation per particle)."""
+MAX_STEPS = 60
 
 
 @dataclass(frozen=True)
@@ -80,12 +62,10 @@ class Generation:
     t: int
     epsilon: float  # kernel bandwidth, in units of the error model (inf: the prior)
     ess: float  # effective sample size of the reweighted particles before resampling
-    acceptance: float  # of the theta-moves (common random numbers)
-    mcmc_steps: int  # theta-moves per particle
+    acceptance: float
+    mcmc_steps: int
     samples: int  # simulations in this generation
     seconds: float
-    refresh_acceptance: float = math.nan  # of the random-number refreshes
-    refresh_steps: int = 0  # random-number refreshes per particle
 
 
 @dataclass
@@ -100,20 +80,17 @@ class ABCResult:
     reached: bool = False  # the particles sample the target, not a wider distribution
 
     def generation_records(self) -> list[dict[str, Any]]:
-        """One dict per generation, JSON-ready: the prior generation has no kernel and
-        no moves, and its tolerance and refresh acceptance are None (JSON has no
-        infinity or NaN)."""
+        """One dict per generation, JSON-ready: the prior generation has no kernel, and
+        its tolerance is None (JSON has no infinity; a DataFrame would turn None into
+        NaN, which strict JSON has not either)."""
         rows = [asdict(g) for g in self.generations]
         for r in rows:
-            for key in ("epsilon", "refresh_acceptance"):
-                r[key] = r[key] if math.isfinite(r[key]) else None
+            r["epsilon"] = r["epsilon"] if math.isfinite(r["epsilon"]) else None
         return rows
 
 
-Simulate = Callable[[Sequence[tuple[int, int, dict[str, float]]]], list[tuple[int, float]]]
-"""Distances of numbered simulations: [(number, key, params)] -> [(number, distance)],
-where ``key`` names the simulation's random numbers (``simulation_seed``): equal keys,
-equal random numbers."""
+Simulate = Callable[[Sequence[tuple[int, dict[str, float]]]], list[tuple[int, float]]]
+"""Distances of numbered parameter sets: [(number, params)] -> [(number, distance)]."""
 
 
 def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: int,
@@ -139,25 +116,20 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
     start = time.perf_counter()
     log = log or (lambda _msg: None)
 
-    def run(thetas: np.ndarray, keys: np.ndarray | None = None
-            ) -> tuple[np.ndarray, np.ndarray]:
-        """Distances of ``thetas``, each simulated with random-number key ``keys`` (a
-        fresh simulation's key is its own number); returns them and the keys."""
+    def run(thetas: np.ndarray) -> np.ndarray:
         nonlocal counter
         if stop_requested is not None and stop_requested():
             raise KeyboardInterrupt
-        numbers = counter + np.arange(len(thetas))
-        keys = numbers if keys is None else keys
-        items = [(int(k), int(u), dict(zip(names, map(float, th), strict=True)))
-                 for k, u, th in zip(numbers, keys, thetas, strict=True)]
+        items = [(counter + k, dict(zip(names, map(float, th), strict=True)))
+                 for k, th in enumerate(thetas)]
         counter += len(items)
         found = dict(simulate(items))
-        return np.array([found[k] for k, _, _ in items]), np.asarray(keys)
+        return np.array([found[k] for k, _ in items])
 
     theta = low + rng.random((n, len(names))) * (high - low)
     result = ABCResult(particles=pd.DataFrame(theta, columns=names), distances=np.array([]))
     try:
-        dist, key = run(theta)
+        dist = run(theta)
     except KeyboardInterrupt:
         result.interrupted, result.stop_reason = True, "interrupted before the first generation"
         raise
@@ -166,11 +138,7 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
                                          time.perf_counter() - start))
     log(f"generation 0: {n} draws from the prior, median distance {np.median(dist):.4g}")
     beta, beta_target = 0.0, 1.0 / min_epsilon**2
-    steps, refreshes, scale = 1, 1, 1.0
-
-    def accept(new_dist: np.ndarray, current: np.ndarray, b: float) -> np.ndarray:
-        return np.log(rng.random(n)) < -0.5 * b * (new_dist**2 - current**2)
-
+    steps = 1
     for t in range(1, max_generations + 1):
         t0, sims0 = time.perf_counter(), counter
         if counter >= max_simulations:
@@ -185,51 +153,41 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
         w = np.exp(logw - logw.max())
         ess = float(w.sum() ** 2 / (w**2).sum())
         pick = systematic_rows(w, n, rng)
-        moving, moving_dist, moving_key = theta[pick].copy(), dist[pick].copy(), key[pick].copy()
-        cov = np.atleast_2d(np.cov(moving.T)) * (scale**2 * 2.38**2 / len(names))
+        moving, moving_dist = theta[pick].copy(), dist[pick].copy()
+        cov = np.atleast_2d(np.cov(moving.T)) * (2.38**2 / len(names))
         chol = np.linalg.cholesky(cov + 1e-12 * np.diag(np.diag(cov) + 1e-12))
         try:
-            accepted = refreshed = tried = tried_refresh = 0
-            # One trial step of each move estimates its acceptance rate; then each runs
-            # enough steps that a particle's theta, and its random numbers, move with
-            # probability 1 - MOVE_FAILURE (or MAX_STEPS), interleaved.
+            accepted = tried = 0
+            # One trial step estimates the acceptance rate; then enough steps that a
+            # particle moves with probability 1 - MOVE_FAILURE.
             s = 0
-            while s < max(steps, refreshes):
-                if s < steps:
-                    proposal = moving + rng.standard_normal(moving.shape) @ chol.T
-                    inside = np.all((proposal >= low) & (proposal <= high), axis=1)
-                    new_dist = np.full(n, np.inf)
-                    if inside.any():
-                        new_dist[inside], _ = run(proposal[inside], moving_key[inside])
-                    ok = inside & accept(new_dist, moving_dist, new_beta)
-                    moving[ok], moving_dist[ok] = proposal[ok], new_dist[ok]
-                    accepted += int(ok.sum())
-                    tried += n
-                if s < refreshes:
-                    new_dist, new_key = run(moving)
-                    fresh = accept(new_dist, moving_dist, new_beta)
-                    moving_dist[fresh], moving_key[fresh] = new_dist[fresh], new_key[fresh]
-                    refreshed += int(fresh.sum())
-                    tried_refresh += n
+            while s < steps:
+                proposal = moving + rng.standard_normal(moving.shape) @ chol.T
+                log_u = np.log(rng.random(n))
+                inside = np.all((proposal >= low) & (proposal <= high), axis=1)
+                new_dist = np.full(n, np.inf)
+                if inside.any():
+                    new_dist[inside] = run(proposal[inside])
+                ok = inside & (log_u < -0.5 * new_beta * (new_dist**2 - moving_dist**2))
+                moving[ok], moving_dist[ok] = proposal[ok], new_dist[ok]
+                accepted += int(ok.sum())
+                tried += n
                 s += 1
                 if s == 1:
-                    steps, refreshes = _steps(accepted / tried), _steps(refreshed / tried_refresh)
+                    steps = _steps(accepted / tried)
         except KeyboardInterrupt:
             result.interrupted, result.stop_reason = True, f"interrupted in generation {t}"
             break
-        rate, refresh = accepted / max(tried, 1), refreshed / max(tried_refresh, 1)
-        theta, dist, key, beta = moving, moving_dist, moving_key, new_beta
-        steps, refreshes = _steps(rate), _steps(refresh)
-        scale = next_scale(scale, rate)
+        rate = accepted / max(tried, 1)
+        theta, dist, beta = moving, moving_dist, new_beta
+        steps = _steps(rate)
         eps = 1.0 / math.sqrt(beta)
         result.particles = pd.DataFrame(theta, columns=names)
         result.distances, result.simulations, result.epsilon = dist, counter, eps
-        result.generations.append(Generation(t, eps, ess, rate, tried // n, counter - sims0,
-                                             time.perf_counter() - t0, refresh,
-                                             tried_refresh // n))
-        log(f"generation {t}: epsilon {eps:.4g}, MCMC acceptance {rate:.3f} over "
-            f"{tried // n} step(s), random-number refresh {refresh:.3f} over "
-            f"{tried_refresh // n}, {counter - sims0} simulations ({counter} in all), "
+        result.generations.append(Generation(t, eps, ess, rate, s, counter - sims0,
+                                             time.perf_counter() - t0))
+        log(f"generation {t}: epsilon {eps:.4g}, MCMC acceptance {rate:.3f} over {s} "
+            f"step(s), {counter - sims0} simulations ({counter} in all), "
             f"{time.perf_counter() - start:.0f} s")
         if beta >= beta_target:
             result.reached = True
@@ -241,17 +199,6 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
     else:
         result.stop_reason = f"max_populations ({max_generations}) reached"
     return result
-
-
-def next_scale(scale: float, rate: float) -> float:
-    """The next generation's proposal scale (a multiple of 2.38 / sqrt(d) times the
-    particles' covariance): up when theta-moves were accepted more often than
-    ``TARGET_ACCEPTANCE``, down when less. Why: with common random numbers a
-    theta-move targets theta given the particle's random numbers, which can be
-    narrower than the particles' spread (each particle's simulation shifts its own
-    best fit), so the scale that suits an exact likelihood can be too wide. Tuning
-    between generations, on finished moves, leaves each move's target intact."""
-    return float(np.clip(scale * math.exp(2.0 * (rate - TARGET_ACCEPTANCE)), 0.05, 2.0))
 
 
 def next_temperature(d2: np.ndarray, beta: float, beta_target: float, ess: float) -> float:

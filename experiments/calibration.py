@@ -249,7 +249,7 @@ class DistanceTask:
     config: CalibrationConfig
     stats: pd.DataFrame
     weights: np.ndarray
-    items: tuple[tuple[int, int, dict[str, float]], ...]  # (number, random-number key, params)
+    items: tuple[tuple[int, dict[str, float]], ...]
 
 
 def simulated_readings(config: CalibrationConfig, stats: pd.DataFrame,
@@ -265,8 +265,8 @@ def distances(task: DistanceTask) -> list[tuple[int, float]]:
     """Weighted Euclidean distance to the observations of each numbered simulation."""
     observed = task.stats["value"].to_numpy()
     out = []
-    for number, key, params in task.items:
-        seed = simulation_seed(task.config.seed, key)
+    for number, params in task.items:
+        seed = simulation_seed(task.config.seed, number)
         diff = simulated_readings(task.config, task.stats, params, seed) - observed
         out.append((number, float(np.sqrt(np.sum((task.weights * diff) ** 2)))))
     return out
@@ -793,15 +793,6 @@ def _ess(row: Any) -> str:
     return "" if value is None or not math.isfinite(value) else f"{value:.0f}"
 
 
-def _refresh(row: Any) -> tuple[str, str]:
-    # Blank for the prior generation, which has no moves, and for calibrations run
-    # before the sampler refreshed random numbers on their own.
-    value = getattr(row, "refresh_acceptance", None)
-    if value is None or not math.isfinite(value):
-        return "", ""
-    return f"{value:.3f}", f"{int(row.refresh_steps)}"
-
-
 def _target_note(config: CalibrationConfig, manifest: dict[str, Any]) -> str:
     if manifest.get("reached_target"):
         return (f"Every chain reached the target tolerance epsilon = {config.target_epsilon:g}"
@@ -826,11 +817,10 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
     gens = markdown_table(
         [((int(r.chain),) if chained else ()) + (
             int(r.t), _epsilon(r.epsilon), _ess(r), f"{r.acceptance:.3f}", int(r.mcmc_steps),
-            *_refresh(r), int(r.samples)) for r in pops.itertuples()],
+            int(r.samples)) for r in pops.itertuples()],
         (["chain"] if chained else [])
-        + ["generation", "tolerance (epsilon)", "effective sample size",
-           "parameter-move acceptance", "parameter moves", "random-number refresh acceptance",
-           "refreshes", "simulations"])
+        + ["generation", "tolerance (epsilon)", "effective sample size", "MCMC acceptance",
+           "MCMC steps", "simulations"])
     per = markdown_table(
         [(r.role, r.series, r.statistics,
           f"{r.mae:.2f} {'log-odds' if r.series == 'size_gradient' else 'pp'}",

@@ -380,9 +380,9 @@ def test_ctrl_c_keeps_every_chains_last_generation(tmp_path):
 
     raw = _raw()
     raw["run"]["firms"] = 500
-    # The smallest target the file allows: the chains are still far from it when
-    # Ctrl-C comes (at the default target, two parameters can be reached within a
-    # generation or two of the signal).
+    # The smallest target the file allows, so the chains are still far from it when
+    # Ctrl-C comes (two parameters can reach the default target within a generation
+    # or two of the signal, and the run then ends unstopped).
     raw["abc"].update(population_size=10, max_populations=1000, predictive_draws=5,
                       chains=2, sampler="multicore", max_walltime_minutes=10,
                       target_epsilon=0.1)
