@@ -8,6 +8,12 @@ parameter sets. Intervals therefore use the runs' effective number (Kish's desig
 effect from the between-set variance) and Student's t on the number of sets less
 one (Korn and Graubard 1998, Survey Methodology 24: 193-201): copying runs adds no
 information, and the interval says so.
+
+Nor does a posterior sampled by a few calibration chains pin P(hit) down: each chain
+is an independent run of the sampler, and when the chains disagree the answer moves
+with the chain. The reported interval is therefore the wider, at each end, of the
+runs' interval and the chains' (``chain_interval``: Student's t on the spread of the
+chains' own estimates), so that it carries the calibration's Monte Carlo error too.
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ from .config import POSTERIOR_META, ExperimentConfig
 Z95 = float(stats.norm.ppf(0.975))
 
 SUMMARY_COLUMNS = (
-    "scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs", "n_parameter_sets",
-    "n_effective", "p_hit_chain_low", "p_hit_chain_high", "mean_target_year",
-    "p05_target_year", "p95_target_year", "expected_shortfall", "diff_vs_baseline",
-    "diff_ci_low", "diff_ci_high",
+    "scenario", "target", "p_hit", "ci_low", "ci_high", "ci_runs_low", "ci_runs_high",
+    "n_runs", "n_parameter_sets", "n_effective", "n_chains", "p_hit_chain_low",
+    "p_hit_chain_high", "mean_target_year", "p05_target_year", "p95_target_year",
+    "expected_shortfall", "diff_vs_baseline", "diff_ci_low", "diff_ci_high",
+    "diff_ci_runs_low", "diff_ci_runs_high",
     "spend_eur", "additional_spend_eur", "additional_firms", "eur_per_additional_firm",
     "supported_firms", "additional_share", "brought_forward_share", "deadweight_share",
     "sd_parameters", "sd_noise", "p_hit_draw_p05", "p_hit_draw_p50",
@@ -171,6 +178,64 @@ def paired_difference_interval(a: np.ndarray, b: np.ndarray, z: float = Z95,
     return (d, max(-1.0, d - delta), min(1.0, d + eps))
 
 
+def chain_error(x: np.ndarray, chains: np.ndarray | None) -> tuple[float, int]:
+    """Standard error of the mean of ``x`` from the spread between calibration chains,
+    s / sqrt(k), with s the standard deviation of the k chains' own means of ``x``
+    (independent replications: each chain is one run of the sampler, started afresh
+    from the prior), and k. Each chain's mean carries both its runs' sampling error and
+    the Monte Carlo error of its own posterior sample, so this error holds both. NaN
+    and k < 2 without at least two chains."""
+    x = np.asarray(x, dtype=float)
+    if chains is None or len(x) == 0:
+        return (math.nan, 0)
+    means = pd.Series(x).groupby(np.asarray(chains)).mean()
+    k = len(means)
+    if k < 2:
+        return (math.nan, k)
+    return (float(means.std(ddof=1)) / math.sqrt(k), k)
+
+
+def chain_interval(x: np.ndarray, chains: np.ndarray | None,
+                   bounds: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
+    """95% interval for the mean of ``x`` from the calibration chains' disagreement:
+    mean(x) +- t(k - 1) times ``chain_error``; with k - 1 degrees of freedom it is wide
+    when the chains are few (t = 4.30 for three). Clipped to ``bounds``; NaN without at
+    least two chains."""
+    se, k = chain_error(x, chains)
+    if k < 2:
+        return (math.nan, math.nan)
+    half = float(stats.t.ppf(0.975, k - 1)) * se
+    m = float(np.mean(x))
+    return (max(bounds[0], m - half), min(bounds[1], m + half))
+
+
+def widest(*intervals: tuple[float, float]) -> tuple[float, float]:
+    """The lowest low and highest high of the intervals that are defined."""
+    lows = [lo for lo, _ in intervals if not math.isnan(lo)]
+    highs = [hi for _, hi in intervals if not math.isnan(hi)]
+    return (min(lows) if lows else math.nan, max(highs) if highs else math.nan)
+
+
+def proportion_interval(hit: np.ndarray, groups: np.ndarray | None,
+                        chains: np.ndarray | None) -> tuple[float, float]:
+    """95% interval for P(hit): the wider, at each end, of the runs' interval
+    (``clustered_wilson_interval``) and the calibration chains' (``chain_interval``).
+    The chains' interval alone would cover both errors, but from three chains its
+    spread is itself a rough estimate and may by chance be small."""
+    hit = np.asarray(hit, dtype=bool)
+    return widest(clustered_wilson_interval(hit, groups), chain_interval(hit, chains))
+
+
+def paired_interval(a: np.ndarray, b: np.ndarray, groups: np.ndarray | None,
+                    chains: np.ndarray | None) -> tuple[float, float, float]:
+    """Paired difference in P(hit), mean(a) - mean(b), with the wider, at each end, of
+    Newcombe's interval at the pairs' effective number (``paired_difference_interval``)
+    and the calibration chains' interval for the mean difference (``chain_interval``)."""
+    d, lo, hi = paired_difference_interval(a, b, groups=groups)
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return (d, *widest((lo, hi), chain_interval(diff, chains, bounds=(-1.0, 1.0))))
+
+
 def parameter_split(values: pd.Series, draws: pd.Series, threshold: float
                     ) -> dict[str, float]:
     """Separate parameter (epistemic) uncertainty from run-to-run noise.
@@ -226,11 +291,14 @@ def firm_additionality(runs: pd.DataFrame, target: str, extra_spend: float | Non
 
 
 def _chain_range(hit: pd.Series, chains: pd.Series | None) -> dict[str, float]:
-    """Lowest and highest P(hit) over the runs of each calibration chain alone."""
+    """How many calibration chains the runs' parameters come from, and the lowest and
+    highest P(hit) over the runs of each chain alone."""
     if chains is None:
-        return {"p_hit_chain_low": math.nan, "p_hit_chain_high": math.nan}
+        return {"n_chains": math.nan, "p_hit_chain_low": math.nan,
+                "p_hit_chain_high": math.nan}
     by = hit.groupby(chains).mean()
-    return {"p_hit_chain_low": float(by.min()), "p_hit_chain_high": float(by.max())}
+    return {"n_chains": len(by), "p_hit_chain_low": float(by.min()),
+            "p_hit_chain_high": float(by.max())}
 
 
 def parameter_sets(runs: pd.DataFrame, config: ExperimentConfig) -> pd.Series:
@@ -266,7 +334,9 @@ def posterior_chains(runs: pd.DataFrame, config: ExperimentConfig) -> pd.Series 
 
 def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     """One row per scenario and target (columns: SUMMARY_COLUMNS). Intervals allow for
-    runs that share a parameter set (``effective_runs``)."""
+    runs that share a parameter set (``effective_runs``) and for the disagreement of the
+    calibration chains (``chain_interval``); ``ci_runs_*`` and ``diff_ci_runs_*`` are
+    the runs' intervals alone."""
     rows = []
     base = outcomes[outcomes["scenario"] == config.baseline].set_index("replication")
     all_chains = posterior_chains(outcomes, config)
@@ -283,10 +353,13 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
             value = runs[f"value:{name}"]
             hit = runs[f"hit:{name}"].astype(bool)
             n = len(runs)
-            lo, hi = clustered_wilson_interval(hit.to_numpy(), sets.to_numpy())
+            run_lo, run_hi = clustered_wilson_interval(hit.to_numpy(), sets.to_numpy())
+            lo, hi = proportion_interval(hit.to_numpy(), sets.to_numpy(),
+                                         None if chains is None else chains.to_numpy())
             row = {
                 "scenario": scenario, "target": name, "p_hit": hit.mean(),
-                "ci_low": lo, "ci_high": hi, "n_runs": n,
+                "ci_low": lo, "ci_high": hi, "ci_runs_low": run_lo, "ci_runs_high": run_hi,
+                "n_runs": n,
                 "n_parameter_sets": int(sets.nunique()),
                 "n_effective": effective_runs(hit.to_numpy(), sets.to_numpy())[0],
                 **_chain_range(hit, chains),
@@ -297,14 +370,19 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
             }
             if scenario == config.baseline:  # against itself: zero by construction
                 row.update(diff_vs_baseline=0.0, diff_ci_low=0.0, diff_ci_high=0.0,
+                           diff_ci_runs_low=0.0, diff_ci_runs_high=0.0,
                            additional_spend_eur=0.0)
             elif len(paired):
-                d, dlo, dhi = paired_difference_interval(
-                    hit.loc[paired].to_numpy(), base.loc[paired, f"hit:{name}"].to_numpy(),
-                    groups=sets.loc[paired].to_numpy())
+                a = hit.loc[paired].to_numpy()
+                b = base.loc[paired, f"hit:{name}"].to_numpy()
+                groups = sets.loc[paired].to_numpy()
+                _, run_dlo, run_dhi = paired_difference_interval(a, b, groups=groups)
+                d, dlo, dhi = paired_interval(
+                    a, b, groups, None if chains is None else chains.loc[paired].to_numpy())
                 extra_spend = (runs.loc[paired, f"spend_eur:{name}"]
                                - base.loc[paired, f"spend_eur:{name}"]).mean()
                 row.update(diff_vs_baseline=d, diff_ci_low=dlo, diff_ci_high=dhi,
+                           diff_ci_runs_low=run_dlo, diff_ci_runs_high=run_dhi,
                            additional_spend_eur=extra_spend)
             row.update(firm_additionality(runs, name, row.get("additional_spend_eur")))
             row.update(parameter_split(value, runs["draw"], target.threshold))

@@ -9,7 +9,8 @@ interval for two independent proportions (method 10) and Welch's interval.
 
 Runs that share a posterior parameter set are not independent: every interval uses
 the runs' effective number and Student's t on the parameter sets less one
-(``analysis.effective_runs``).
+(``analysis.effective_runs``), widened where the calibration chains behind the runs
+disagree (``analysis.chain_error``), as in an experiment's own summary.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ import pandas as pd
 from scipy import stats
 
 from .analysis import (
-    clustered_wilson_interval,
+    chain_error,
+    chain_interval,
     effective_runs,
-    paired_difference_interval,
+    paired_interval,
     parameter_sets,
+    posterior_chains,
+    proportion_interval,
+    widest,
 )
 from .config import ExperimentConfig
 from .store import ResultStore
@@ -80,44 +85,64 @@ def runs_pair(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return True
 
 
-def _independent_interval(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
+def _chains(runs: pd.DataFrame, config: ExperimentConfig) -> np.ndarray | None:
+    chains = posterior_chains(runs, config)
+    return None if chains is None else chains.to_numpy()
+
+
+def _independent_interval(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray,
+                          cx: np.ndarray | None, cy: np.ndarray | None
                           ) -> tuple[float, float, float]:
     """Difference of two independent proportions with Newcombe's hybrid score interval
-    (Newcombe 1998, method 10), each side's Wilson interval at its effective number."""
+    (Newcombe 1998, method 10), from each side's interval for P(hit)
+    (``analysis.proportion_interval``: effective number and chains)."""
     if len(x) == 0 or len(y) == 0:
         return (math.nan, math.nan, math.nan)
     p1, p2 = x.mean(), y.mean()
-    l1, u1 = clustered_wilson_interval(x, gx)
-    l2, u2 = clustered_wilson_interval(y, gy)
+    l1, u1 = proportion_interval(x, gx, cx)
+    l2, u2 = proportion_interval(y, gy, cy)
     d = p1 - p2
     return (d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
             d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
 
-def _mean_interval(diff: np.ndarray, groups: np.ndarray) -> tuple[float, float, float]:
+def _mean_interval(diff: np.ndarray, groups: np.ndarray, chains: np.ndarray | None
+                   ) -> tuple[float, float, float]:
     n = len(diff)
     if n < 2:
         return (float(diff.mean()) if n else math.nan, math.nan, math.nan)
     n_eff, t = effective_runs(diff, groups)
     m, se = float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(n_eff))
-    return (m, m - t * se, m + t * se)
+    bounds = (-math.inf, math.inf)
+    return (m, *widest((m - t * se, m + t * se), chain_interval(diff, chains, bounds)))
 
 
-def _welch_interval(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
+def _welch(d: float, vx: float, vy: float, dfx: float, dfy: float) -> tuple[float, float]:
+    """Welch's 95% interval for a difference d of two means with variances vx and vy
+    (of the means) on dfx and dfy degrees of freedom (Welch-Satterthwaite)."""
+    se = math.sqrt(vx + vy)
+    if se == 0:
+        return (d, d)
+    if dfx <= 0 or dfy <= 0:
+        return (-math.inf, math.inf)
+    df = (vx + vy) ** 2 / (vx**2 / dfx + vy**2 / dfy)
+    t = float(stats.t.ppf(0.975, df))
+    return (d - t * se, d + t * se)
+
+
+def _welch_interval(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray,
+                    cx: np.ndarray | None, cy: np.ndarray | None
                     ) -> tuple[float, float, float]:
     if len(x) < 2 or len(y) < 2:
         return (float(x.mean() - y.mean()) if len(x) and len(y) else math.nan,
                 math.nan, math.nan)
     nx, ny = effective_runs(x, gx)[0], effective_runs(y, gy)[0]
-    vx, vy = x.var(ddof=1) / nx, y.var(ddof=1) / ny
-    d, se = float(x.mean() - y.mean()), math.sqrt(vx + vy)
-    if se == 0:
-        return (d, d, d)
-    if nx <= 1 or ny <= 1:
-        return (d, -math.inf, math.inf)
-    df = (vx + vy) ** 2 / (vx**2 / (nx - 1) + vy**2 / (ny - 1))
-    t = float(stats.t.ppf(0.975, df))
-    return (d, d - t * se, d + t * se)
+    d = float(x.mean() - y.mean())
+    runs = _welch(d, x.var(ddof=1) / nx, y.var(ddof=1) / ny, nx - 1, ny - 1)
+    (sx, kx), (sy, ky) = chain_error(x, cx), chain_error(y, cy)
+    chains = (_welch(d, sx**2, sy**2, kx - 1, ky - 1) if kx >= 2 and ky >= 2
+              else (math.nan, math.nan))
+    return (d, *widest(runs, chains))
 
 
 def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
@@ -138,21 +163,23 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
         sets_a = parameter_sets(ra, a.config).to_numpy()
         sets_b = parameter_sets(rb, b.config).to_numpy()
         sets_common = parameter_sets(rb_i.loc[common], b.config).to_numpy()
+        chains_a, chains_b = _chains(ra, a.config), _chains(rb, b.config)
+        chains_common = _chains(rb_i.loc[common], b.config)
         for name in b.config.targets:
             if not same_target(a.config, b.config, name):
                 continue
             ha, hb = (ra[f"hit:{name}"].to_numpy(bool), rb[f"hit:{name}"].to_numpy(bool))
             va, vb = (ra[f"value:{name}"].to_numpy(float), rb[f"value:{name}"].to_numpy(float))
             if paired:
-                d = paired_difference_interval(rb_i.loc[common, f"hit:{name}"].to_numpy(),
-                                               ra_i.loc[common, f"hit:{name}"].to_numpy(),
-                                               groups=sets_common)
+                d = paired_interval(rb_i.loc[common, f"hit:{name}"].to_numpy(),
+                                    ra_i.loc[common, f"hit:{name}"].to_numpy(),
+                                    sets_common, chains_common)
                 v = _mean_interval(rb_i.loc[common, f"value:{name}"].to_numpy(float)
                                    - ra_i.loc[common, f"value:{name}"].to_numpy(float),
-                                   sets_common)
+                                   sets_common, chains_common)
             else:
-                d = _independent_interval(hb, ha, sets_b, sets_a)
-                v = _welch_interval(vb, va, sets_b, sets_a)
+                d = _independent_interval(hb, ha, sets_b, sets_a, chains_b, chains_a)
+                v = _welch_interval(vb, va, sets_b, sets_a, chains_b, chains_a)
             rows.append({
                 "scenario": scenario, "target": name, "paired": paired,
                 "n_a": len(ra), "n_b": len(rb), "p_hit_a": ha.mean() if len(ha) else math.nan,

@@ -271,10 +271,13 @@ def scenario_table(config: ExperimentConfig) -> pd.DataFrame:
 GLOSSARY = (
     ("P(hit)", "share of runs that reach the target; 95% interval: Wilson's at the runs' "
                "effective number, which allows for runs sharing a posterior parameter set "
-               "(Korn and Graubard 1998)"),
+               "(Korn and Graubard 1998), widened where the calibration chains disagree "
+               "more (Student's t on the chains' own P(hit)); `ci_runs_*` in "
+               "`summary.csv` is the runs' interval alone"),
     ("each calibration chain alone", "P(hit) over the runs whose parameters come from "
                                      "one calibration chain: far apart, and the posterior "
-                                     "sample, not the world, decides the answer"),
+                                     "sample, not the world, decides the answer; the "
+                                     "interval carries that"),
     ("parameter sets", "distinct posterior parameter sets behind a scenario's runs: the "
                        "posterior sample, not the number of runs, bounds what P(hit) can "
                        "resolve"),
@@ -294,6 +297,26 @@ GLOSSARY = (
     ("history check", "share of runs whose simulated 2021-2025 survey readings reproduce "
                       "the observed series (RMS standardised error at most 2)"),
 )
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def chain_caveat(base: pd.DataFrame) -> str:
+    """Whether the calibration chains' disagreement, not the number of runs, sets the
+    width of the baseline's intervals, and what would narrow them."""
+    if "n_chains" not in base or base["n_chains"].isna().all():
+        return ""
+    runs = base["ci_runs_high"] - base["ci_runs_low"]
+    wider = base["ci_high"] - base["ci_low"] > runs + 1e-9
+    if not wider.any():
+        return ""
+    k = int(base["n_chains"].max())
+    return (f"the calibration's {k} chains disagree, and that, not the number of runs, "
+            f"sets the width of the interval for {int(wider.sum())} of {len(base)} targets "
+            "under current policy; more chains (cluster `--chain` jobs pooled with "
+            "`--pool`) would narrow them, more runs would not")
 
 
 def plain_summary(summary: pd.DataFrame, outcomes: pd.DataFrame,
@@ -321,6 +344,9 @@ def plain_summary(summary: pd.DataFrame, outcomes: pd.DataFrame,
                 text += f", at EUR {best['eur_per_additional_firm']:,.0f} per additional firm"
         answers.append(text + ".")
     caveats = []
+    chain_note = chain_caveat(base)
+    if chain_note:
+        caveats.append(chain_note)
     if "history:ok" in outcomes:
         caveats.append(f"{outcomes['history:ok'].mean():.0%} of runs reproduce every observed "
                        "2021-2025 series within tolerance (History check below)")
@@ -340,7 +366,7 @@ def plain_summary(summary: pd.DataFrame, outcomes: pd.DataFrame,
     return (f"**Question.** {question}\n\n"
             "**Answer: the chance of reaching each target.**\n\n" + "\n".join(answers)
             + "\n\n**What moves it** and at what cost: see *What each scenario buys*.\n\n"
-            + ("**Caveats.** " + "; ".join(caveats) + "." if caveats else ""))
+            + ("**Caveats.** " + capitalised("; ".join(caveats)) + "." if caveats else ""))
 
 
 def connectivity_sentence(outcomes: pd.DataFrame, config: ExperimentConfig) -> str:
@@ -477,8 +503,11 @@ Model commit: `{manifest.get('git_commit') or 'unknown'}`.
 
 {markdown_table(headline(summary))}
 
-P(hit) is the share of runs that reach the target, with a Wilson 95% interval; "vs baseline"
-is the paired difference in P(hit) (Newcombe's interval in `summary.csv`). "Extra spend" is
+P(hit) is the share of runs that reach the target, with a 95% interval that carries both
+the runs' sampling error (Wilson's interval at their effective number) and the
+calibration chains' disagreement (Student's t on each chain's own P(hit)), whichever is
+wider at each end; "vs baseline" is the paired difference in P(hit) (Newcombe's interval,
+likewise widened, in `summary.csv`). "Extra spend" is
 public spend (subsidies, EDIH services, campaigns) up to the target year beyond the
 baseline's; "EUR/extra firm" divides it by the additional firms meeting the target indicator.
 

@@ -404,8 +404,9 @@ def test_central_draw_is_a_joint_draw_near_every_median():
 
 def test_summary_gives_p_hit_of_each_calibration_chain(config, tmp_path):
     """Runs are traced to the calibration chain of their particle; P(hit) of each chain's
-    runs alone brackets the pooled one. Without chains, or when a run matches no
-    particle (a recalibrated posterior), nothing is claimed."""
+    runs alone brackets the pooled one, and the interval carries the chains'
+    disagreement. Without chains, or when a run matches no particle (a recalibrated
+    posterior), nothing is claimed."""
     import dataclasses
 
     from experiments.analysis import posterior_chains
@@ -422,7 +423,79 @@ def test_summary_gives_p_hit_of_each_calibration_chain(config, tmp_path):
     assert (base["p_hit_chain_low"], base["p_hit_chain_high"]) == (0.5, 0.5)
     adv = s.loc[("baseline", "advanced")]  # hits 0, 1 (chain 0) and 0, 0 (chain 1)
     assert (adv["p_hit_chain_low"], adv["p_hit_chain_high"]) == (0.0, 0.5)
+    assert (s["n_chains"] == 2).all()
+    # chains that agree leave the runs' interval; two that disagree, with t(1), leave
+    # nothing known
+    assert (base["ci_low"], base["ci_high"]) == (base["ci_runs_low"], base["ci_runs_high"])
+    assert (adv["ci_low"], adv["ci_high"]) == (0.0, 1.0) != (adv["ci_runs_low"],
+                                                               adv["ci_runs_high"])
+    assert (s["ci_low"] <= s["ci_runs_low"]).all() and (s["ci_high"] >= s["ci_runs_high"]).all()
+    assert (s["diff_ci_low"] <= s["diff_ci_runs_low"]).all()
+    assert (s["diff_ci_high"] >= s["diff_ci_runs_high"]).all()
     out.loc[0, "param:cloud_intercept"] = -4.0
     assert posterior_chains(out, cfg) is None
     assert summarise(out, cfg)["p_hit_chain_low"].isna().all()
-    assert summarise(synthetic_outcomes(), config)["p_hit_chain_low"].isna().all()
+    no_chains = summarise(synthetic_outcomes(), config)
+    assert no_chains["p_hit_chain_low"].isna().all() and no_chains["n_chains"].isna().all()
+    assert (no_chains["ci_low"] == no_chains["ci_runs_low"]).all()
+
+
+# ------------------------------------------------- calibration chains that disagree
+def test_chain_interval_is_students_t_on_the_chains_own_estimates():
+    """Three chains whose runs hit 20%, 30% and 40% of the time: mean +- t(2) s / sqrt(3),
+    clipped to the bounds."""
+    from scipy import stats
+
+    from experiments.analysis import chain_interval
+
+    hit = np.concatenate([np.arange(10) < k for k in (2, 3, 4)])
+    chains = np.repeat([0, 1, 2], 10)
+    half = stats.t.ppf(0.975, 2) * 0.1 / math.sqrt(3)  # 0.248
+    assert chain_interval(hit, chains) == pytest.approx((0.3 - half, 0.3 + half))
+    assert chain_interval(hit - 0.5, chains, bounds=(-1, 1)) == pytest.approx(
+        (-0.2 - half, -0.2 + half))
+    assert chain_interval(hit - 0.5, chains, bounds=(-0.3, 0)) == pytest.approx((-0.3, 0))
+    assert all(math.isnan(x) for x in chain_interval(hit, None))
+    assert all(math.isnan(x) for x in chain_interval(hit, np.zeros(30)))  # one chain
+
+
+def test_chains_that_agree_leave_the_runs_interval_and_chains_that_do_not_widen_it():
+    from experiments.analysis import paired_interval, proportion_interval
+
+    rng = np.random.default_rng(3)
+    hit = rng.random(300) < 0.4
+    same = np.repeat([0, 1, 2], 100)
+    hit_same = np.concatenate([np.arange(100) < 40] * 3)  # every chain exactly 40%
+    assert proportion_interval(hit_same, None, same) == pytest.approx(
+        clustered_wilson_interval(hit_same, None))
+    apart = np.concatenate([np.arange(100) < k for k in (10, 40, 70)])
+    lo, hi = proportion_interval(apart, None, same)
+    runs = clustered_wilson_interval(apart, None)
+    assert lo < runs[0] - 0.2 and hi > runs[1] + 0.2
+    # the paired difference: the chains' differences disagree, so it widens too
+    d, dlo, dhi = paired_interval(apart, hit, None, same)
+    _, rlo, rhi = paired_difference_interval(apart, hit)
+    assert d == pytest.approx(apart.mean() - hit.mean())
+    assert dlo < rlo and dhi > rhi
+
+
+def test_interval_with_chains_covers_p_hit_when_each_chain_is_off_on_its_own():
+    """Each of three chains samples the posterior with its own error (its P(hit) is the
+    true one plus a chain-specific shift of sd 0.08, as chains that part during tempering
+    give); 270 runs per chain. The runs' interval, blind to the chains, covers the true
+    P(hit) far less than 95% of the time; with the chains' error it covers at least 95%."""
+    from experiments.analysis import proportion_interval
+
+    rng = np.random.default_rng(11)
+    truth, chains = 0.3, np.repeat([0, 1, 2], 270)
+    covered_runs = covered = 0
+    trials = 400
+    for _ in range(trials):
+        p_chain = np.clip(truth + rng.normal(0, 0.08, 3), 0, 1)
+        hit = rng.random(810) < p_chain[chains]
+        lo, hi = clustered_wilson_interval(hit, None)
+        covered_runs += lo <= truth <= hi
+        lo, hi = proportion_interval(hit, None, chains)
+        covered += lo <= truth <= hi
+    assert covered_runs / trials < 0.7
+    assert covered / trials >= 0.95

@@ -56,3 +56,41 @@ def test_compare_command_writes_table_report_and_figure(ref, other_seed, tmp_pat
         assert (out / name).stat().st_size > 100
     code, _, err = run_cli("compare", str(tmp_path / "nothing"), str(other_seed))
     assert code == 2 and "not a results directory" in err
+
+
+def test_compare_widens_intervals_where_the_calibration_chains_disagree(tmp_path):
+    """Two experiments on the same worlds, their runs drawn from a posterior of two
+    chains: B gains nothing on chain 0's runs and half of chain 1's. The paired
+    interval then carries the chains' disagreement, as an experiment's summary does."""
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+    from exp_helpers import tiny_mapping
+
+    from experiments.compare import Experiment
+    from experiments.config import parse_config
+
+    particles = np.linspace(-6.5, -5.0, 8)
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"cloud_intercept": particles, "chain": np.repeat([0, 1], 4),
+                  "weight": 1 / 8}).to_parquet(path)
+    config = parse_config(tiny_mapping(), source="<test>")
+    runs = pd.DataFrame({"scenario": "baseline", "replication": range(16), "draw": range(16),
+                         "seed": 3, "param:cloud_intercept": np.tile(particles, 2)})
+    for target in ("basic", "advanced"):
+        runs[f"value:{target}"] = 0.7
+        runs[f"hit:{target}"] = False
+    later = runs.copy()
+    gain = (runs["param:cloud_intercept"] > -5.8) & (runs["replication"] % 2 == 0)
+    later.loc[gain, ["value:advanced", "hit:advanced"]] = (0.8, True)
+    tables = {}
+    for name, posterior in (("no chains", None), ("chains", path)):
+        cfg = dataclasses.replace(config, posterior=posterior)
+        table, _ = compare(Experiment(tmp_path, cfg, runs), Experiment(tmp_path, cfg, later))
+        tables[name] = table.set_index(["scenario", "target"]).loc[("baseline", "advanced")]
+    plain, chains = tables["no chains"], tables["chains"]
+    assert plain["paired"] and chains["p_hit_diff"] == plain["p_hit_diff"] == 0.25
+    assert chains["p_hit_diff_low"] < plain["p_hit_diff_low"]
+    assert chains["p_hit_diff_high"] > plain["p_hit_diff_high"]
+    assert chains["value_diff_low"] < plain["value_diff_low"]

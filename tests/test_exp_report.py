@@ -257,3 +257,15 @@ def test_every_figure_is_written_as_png_and_svg_without_raw_indicator_codes(ref)
         assert text, png.name  # the text is in the SVG as text
         found = {c for c in codes if re.search(rf"\b{c}\b", text)}
         assert not found, (png.name, found)
+
+
+def test_the_summary_says_when_chain_disagreement_sets_the_interval():
+    from experiments.report import chain_caveat
+
+    base = pd.DataFrame({"n_chains": [3, 3], "ci_low": [0.0, 0.80], "ci_high": [0.5, 0.88],
+                         "ci_runs_low": [0.1, 0.80], "ci_runs_high": [0.18, 0.88]})
+    text = chain_caveat(base)
+    assert "3 chains disagree" in text and "1 of 2 targets" in text and "--chain" in text
+    agree = base.assign(ci_low=base["ci_runs_low"], ci_high=base["ci_runs_high"])
+    assert chain_caveat(agree) == ""
+    assert chain_caveat(base.assign(n_chains=math.nan)) == ""
