@@ -4,6 +4,7 @@ data where there are data, the target where there is a target."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import matplotlib.ticker
@@ -175,6 +176,19 @@ def trajectories(table: pd.DataFrame, config: ExperimentConfig, target: Target,
     return paths
 
 
+INTERVAL_NOTE = "(95% interval; thick: runs alone)"
+
+
+def _runs_bar(ax: Any, s: pd.DataFrame, centre: str, low: str, high: str, y: np.ndarray,
+              color: Any) -> None:
+    """The runs' own interval as a thick bar under the full one (which carries the
+    calibration chains' error too), so a reader sees which of the two sets the width."""
+    if low not in s or s[low].isna().all():
+        return
+    ax.errorbar(s[centre] * 100, y, xerr=_err(s[centre], s[low], s[high]), fmt="none",
+                color=color, lw=5, alpha=0.35, capsize=0)
+
+
 def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
     targets = list(config.targets)
     fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 0.45 *
@@ -182,17 +196,26 @@ def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
     for ax, t in zip(axes[0], targets, strict=True):
         s = summary[summary["target"] == t].set_index("scenario").reindex(config.scenarios)
         y = np.arange(len(s))[::-1]
+        _runs_bar(ax, s, "p_hit", "ci_runs_low", "ci_runs_high", y, "C0")
+        if "p_hit_chain_low" in s and s["p_hit_chain_low"].notna().any():
+            for col in ("p_hit_chain_low", "p_hit_chain_high"):
+                ax.plot(s[col] * 100, y, "d", color="0.2", mfc="white", ms=5, zorder=3,
+                        label="one calibration chain alone: lowest, highest")
         ax.errorbar(s["p_hit"] * 100, y, xerr=_err(s["p_hit"], s["ci_low"], s["ci_high"]),
                     fmt="o", color="C0", capsize=3)
         ax.set_yticks(y, s.index)
         ax.set_xlim(-3, 103)
-        ax.set_xlabel("Chance of reaching the target, % (Wilson 95% interval)")
+        ax.set_xlabel("Chance of reaching the target, %\n" + INTERVAL_NOTE)
         tg = config.targets[t]
         ax.set_title("\n".join(_wrap(target_title(tg), 40)), fontsize=8)
         if s["p_hit"].notna().all() and (s["p_hit"] == 1).all():
             ax.text(50, np.mean(y), "reached in every run\nof every scenario", ha="center",
                     va="center", fontsize=8, color="0.3")
         ax.grid(axis="x", alpha=0.3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles[:1], labels[:1], loc="lower center", frameon=False,
+                   bbox_to_anchor=(0.5, -0.06))
     fig.tight_layout()
     return save_figure(fig, out / "p_hit.png")
 
@@ -208,12 +231,14 @@ def paired_differences(summary: pd.DataFrame, config: ExperimentConfig, out: Pat
         s = summary[summary["target"] == t].set_index("scenario").reindex(scen)
         y = np.arange(len(s))[::-1]
         ax.axvline(0, color="0.5", lw=0.8)
+        _runs_bar(ax, s, "diff_vs_baseline", "diff_ci_runs_low", "diff_ci_runs_high", y,
+                  PALETTE[2])
         ax.errorbar(s["diff_vs_baseline"] * 100, y,
                     xerr=_err(s["diff_vs_baseline"], s["diff_ci_low"], s["diff_ci_high"]),
                     fmt="o", color=PALETTE[2], capsize=3)
         ax.set_yticks(y, s.index)
         ax.set_xlabel(f"Change in chance of reaching the target\nagainst {config.baseline}, "
-                      "percentage points (paired 95% interval)")
+                      "percentage points\n(paired " + INTERVAL_NOTE[1:])
         ax.set_title("\n".join(_wrap(target_title(config.targets[t]), 40)), fontsize=8)
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
@@ -240,7 +265,7 @@ def cost_vs_p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) ->
         ax.set_title("\n".join(_wrap(target_title(config.targets[t]), 40)), fontsize=8)
         ax.set_ylim(-3, 103)
         ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("Chance of reaching the target, % (Wilson 95%)")
+    axes[0, 0].set_ylabel("Chance of reaching the target, % (95% interval)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), frameon=False,
                bbox_to_anchor=(0.5, -0.06))
