@@ -28,12 +28,14 @@ def ResultsPage():
     chosen, set_chosen = solara.use_state(scenarios)
     with solara.Column(style={"padding": "16px"}):
         solara.Markdown(f"## Experiment results: `{directory}`\n\n"
-                        "Probability of hitting each 2030 target, P(hit) with its interval, "
-                        "per scenario (rows) and target (columns).")
+                        "Probability of hitting each 2030 target, P(hit) with its 95% "
+                        "interval, per scenario (rows) and target (columns). The interval "
+                        "carries the runs' sampling error and the calibration chains' "
+                        "disagreement, whichever is wider.")
         solara.DataFrame(p_hit_table(summary), items_per_page=50)
         solara.Markdown("### Paired differences against the baseline\n\nEvery scenario "
                         "runs the baseline's parameter draws and seeds, so the difference in "
-                        "P(hit) is paired (Newcombe's interval).")
+                        "P(hit) is paired (Newcombe's interval, widened likewise).")
         solara.DataFrame(paired_table(summary), items_per_page=50)
         with solara.Row():
             solara.Select("Indicator", values=indicators, value=indicator,
