@@ -333,19 +333,26 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     return summarise_calibration(config, posterior, manifest, out)
 
 
-POOLED_FREELY = ("seed", "chains", "workers", "sampler")
-"""Settings in which the chains of one calibration may differ (how and where they ran)."""
+POOLED_FREELY = ("seed", "chains", "workers", "sampler", "max_walltime_minutes")
+"""Settings in which the chains of one calibration may differ (how and where they ran;
+whether the wall-time safety stop fired is in each chain's own record)."""
+
+CHAIN_RECORD = ("simulations", "stop_reason", "stopped_early", "reached_target", "epsilon",
+                "populations", "seconds", "git_commit", "started", "finished",
+                "observations_fitted")
+"""What pooling keeps of each chain's run."""
 
 
 def pool_calibrations(config: CalibrationConfig, directories: list[str | Path],
                       out: str | Path | None = None, fit_until: int | None = None
                       ) -> CalibrationResult:
-    """Pool one-chain calibrations of ``config`` run separately (``calibrate(...,
-    chain=c)``, or the same file with seed + c) into the calibration itself: the same
-    posterior, summary, fit, report and manifest as running the chains together.
+    """Pool calibrations of ``config`` run separately into the calibration itself: the
+    same posterior, summary, fit, report and manifest as running the chains together.
+    A directory holds one chain (``calibrate(..., chain=c)``, or the same file with
+    seed + c) or several (an earlier calibration of the file: more chains added later).
 
     Each directory's manifest must hold ``config`` (up to ``POOLED_FREELY`` and where
-    the data files lie) with a seed that makes it a distinct chain.
+    the data files lie) with seeds that make its chains distinct chains of the file.
     """
     if fit_until is not None:
         config = replace(config, fit_until=check_field(fit_until, FIT_UNTIL, "--fit-until"))
@@ -359,22 +366,25 @@ def pool_calibrations(config: CalibrationConfig, directories: list[str | Path],
         except (OSError, ValueError) as err:
             errors.append(f"--pool {d}: not a calibration's output ({err})")
             continue
-        given = manifest.get("config", {})
-        c = int(given.get("seed", -1)) - config.seed
-        differ = sorted(k for k in set(expected) | set(_poolable_raw(given))
-                        if expected.get(k) != _poolable_raw(given).get(k))
+        given = _poolable_raw(manifest.get("config", {}))
+        differ = sorted(k for k in set(expected) | set(given)
+                        if expected.get(k) != given.get(k))
         if differ:
             errors.append(f"--pool {d}: a calibration with other settings ({', '.join(differ)})")
-        elif "chain" in posterior or manifest.get("chains"):
-            errors.append(f"--pool {d}: already pooled; give one-chain outputs")
-        elif not 0 <= c < config.chains:
-            errors.append(f"--pool {d}: seed {given.get('seed')} is not one of the "
-                          f"{config.chains} chains (seeds {config.seed} to "
-                          f"{chain_seed(config, config.chains - 1)})")
-        elif c in parts:
-            errors.append(f"--pool {d}: chain {c} (seed {given['seed']}) given twice")
-        else:
-            parts[c] = (posterior, manifest)
+            continue
+        chains = _chains_in(posterior, manifest)
+        if not chains:
+            errors.append(f"--pool {d}: its posterior has chains its manifest does not record")
+        for seed, part, record in chains:
+            c = seed - config.seed
+            if not 0 <= c < config.chains:
+                errors.append(f"--pool {d}: seed {seed} is not one of the "
+                              f"{config.chains} chains (seeds {config.seed} to "
+                              f"{chain_seed(config, config.chains - 1)})")
+            elif c in parts:
+                errors.append(f"--pool {d}: chain {c} (seed {seed}) given twice")
+            else:
+                parts[c] = (part, record)
     if not errors and len(parts) != config.chains:
         errors.append(f"--pool: {len(parts)} of the {config.chains} chains given")
     if errors:
@@ -387,9 +397,7 @@ def pool_calibrations(config: CalibrationConfig, directories: list[str | Path],
     atomic_write_parquet(out / "posterior.parquet", posterior)
     runs = [parts[c][1] for c in order]
     records = [{"chain": c, "seed": chain_seed(config, c),
-                **{k: m[k] for k in ("simulations", "stop_reason", "stopped_early",
-                                     "reached_target", "epsilon", "populations",
-                                     "seconds", "git_commit", "started", "finished")}}
+                **{k: m[k] for k in CHAIN_RECORD if k != "observations_fitted"}}
                for c, m in zip(order, runs, strict=True)]
     manifest = {
         "name": config.name, "config": config.canonical(),
@@ -400,6 +408,28 @@ def pool_calibrations(config: CalibrationConfig, directories: list[str | Path],
         "pooled_from": [str(d) for d in directories], **chain_manifest(records),
     }
     return summarise_calibration(config, posterior, manifest, out)
+
+
+def _chains_in(posterior: pd.DataFrame, manifest: dict[str, Any]
+               ) -> list[tuple[int, pd.DataFrame, dict[str, Any]]]:
+    """The chains a calibration's output holds: (seed, particles, the chain's record)."""
+    if "chain" not in posterior:
+        return [(int(manifest.get("config", {}).get("seed", -1)), posterior,
+                 {k: manifest.get(k) for k in CHAIN_RECORD})]
+    out = []
+    for r in manifest.get("chains", []):
+        generations = [{**{k: v for k, v in g.items() if k != "chain"},
+                        "epsilon": _finite(g.get("epsilon"))}
+                       for g in manifest.get("populations", []) if g.get("chain") == r["chain"]]
+        record = {**{k: manifest.get(k) for k in CHAIN_RECORD}, **r,
+                  "epsilon": _finite(r.get("epsilon")), "populations": generations}
+        out.append((int(r["seed"]), posterior[posterior["chain"] == r["chain"]], record))
+    return out
+
+
+def _finite(value: Any) -> Any:
+    """A manifest's number, or None for what strict JSON cannot hold (NaN, infinity)."""
+    return value if value is None or math.isfinite(value) else None
 
 
 def _poolable(config: CalibrationConfig) -> dict[str, Any]:

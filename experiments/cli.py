@@ -53,6 +53,8 @@ EXAMPLES = {
         'sme-abm calibrate experiments/configs/calibration.toml --chain 1 --out cal_1'
         '     # one chain (a cluster job)',
         'sme-abm calibrate experiments/configs/calibration.toml --pool cal_0 cal_1 cal_2 cal_3',
+        'sme-abm calibrate experiments/configs/calibration.toml --pool results/calibration '
+        'cal_3 cal_4 --out more    # chains added to an earlier calibration',
     ),
     "sensitivity": (
         'sme-abm sensitivity experiments/configs/sensitivity.toml',
@@ -154,7 +156,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="run chain N of the file's chains only (seed + N), e.g. one "
                            "cluster job per chain")
     part.add_argument("--pool", nargs="+", metavar="DIR",
-                      help="pool the one-chain outputs in DIR ... (one per chain) into the "
+                      help="pool the outputs in DIR ... (one-chain jobs, or an earlier "
+                           "calibration of the file with fewer chains) into the "
                            "calibration, without simulating")
 
     sen = _command(sub, "sensitivity", "Morris and Sobol sensitivity analysis (SALib)")

@@ -354,6 +354,35 @@ def test_chains_are_one_chain_calibrations_with_successive_seeds_pooled(tmp_path
     assert "chain" not in read_posterior(tmp_path / "c2" / "posterior.parquet")
 
 
+def test_chains_added_later_pool_with_the_earlier_calibration(tmp_path):
+    """A two-chain calibration, then the file asks for three and chain 2 runs as a job:
+    pooled, they are exactly the three-chain calibration run at once."""
+    import json
+    from dataclasses import replace
+
+    raw = _raw()
+    raw["run"]["firms"] = 500
+    raw["abc"].update(population_size=10, max_populations=2, predictive_draws=5, chains=2)
+    two = parse_calibration_config(raw)
+    calibrate(two, out=tmp_path / "two", sampler="single", progress=False)
+    three = replace(two, chains=3, max_walltime_minutes=30)  # a safety stop may differ
+    calibrate(three, out=tmp_path / "job2", sampler="single", chain=2, progress=False)
+    pooled = cal.pool_calibrations(three, [tmp_path / "two", tmp_path / "job2"],
+                                   out=tmp_path / "pooled")
+    at_once = calibrate(three, out=tmp_path / "three", sampler="single", progress=False)
+    pd.testing.assert_frame_equal(pooled.posterior, at_once.posterior)
+    pd.testing.assert_frame_equal(pooled.summary, at_once.summary)
+    manifests = [json.loads((tmp_path / d / "manifest.json").read_text())
+                 for d in ("pooled", "three")]
+    for key in ("simulations", "reached_target", "epsilon"):
+        assert manifests[0][key] == manifests[1][key]
+    assert [c["seed"] for c in manifests[0]["chains"]] == [5, 6, 7]
+    assert ([(g["chain"], g["t"], g["samples"]) for g in manifests[0]["populations"]]
+            == [(g["chain"], g["t"], g["samples"]) for g in manifests[1]["populations"]])
+    with pytest.raises(ConfigError, match="given twice"):
+        cal.pool_calibrations(three, [tmp_path / "two", tmp_path / "pooled"])
+
+
 def test_chain_agreement_flags_chains_that_disagree():
     rng = np.random.default_rng(1)
     same = pd.DataFrame({"x": rng.normal(0, 1, 400), "chain": np.repeat([0, 1], 200)})
