@@ -151,8 +151,12 @@ def discover_dir(root: str | Path, target: str, interest: str = "miss",
     lines = [f"# Scenario discovery: runs that {interest} `{target}`\n",
              f"{d.n_cases} of {d.n_runs} runs are cases of interest. Chosen box "
              f"{d.chosen}: coverage {d.coverage:.2f}, density {d.density:.2f}, "
-             f"mass {d.mass:.2f} (threshold {threshold}). Restrictions with a quasi-p-value "
-             "above 0.05 could well be chance.\n",
+             f"mass {d.mass:.2f} (threshold {threshold}). "
+             + ("No box restricts any input: PRIM's peeling found no region where the cases "
+                f"reach a density of {threshold}, so they are spread over many combinations "
+                "of inputs (a lower `--threshold` shows the densest regions there are).\n"
+                if restricted.empty else
+                "Restrictions with a quasi-p-value above 0.05 could well be chance.\n"),
              markdown_table(
                  [(f"`{r.dimension}`",
                    f"{r.low:.4g} to {r.high:.4g}" if r.kind == "numeric" else r.categories,

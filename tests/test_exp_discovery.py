@@ -41,6 +41,17 @@ def test_prim_with_noise_and_a_categorical_input():
     assert lim.loc["a", "restricted"] and lim.loc["b", "restricted"]
 
 
+def test_cases_spread_thin_give_no_box():
+    """Cases scattered at random, 8% of the runs: no region reaches the density
+    threshold, and the chosen box is the whole input space, with nothing restricted
+    (the discovery report then says so rather than listing restrictions)."""
+    x, _ = _planted(seed=2)
+    y = np.random.default_rng(3).random(len(x)) < 0.08
+    d = discover(x, y, threshold=0.8)
+    assert d.chosen == 0 and d.coverage == 1.0
+    assert not d.limits["restricted"].any()
+
+
 def test_nothing_to_find_is_a_clear_error():
     x, _ = _planted()
     with pytest.raises(ValueError, match="no run is a case of interest"):
