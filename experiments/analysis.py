@@ -354,8 +354,8 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
             hit = runs[f"hit:{name}"].astype(bool)
             n = len(runs)
             run_lo, run_hi = clustered_wilson_interval(hit.to_numpy(), sets.to_numpy())
-            lo, hi = proportion_interval(hit.to_numpy(), sets.to_numpy(),
-                                         None if chains is None else chains.to_numpy())
+            lo, hi = widest((run_lo, run_hi), chain_interval(
+                hit.to_numpy(), None if chains is None else chains.to_numpy()))
             row = {
                 "scenario": scenario, "target": name, "p_hit": hit.mean(),
                 "ci_low": lo, "ci_high": hi, "ci_runs_low": run_lo, "ci_runs_high": run_hi,
@@ -376,9 +376,10 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
                 a = hit.loc[paired].to_numpy()
                 b = base.loc[paired, f"hit:{name}"].to_numpy()
                 groups = sets.loc[paired].to_numpy()
-                _, run_dlo, run_dhi = paired_difference_interval(a, b, groups=groups)
-                d, dlo, dhi = paired_interval(
-                    a, b, groups, None if chains is None else chains.loc[paired].to_numpy())
+                d, run_dlo, run_dhi = paired_difference_interval(a, b, groups=groups)
+                dlo, dhi = widest((run_dlo, run_dhi), chain_interval(
+                    a.astype(float) - b.astype(float),
+                    None if chains is None else chains.loc[paired].to_numpy(), (-1.0, 1.0)))
                 extra_spend = (runs.loc[paired, f"spend_eur:{name}"]
                                - base.loc[paired, f"spend_eur:{name}"]).mean()
                 row.update(diff_vs_baseline=d, diff_ci_low=dlo, diff_ci_high=dhi,
