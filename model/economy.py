@@ -121,7 +121,12 @@ class SMEEconomy(mesa.Model):
         self.quarter_index = 0  # 0 = 2021 Q1, the state the 2021 survey saw
         self.recorder = indicators.Recorder(f)
         self.segments = self.recorder.segments
-        Firm.create_all(self, n)
+        # The Firm agents are views of the arrays, made when first asked for (``agents``):
+        # a batch run that only reads indicators then never builds thousands of Python
+        # objects, nor leaves them to the cyclic garbage collector (they refer to the
+        # model): a fifth of a calibration simulation's time (4,000 firms to 2025).
+        self._firms_made = False
+        self._columns: dict[str, np.ndarray] | None = None
 
         self.datacollector = mesa.DataCollector(model_reporters=indicators.headline_reporters())
         environment.reach_gigabit(f, self.time)
@@ -129,6 +134,36 @@ class SMEEconomy(mesa.Model):
             self._rngs["cyber"].random, (2, n), dtype=np.float32))
         self._observe()
         self.running = self.quarter_index < self.final_quarter_index
+
+    # ------------------------------------------------------------------ agents
+    def _make_firms(self) -> None:
+        if not self._firms_made:
+            self._firms_made = True
+            Firm.create_all(self, self.n_firms)
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Mesa's set of all agents: the firms (made on first use, then kept)."""
+        self._make_firms()
+        return super().agents
+
+    @agents.setter
+    def agents(self, agents: Any) -> None:
+        mesa.Model.agents.fset(self, agents)  # Mesa refuses it, and says why
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        self._make_firms()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        self._make_firms()
+        return super().agent_types
+
+    def remove_all_agents(self) -> None:
+        self._firms_made = True  # removed, not to be made again
+        super().remove_all_agents()
 
     # ------------------------------------------------------------------ time
     @property
@@ -201,19 +236,26 @@ class SMEEconomy(mesa.Model):
         return self.ladder.dii_count(self.firms, edition)
 
     def _observe(self) -> None:
-        self._columns = indicators.firm_columns(
-            self.firms, {v: self.dii_count(edition(self.year, v)) for v in (3, 4)},
-            self.quarter_index)
+        # Unrecorded quarters compute the firm columns only if someone asks for them
+        # (``firm_columns``), from the same state: read before the next step.
+        self._columns = None
         if (self.record == "every_quarter" or self.quarter == 1
                 or self.quarter_index == self.final_quarter_index):
-            self.recorder.record(self._columns, self.year, self.quarter)
+            self.recorder.record(self._firm_columns(), self.year, self.quarter)
             self.datacollector.collect(self)
+
+    def _firm_columns(self) -> dict[str, np.ndarray]:
+        if self._columns is None:
+            self._columns = indicators.firm_columns(
+                self.firms, {v: self.dii_count(edition(self.year, v)) for v in (3, 4)},
+                self.quarter_index)
+        return self._columns
 
     def firm_columns(self) -> dict[str, np.ndarray]:
         """Per-firm values of every indicator at the latest observation: what each
         simulated firm contributes to the weighted shares. Some are views of the live
         state, so read them before the next step."""
-        return dict(self._columns)
+        return dict(self._firm_columns())
 
     def latest(self, indicator: str, segment: str = "all") -> float:
         """The most recent value of an indicator for a segment."""

@@ -207,6 +207,30 @@ def test_agents_are_the_firms(baseline_model):
     assert sorted(a.index for a in agents) == list(range(baseline_model.n_firms))
 
 
+def test_firm_agents_are_made_when_first_asked_for_and_change_nothing():
+    """A batch run that reads only indicators never makes the Firm agents (thousands of
+    Python objects per simulation); asked for mid-run, by any of Mesa's ways in, they
+    are the firms with the ids they would have had from the start, and the run is the
+    same whether they were made or not."""
+    never = SMEEconomy(600, seed=3, end_year=2022, record="survey_quarters")
+    early = SMEEconomy(600, seed=3, end_year=2022, record="survey_quarters")
+    assert len(early.agents) == 600
+    late = SMEEconomy(600, seed=3, end_year=2022, record="survey_quarters")
+    for m in (never, early, late):
+        m.run_until(2022, 2)
+    assert not never._agents  # Mesa's registry: nothing made
+    assert late.agent_types == [Firm] and len(late.agents_by_type[Firm]) == 600
+    assert sorted(a.unique_id for a in late.agents) == list(range(1, 601))
+    firm = next(a for a in late.agents if a.index == 17)
+    assert firm.cloud == late.firms.adopted["cloud"][17]
+    for m in (never, early, late):
+        m.run()
+    pd.testing.assert_frame_equal(never.indicator_frame(), early.indicator_frame())
+    pd.testing.assert_frame_equal(never.indicator_frame(), late.indicator_frame())
+    with pytest.raises(AttributeError, match=r"model\.agents"):
+        never.agents = []
+
+
 def test_population_size_is_respected():
     for n in (500, 777, 2_345):
         assert SMEEconomy(n, seed=0, end_year=2021).n_firms == n
