@@ -33,12 +33,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.abc import simulation_seed
 from experiments.calibration import (
-    distance_weights,
+    DistanceTask,
+    distances,
     load_calibration_config,
     observations,
-    simulated_readings,
+    statistic_weights,
 )
 from experiments.observations import fitted
 
@@ -50,17 +50,19 @@ _STATE: dict = {}
 def _init() -> None:
     config = load_calibration_config(CONFIG)
     fit = fitted(observations(config), config.fit_until)
-    _STATE.update(config=config, fit=fit, observed=fit["value"].to_numpy(),
-                  weights=fit["key"].map(distance_weights(fit, config.likelihood)).to_numpy(),
+    _STATE.update(config=config, fit=fit, weights=statistic_weights(fit, config.likelihood),
                   names=list(config.priors))
 
 
 def _d2(job: tuple[np.ndarray, int]) -> float:
+    """The sampler's squared distance of ``theta`` simulated with seed number ``seed``
+    (``experiments.calibration.distances``, as the calibration's workers compute it)."""
     theta, seed = job
     s = _STATE
     params = dict(zip(s["names"], map(float, theta), strict=True))
-    readings = simulated_readings(s["config"], s["fit"], params, simulation_seed(7, seed))
-    return float(np.sum((s["weights"] * (readings - s["observed"])) ** 2))
+    [(_, distance)] = distances(DistanceTask(s["config"], s["fit"], s["weights"],
+                                             ((seed, params),)))
+    return distance**2
 
 
 def main() -> None:

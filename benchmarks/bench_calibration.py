@@ -21,12 +21,12 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.calibration import (
+    calibration_model,
     load_calibration_config,
     observations,
     simulated_readings,
 )
 from experiments.observations import fitted
-from model import SMEEconomy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,9 +46,7 @@ def main(draws: int) -> None:
         simulated_readings(config, fit, p, k + 1)
         whole.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        SMEEconomy(n_firms=config.firms, seed=k + 1, parameters={**config.parameters, **p},
-                   end_year=int(fit["year"].max()), population=config.population,
-                   record="survey_quarters")
+        calibration_model(p, config, k + 1, int(fit["year"].max()))
         setup.append(time.perf_counter() - t0)
     q1, med, q3 = statistics.quantiles(whole, n=4)
     print(f"{draws} calibration simulations ({config.firms:,} firms, {config.population}, "

@@ -230,14 +230,26 @@ def distance_weights(stats: pd.DataFrame, likelihood: str) -> dict[str, float]:
     return dict(zip(stats["key"], 1.0 / (stats["sd"] * np.sqrt(count)), strict=True))
 
 
+def statistic_weights(stats: pd.DataFrame, likelihood: str) -> np.ndarray:
+    """``distance_weights`` in the order of the rows of ``stats``: what the distance
+    multiplies each statistic's difference by."""
+    return stats["key"].map(distance_weights(stats, likelihood)).to_numpy()
+
+
 # --------------------------------------------------------------------- simulation
+def calibration_model(params: Mapping[str, float], config: CalibrationConfig, seed: int,
+                      end_year: int) -> SMEEconomy:
+    """The model one calibration simulation runs, set up and not yet stepped."""
+    return SMEEconomy(n_firms=config.firms, seed=seed,
+                      parameters={**config.parameters, **params},
+                      end_year=end_year, population=config.population,
+                      record="survey_quarters")
+
+
 def simulate_series(params: Mapping[str, float], config: CalibrationConfig, seed: int,
                     end_year: int) -> Mapping[tuple[str, str, int], float]:
     """Survey-year (Q1) values, 2021 to ``end_year``, keyed (indicator, segment, year)."""
-    model = SMEEconomy(n_firms=config.firms, seed=seed,
-                       parameters={**config.parameters, **params},
-                       end_year=end_year, population=config.population,
-                       record="survey_quarters")
+    model = calibration_model(params, config, seed, end_year)
     model.run_until(end_year, 1)
     return model.survey_values()
 
@@ -313,7 +325,7 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     if fit.empty:
         raise ConfigError(config.source, [f"run.fit_until: no observations up to "
                                           f"{config.fit_until} after the initial year"])
-    weights = fit["key"].map(distance_weights(fit, config.likelihood)).to_numpy()
+    weights = statistic_weights(fit, config.likelihood)
 
     start = time.perf_counter()
     started = now()
