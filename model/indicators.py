@@ -134,11 +134,13 @@ class Observer:
         self._cell_to_segment = np.array(member, dtype=float).T  # cells x segments
         names = list(INDICATOR_NAMES)
         self._firms_row = names.index("firms")
-        self._den_row = [
+        den_row = [
             None if i.kind == "total"
             else self._firms_row if i.denominator == "firms" else names.index(i.denominator)
             for i in INDICATORS
         ]
+        self._share_rows = np.array([k for k, d in enumerate(den_row) if d is not None])
+        self._den_rows = np.array([d for d in den_row if d is not None])
 
     def observe(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """Indicator x segment values from per-firm columns (one per indicator)."""
@@ -151,10 +153,9 @@ class Observer:
             cell_sums[k] = np.add.reduceat(buf, self._starts)
         sums = cell_sums @ self._cell_to_segment
         out = sums.copy()
-        for k, den_row in enumerate(self._den_row):
-            if den_row is not None:
-                den = sums[den_row]
-                out[k] = np.divide(sums[k], den, out=np.full_like(den, np.nan), where=den > 0)
+        den = sums[self._den_rows]
+        out[self._share_rows] = np.divide(sums[self._share_rows], den,
+                                          out=np.full_like(den, np.nan), where=den > 0)
         return out
 
 

@@ -18,6 +18,8 @@ from model.population import (
     REGION_NAMES,
     REGIONS,
     SECTOR_NAMES,
+    _gumbel,
+    _solve_offset,
     allocate,
     build_population,
     frame_share_medium,
@@ -293,3 +295,28 @@ def test_security_gradient_spreads_size_classes_around_the_calibrated_level():
             pytest.approx(0.7, abs=0.01))
         gaps.append(share[2] - share[1])
     assert gaps[0] < 0.1 < 0.25 < gaps[1], gaps
+
+
+def test_vectorised_gumbel_draws_numpys_gumbel_numbers():
+    # The basic ladders' Plackett-Luce keys: the faster sampler must not change a
+    # single key, or every committed result would stop reproducing from its seed.
+    for seed in range(3):
+        expected = np.random.default_rng(seed).gumbel(size=(500, N_BASIC))
+        assert np.array_equal(_gumbel(np.random.default_rng(seed), (500, N_BASIC)), expected)
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_security_offset_is_the_plain_bisection(seed):
+    # The sorted bisection must take every step the one-pass-per-step bisection takes.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 3000))
+    z = rng.standard_normal(n) * rng.uniform(0.3, 2.0)
+    weight = rng.choice([0.7, 3.25, 14.0, 91.5], n)
+    frame = rng.random(n) < 0.9
+    share = float(rng.uniform(0.01, 0.99))
+    lo, hi = -20.0, 20.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        reached = weight[frame] * (mid + 2.2 * z[frame] > SECURITY_THRESHOLD - 0.5)
+        lo, hi = (mid, hi) if reached.sum() / weight[frame].sum() < share else (lo, mid)
+    assert _solve_offset(z, weight, frame, share) == hi
