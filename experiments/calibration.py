@@ -23,6 +23,7 @@ import math
 import multiprocessing as mp
 import os
 import signal
+import textwrap
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -57,6 +58,10 @@ complete generation."""
 IDENTIFIED_WIDTH = 0.5
 """A parameter counts as identified when its posterior 90% interval is at most this
 share of its prior range."""
+PINNED_SD = 0.5
+"""A combination of parameters counts as pinned down by the data when the posterior's
+standard deviation along it is at most this share of the prior's (about the marginal
+criterion above: a normal 90% interval spans 3.3 sd, the uniform prior 3.1 sd)."""
 
 
 LIKELIHOODS = {
@@ -97,9 +102,22 @@ class CalibrationConfig:
     source: str = "<config>"
 
     def canonical(self) -> dict[str, Any]:
-        d = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
+        d = {k: (_portable(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
         d.pop("source")
         return d
+
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def _portable(path: Path) -> str:
+    """A data file as a manifest records it: relative to the repository when it lies in
+    it, so that a manifest (and its config hash) does not depend on where the
+    repository was cloned."""
+    try:
+        return str(path.resolve().relative_to(REPOSITORY))
+    except ValueError:
+        return str(path)
 
 
 _TOP = ("name", "run", "abc", "priors", "data", "tolerance", "parameters")
@@ -171,7 +189,7 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
     data = raw.get("data", {})
     files = {"dii": "eurostat_isoc_e_dii.csv", "advanced": "eurostat_advanced_history.csv",
              "cyber": "cybersecurity.csv"}
-    shipped = Path(__file__).resolve().parents[1] / "model" / "data"
+    shipped = REPOSITORY / "model" / "data"
     if collect_keys(data, files, "data", errors):
         for key, default in files.items():
             given = data.get(key)
@@ -628,10 +646,12 @@ def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
         "forecast_inside_90": _inside(forecast, held_out=True),
         "fit_inside_90": _inside(forecast, held_out=False),
         "weakly_identified": summary.loc[~summary["identified"], "parameter"].tolist(),
+        "combinations_pinned_down": joint_identification(posterior, config.priors).pinned,
     }
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     atomic_write_text(out / "report.md", render(config, summary, forecast, pops, manifest,
-                                                split))
+                                                split, joint_identification(posterior,
+                                                                            config.priors)))
     return CalibrationResult(posterior=posterior, summary=summary, predictive=predictive,
                              forecast=forecast, populations=pops,
                              seconds=float(manifest["seconds"]),
@@ -678,6 +698,71 @@ def chain_agreement(posterior: pd.DataFrame, name: str, width: float) -> dict[st
     medians = groups.median()
     shift = float(medians.max() - medians.min()) / width if width > 0 else math.nan
     return {"rhat": rhat, "chain_shift": shift}
+
+
+@dataclass(frozen=True)
+class JointIdentification:
+    """How many combinations of the calibrated parameters the data pin down.
+
+    A parameter's marginal width misses what the record does pin down when parameters
+    trade off (an intercept against a benefit gain): the posterior's principal
+    directions, each parameter scaled to its prior range (so the uniform prior has the
+    same spread, 1/sqrt(12), along every direction), say how many combinations are
+    pinned down and which are not."""
+
+    spread: np.ndarray  # posterior sd / prior sd along each principal direction, widest first
+    loadings: np.ndarray  # (parameters, directions): the directions, widest first
+    names: tuple[str, ...]
+    within: int | None  # pinned down by the chains' own spread (None: one chain)
+    rhat: np.ndarray | None  # potential scale reduction along each direction (one chain: None)
+
+    @property
+    def pinned(self) -> int:
+        return int((self.spread <= PINNED_SD).sum())
+
+    def widest(self, k: int, terms: int = 3) -> list[tuple[float, list[tuple[str, float]]]]:
+        """The ``k`` widest directions: spread, and their ``terms`` largest loadings."""
+        out = []
+        for d in range(min(k, len(self.spread))):
+            v = self.loadings[:, d] * np.sign(self.loadings[np.argmax(
+                np.abs(self.loadings[:, d])), d])
+            top = np.argsort(-np.abs(v), kind="stable")[:terms]
+            out.append((float(self.spread[d]), [(self.names[i], float(v[i])) for i in top]))
+        return out
+
+
+def joint_identification(posterior: pd.DataFrame,
+                         priors: Mapping[str, tuple[float, float]]) -> JointIdentification:
+    """Principal directions of the weighted posterior in prior-range units."""
+    names = tuple(priors)
+    low = np.array([priors[n][0] for n in names])
+    span = np.array([priors[n][1] - priors[n][0] for n in names])
+    prior_sd = 1.0 / math.sqrt(12.0)
+
+    def scaled(frame: pd.DataFrame) -> np.ndarray:
+        return (frame[list(names)].to_numpy() - low) / span
+
+    def directions(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values, vectors = np.linalg.eigh(np.atleast_2d(cov))
+        order = np.argsort(-values, kind="stable")
+        return np.sqrt(np.clip(values[order], 0.0, None)) / prior_sd, vectors[:, order]
+
+    spread, loadings = directions(np.cov(scaled(posterior).T,
+                                         aweights=posterior["weight"].to_numpy()))
+    within, rhat = None, None
+    if "chain" in posterior and posterior["chain"].nunique() > 1:
+        # The chains' own spread, averaged (the multivariate analogue of the within-chain
+        # variance of the potential scale reduction): one chain's covariance alone would
+        # be estimated from too few particles for 37 dimensions.
+        groups = [scaled(g) for _, g in posterior.groupby("chain")]
+        pooled_within = sum(np.cov(g.T) * (len(g) - 1) for g in groups) / (
+            sum(len(g) for g in groups) - len(groups))
+        within = int((directions(pooled_within)[0] <= PINNED_SD).sum())
+        projected = pd.DataFrame(scaled(posterior) @ loadings)
+        projected["chain"] = posterior["chain"].to_numpy()
+        rhat = np.array([chain_agreement(projected, d, 1.0)["rhat"]
+                         for d in range(len(names))])
+    return JointIdentification(spread, loadings, names, within, rhat)
 
 
 SIZE_SPLIT = tuple((ind, seg) for ind in ("ai", "cloud", "data_analytics")
@@ -847,11 +932,53 @@ def _target_note(config: CalibrationConfig, manifest: dict[str, Any]) -> str:
             "from them carries more uncertainty than the data leave.")
 
 
+def _value(x: float) -> str:
+    # Three significant digits, except calendar years (2024.3, not 2.02e+03).
+    return f"{x:.1f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def _joint_section(joint: JointIdentification | None) -> str:
+    if joint is None:
+        return ""
+    n = len(joint.names)
+    pinned = joint.spread <= PINNED_SD
+    text = ("Parameters trade off, so the record can pin down a combination of parameters "
+            "it cannot separate. Scaled to its prior range, the posterior's principal "
+            "directions show how many combinations the data pin down (standard deviation "
+            f"along the direction at most {PINNED_SD:.0%} of the prior's): "
+            f"**{joint.pinned} of {n}**.")
+    if joint.within is not None and joint.rhat is not None:
+        text += (" Measured by the chains' own spread (their covariances averaged): "
+                 f"{joint.within}.")
+        if pinned.any():
+            text += (f" Along the {int(pinned.sum())} pinned-down combinations the chains "
+                     "agree" if (joint.rhat[pinned] <= RHAT_LIMIT).all() else
+                     f" Along the {int(pinned.sum())} pinned-down combinations the chains "
+                     f"disagree on {int((joint.rhat[pinned] > RHAT_LIMIT).sum())}")
+            text += f" (potential scale reduction at most {joint.rhat[pinned].max():.2f})."
+        if (~pinned).any():
+            text += (f" Along the {int((~pinned).sum())} combinations the data leave open "
+                     f"they disagree on {int((joint.rhat[~pinned] > RHAT_LIMIT).sum())} "
+                     f"(at most {joint.rhat[~pinned].max():.2f}).")
+    text = textwrap.fill(text + " The three least determined combinations (spread: "
+                         "posterior over prior standard deviation; loadings on the "
+                         "parameters scaled to their prior ranges):", 88)
+    widest = "\n".join(
+        f"- spread {sd:.2f}: " + ", ".join(f"{'+' if w >= 0 else '-'}{abs(w):.2f} `{name}`"
+                                           for name, w in terms)
+        for sd, terms in joint.widest(3))
+    return f"""
+{text}
+
+{widest}
+"""
+
+
 def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFrame,
-           pops: pd.DataFrame, manifest: dict[str, Any], split: pd.DataFrame | None = None
-           ) -> str:
+           pops: pd.DataFrame, manifest: dict[str, Any], split: pd.DataFrame | None = None,
+           joint: JointIdentification | None = None) -> str:
     table = markdown_table(
-        [(f"`{r.parameter}`", f"{r.median:.3g}", f"{r.q05:.3g} to {r.q95:.3g}",
+        [(f"`{r.parameter}`", _value(r.median), f"{_value(r.q05)} to {_value(r.q95)}",
           f"U({r.prior_low:g}, {r.prior_high:g})", f"{r.width_ratio:.2f}",
           "yes" if r.identified else "**weakly**", r.unit) for r in summary.itertuples()],
         ["parameter", "median", "90% interval", "prior", "width / prior", "identified", "unit"])
@@ -904,7 +1031,7 @@ A parameter is *identified* when its posterior 90% interval spans at most
 The data say little about a weakly identified parameter beyond its prior; experiments
 still draw it jointly from the posterior, so its uncertainty is carried into P(hit)
 rather than hidden.
-
+{_joint_section(joint)}
 {_chains_section(summary, manifest)}
 ## Posterior (weighted median and 90% interval)
 

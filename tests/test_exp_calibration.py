@@ -48,6 +48,8 @@ def test_default_calibration_config_is_valid():
     assert set(config.priors) == set(CALIBRATED)
     assert config.dii_file.is_file() and config.advanced_file.is_file()
     assert config.cyber_file.is_file()
+    # Manifests name the shipped data relative to the repository, wherever it was cloned.
+    assert config.canonical()["dii_file"] == "model/data/eurostat_isoc_e_dii.csv"
 
 
 def test_missing_data_file_fails_before_any_simulation(tmp_path, monkeypatch):
@@ -392,6 +394,34 @@ def test_chain_agreement_flags_chains_that_disagree():
     assert agree["rhat"] < 1.02 and agree["chain_shift"] < 0.15
     assert differ["rhat"] > cal.RHAT_LIMIT and differ["chain_shift"] > 0.5
     assert math.isnan(cal.chain_agreement(same.drop(columns="chain"), "x", 3.3)["rhat"])
+
+
+def test_a_trade_off_counts_as_pinned_down_and_chain_disagreement_is_located():
+    # a + b is fixed by the data, a - b is not: each parameter alone looks weakly
+    # identified, yet one of the two combinations is pinned down. Two chains that part
+    # only along a - b agree on the pinned combination and disagree on the open one.
+    rng = np.random.default_rng(3)
+    n = 400
+    chain = np.repeat([0, 1], n // 2)
+    free = rng.uniform(-0.6, 0.6, n) + np.where(chain == 1, 0.15, -0.15)
+    total = 1.0 + rng.normal(0, 0.01, n)
+    post = pd.DataFrame({"a": (total + free) / 2, "b": (total - free) / 2,
+                         "weight": 1.0 / n, "chain": chain})
+    priors = {"a": (0.0, 1.0), "b": (0.0, 1.0)}
+    for name in priors:
+        q05, q95 = np.quantile(post[name], [0.05, 0.95])
+        assert q95 - q05 > cal.IDENTIFIED_WIDTH  # marginally weak
+    joint = cal.joint_identification(post, priors)
+    assert joint.pinned == 1 and joint.within == 1
+    assert joint.spread[1] < 0.1 < cal.PINNED_SD < joint.spread[0]
+    assert joint.rhat[1] < 1.05 and joint.rhat[0] > cal.RHAT_LIMIT
+    (_, terms), = joint.widest(1)
+    assert {name for name, _ in terms} == {"a", "b"}
+    assert terms[0][1] * terms[1][1] < 0  # the open direction is a - b
+    text = cal._joint_section(joint)
+    assert "**1 of 2**" in text and "they disagree on 1" in text
+    one = cal.joint_identification(post.drop(columns="chain"), priors)
+    assert one.rhat is None and one.within is None and one.pinned == 1
 
 
 def test_ctrl_c_keeps_every_chains_last_generation(tmp_path):
