@@ -637,6 +637,7 @@ def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
 
     from . import plots
 
+    joint = joint_identification(posterior, config.priors)
     plots.calibration_fit(predictive, forecast, out / "figures")
     plots.posterior_marginals(posterior, config.priors, out / "figures")
     manifest = {
@@ -646,12 +647,11 @@ def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
         "forecast_inside_90": _inside(forecast, held_out=True),
         "fit_inside_90": _inside(forecast, held_out=False),
         "weakly_identified": summary.loc[~summary["identified"], "parameter"].tolist(),
-        "combinations_pinned_down": joint_identification(posterior, config.priors).pinned,
+        "combinations_pinned_down": joint.pinned,
     }
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     atomic_write_text(out / "report.md", render(config, summary, forecast, pops, manifest,
-                                                split, joint_identification(posterior,
-                                                                            config.priors)))
+                                                split, joint))
     return CalibrationResult(posterior=posterior, summary=summary, predictive=predictive,
                              forecast=forecast, populations=pops,
                              seconds=float(manifest["seconds"]),

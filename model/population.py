@@ -442,7 +442,7 @@ def _top_share(score, weight, frame, share, eligible) -> np.ndarray:
 def _gumbel(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     """``rng.gumbel(size=size)``, the same numbers from the same stream, vectorised:
     numpy's sampler takes -log(-log(1 - U)) one draw at a time, three times slower.
-    (It redraws a U of exactly 0, which this does not; that happens once in 2**53.)"""
+    (Numpy redraws a U of exactly 0, once in 2**53 draws; here that key is infinite.)"""
     g = rng.random(size)
     np.subtract(1.0, g, out=g)
     np.log(g, out=g)
