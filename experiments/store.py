@@ -142,8 +142,13 @@ class ResultStore:
 
         if not self.manifest_path.exists():
             raise StoreError(f"{self.root} is not a results directory (no manifest.json)")
+        # Relative to this directory (absolute in older manifests): the files the
+        # experiment names, such as its posterior, are found wherever the repository
+        # was cloned to, and whether the package was installed editable or not.
+        recorded = self.manifest().get("config_dir")
         config = load_config(self.root / "config.toml",
-                             base_dir=self.manifest().get("config_dir"), check_files=False)
+                             base_dir=self.root / recorded if recorded else None,
+                             check_files=False)
         stored = self.stored_replications(config)
         if stored is not None:
             config = replace(config, run=replace(config.run, replications=stored))
@@ -181,7 +186,7 @@ class ResultStore:
             "config_hash": config.digest(),
             "config": config.canonical(),
             "seed": config.run.seed,
-            "config_dir": str(Path(config.source).resolve().parent)
+            "config_dir": self._relative(Path(config.source).resolve().parent)
             if Path(config.source).is_file() else None,
             "versions": versions(),
             "git_commit": git_commit(),
@@ -190,6 +195,12 @@ class ResultStore:
         }
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
         return manifest
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return os.path.relpath(path, self.root.resolve())
+        except ValueError:  # another drive
+            return str(path)
 
     # ------------------------------------------------------------- batches
     def write_batch(self, outcomes: pd.DataFrame, series: pd.DataFrame,

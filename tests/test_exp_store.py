@@ -296,3 +296,40 @@ def test_scenario_names_with_a_slash_cannot_hide_failures(tmp_path):
     store.write_batch(pd.DataFrame(), pd.DataFrame(), [failure])
     assert [f["scenario"] for f in store.failed_runs()] == ["a/b"]
     assert all(p.parent == store.failures for p in store.failures.rglob("*.json"))
+
+
+def test_a_moved_repository_still_finds_the_files_its_experiments_name(tmp_path):
+    """The manifest records where the experiment file was relative to the results, so
+    a clone elsewhere (or a results directory rebuilt with ``sme-abm report`` there)
+    still finds the posterior the file names."""
+    import shutil
+
+    repo = tmp_path / "clone"
+    calibration = repo / "results" / "calibration"
+    calibration.mkdir(parents=True)
+    shipped = Path(__file__).resolve().parents[1] / "results" / "calibration"
+    shutil.copy(shipped / "posterior.parquet", calibration / "posterior.parquet")
+    mapping = tiny_mapping()
+    mapping["uncertainties"] = {"posterior": "../../results/calibration/posterior.parquet"}
+    cfg = write_config(repo / "experiments" / "configs", mapping)
+    store = ResultStore(repo / "results" / "tiny")
+    store.root.mkdir()
+    (store.root / "config.toml").write_bytes(cfg.read_bytes())
+    store.write_manifest(load_config(cfg))
+    assert store.manifest()["config_dir"] == os.path.join("..", "..", "experiments", "configs")
+
+    moved = tmp_path / "elsewhere"
+    shutil.move(repo, moved)
+    config = ResultStore(moved / "results" / "tiny").stored_config()
+    assert config.posterior is not None and config.posterior.is_file()
+    assert config.posterior.resolve() == (moved / "results" / "calibration"
+                                          / "posterior.parquet").resolve()
+
+
+def test_an_older_manifest_with_an_absolute_config_dir_still_reads(ref, tmp_path):
+    cfg, root = ref
+    copy = copy_results(root, tmp_path / "copy")
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["config_dir"] = str(cfg.parent.resolve())
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert ResultStore(copy).stored_config().digest() == load_config(cfg).digest()
