@@ -200,7 +200,10 @@ def test_calibration_recovers_known_parameters(tmp_path):
     no_model_error = dict.fromkeys(ob.MODEL_SD, 0.0)
     config = parse_calibration_config(_raw(data=data,
                                            tolerance=no_model_error))
-    result = calibrate(config, out=tmp_path / "out", progress=False)
+    # Two workers: the result is the one-process result (the workers test below), and the
+    # longest test of the suite then keeps both cores busy.
+    result = calibrate(config, out=tmp_path / "out", sampler="multicore", workers=2,
+                       progress=False)
     summary = result.summary.set_index("parameter")
     for name, value in truth.items():
         low, high = config.priors[name]
@@ -235,7 +238,8 @@ def test_definition_break_offset_is_recovered(tmp_path):
                priors={"survey_ai_2025_offset": {"low": -1.0, "high": 1.5},
                        "ai_intercept": {"low": AI_INTERCEPT - 1.0, "high": AI_INTERCEPT + 1.0}})
     raw["abc"].update(population_size=40, max_populations=4, predictive_draws=5)
-    result = calibrate(parse_calibration_config(raw), out=tmp_path / "brk", progress=False)
+    result = calibrate(parse_calibration_config(raw), out=tmp_path / "brk",
+                       sampler="multicore", workers=2, progress=False)
     s = result.summary.set_index("parameter")
     assert s.loc["survey_ai_2025_offset", "q05"] <= 0.8 <= s.loc["survey_ai_2025_offset", "q95"]
     assert s.loc["survey_ai_2025_offset", "q05"] > 0.2  # a break was found, not noise
@@ -448,10 +452,14 @@ def test_ctrl_c_keeps_every_chains_last_generation(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(to_toml(raw))
     out = tmp_path / "out"
+    # A terminal's Ctrl-C reaches a process that has SIGINT at its default; a process
+    # started from one that ignores it (a pytest-xdist worker, a background job of a
+    # script) inherits the ignoring, and Python then never raises KeyboardInterrupt.
     proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "calibrate", str(path),
                              "--workers", "2", "--out", str(out)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     started = time.perf_counter()
     lines = []
     for line in proc.stdout:  # wait until both chains have finished a generation
