@@ -197,6 +197,9 @@ class ResultStore:
         return manifest
 
     def _relative(self, path: Path) -> str:
+        # Relative to the results, not to the repository as calibration._portable does
+        # for the shipped data: after `pip install .` (the README's main command) the
+        # package, and so its idea of the repository, lies in site-packages.
         try:
             return os.path.relpath(path, self.root.resolve())
         except ValueError:  # another drive
