@@ -25,7 +25,7 @@ import os
 import signal
 import textwrap
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -350,7 +350,8 @@ def calibrate(config: CalibrationConfig, out: str | Path | None = None,
     chains = run_chains(config, fit, weights, scheduler, progress)
     seconds = time.perf_counter() - start
 
-    posterior = pool_chains([c.particles for c in chains], config.parameters)
+    posterior = pool_chains([c.particles for c in chains], config.parameters,
+                            [c.weights for c in chains])
     atomic_write_parquet(out / "posterior.parquet", posterior)
     manifest = {
         "name": config.name, "config": config.canonical(),
@@ -423,7 +424,8 @@ def pool_calibrations(config: CalibrationConfig, directories: list[str | Path],
     out.mkdir(parents=True, exist_ok=True)
     order = sorted(parts)
     posterior = pool_chains([parts[c][0][list(config.priors)] for c in order],
-                            config.parameters)
+                            config.parameters,
+                            [parts[c][0]["weight"].to_numpy(float) for c in order])
     atomic_write_parquet(out / "posterior.parquet", posterior)
     runs = [parts[c][1] for c in order]
     records = [{"chain": c, "seed": chain_seed(config, c),
@@ -579,17 +581,26 @@ def run_chain(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray,
             executor.close()
 
 
-def pool_chains(particles: list[pd.DataFrame], fixed: Mapping[str, float]) -> pd.DataFrame:
-    """The chains' final populations as one equally weighted posterior sample, with the
-    parameters the calibration held ``fixed`` (they travel with the posterior, so an
-    experiment drawing from it simulates the history that was fitted); with more than
-    one chain, column ``chain`` says which chain each particle came from."""
+def pool_chains(particles: list[pd.DataFrame], fixed: Mapping[str, float],
+                weights: Sequence[np.ndarray] | None = None) -> pd.DataFrame:
+    """The chains' final populations as one posterior sample, each chain weighing the
+    same (column ``weight``: a chain's particles keep their relative ``weights``, equal
+    if not given), with the parameters the calibration held ``fixed`` (they travel with
+    the posterior, so an experiment drawing from it simulates the history that was
+    fitted); with more than one chain, column ``chain`` says which chain each particle
+    came from."""
     posterior = pd.concat([p.reset_index(drop=True) for p in particles], ignore_index=True)
     for name, value in fixed.items():
         posterior[name] = float(value)
     if len(particles) > 1:
         posterior["chain"] = np.repeat(np.arange(len(particles)), [len(p) for p in particles])
-    posterior["weight"] = 1.0 / len(posterior)
+    if weights is None or all(np.ptp(w) == 0 for w in weights):
+        # Equal weights written as before, so that a pooled calibration of equally
+        # weighted chains reproduces its earlier posterior file exactly.
+        posterior["weight"] = 1.0 / len(posterior)
+    else:
+        posterior["weight"] = np.concatenate(
+            [np.asarray(w, float) / np.sum(w) / len(particles) for w in weights])
     return posterior
 
 
@@ -687,17 +698,37 @@ def chain_agreement(posterior: pd.DataFrame, name: str, width: float) -> dict[st
     (``chain_shift``). NaN with one chain."""
     if "chain" not in posterior or posterior["chain"].nunique() < 2:
         return {"rhat": math.nan, "chain_shift": math.nan}
-    groups = posterior.groupby("chain")[name]
-    n = float(groups.size().mean())
-    within = float(groups.var(ddof=1).mean())
-    between = n * float(groups.mean().var(ddof=1))
+    if "weight" not in posterior or _equal_within_chains(posterior):
+        groups = posterior.groupby("chain")[name]
+        n = float(groups.size().mean())
+        within = float(groups.var(ddof=1).mean())
+        between = n * float(groups.mean().var(ddof=1))
+        medians = groups.median()
+    else:
+        # Weighted chains (the last generation reweighted): each chain's mean, variance
+        # (unbiased for its weights) and median, its effective sample size for n.
+        stats = []
+        for _, g in posterior.groupby("chain"):
+            x, w = g[name].to_numpy(float), g["weight"].to_numpy(float)
+            w = w / w.sum()
+            m = float(np.sum(w * x))
+            ess = 1.0 / float(np.sum(w**2))
+            stats.append((m, float(np.sum(w * (x - m) ** 2)) * ess / max(ess - 1.0, 1e-12),
+                          weighted_quantiles(x, w, [0.5])[0], ess))
+        means, variances, med, sizes = (np.array(c) for c in zip(*stats, strict=True))
+        n, within = float(sizes.mean()), float(variances.mean())
+        between = n * float(means.var(ddof=1))
+        medians = pd.Series(med)
     if within <= 0:
         rhat = 1.0 if between <= 0 else math.inf
     else:
         rhat = math.sqrt(((n - 1) / n * within + between / n) / within)
-    medians = groups.median()
     shift = float(medians.max() - medians.min()) / width if width > 0 else math.nan
     return {"rhat": rhat, "chain_shift": shift}
+
+
+def _equal_within_chains(posterior: pd.DataFrame) -> bool:
+    return bool((posterior.groupby("chain")["weight"].agg(np.ptp) == 0).all())
 
 
 @dataclass(frozen=True)
@@ -754,12 +785,20 @@ def joint_identification(posterior: pd.DataFrame,
         # The chains' own spread, averaged (the multivariate analogue of the within-chain
         # variance of the potential scale reduction): one chain's covariance alone would
         # be estimated from too few particles for 37 dimensions.
-        groups = [scaled(g) for _, g in posterior.groupby("chain")]
-        pooled_within = sum(np.cov(g.T) * (len(g) - 1) for g in groups) / (
-            sum(len(g) for g in groups) - len(groups))
+        chains = [g for _, g in posterior.groupby("chain")]
+        if _equal_within_chains(posterior):
+            pooled_within = sum(np.cov(scaled(g).T) * (len(g) - 1) for g in chains) / (
+                sum(len(g) for g in chains) - len(chains))
+        else:  # each chain's weighted covariance, by its effective sample size
+            sizes = [1.0 / float(np.sum((g["weight"] / g["weight"].sum()) ** 2))
+                     for g in chains]
+            pooled_within = sum(np.cov(scaled(g).T, aweights=g["weight"].to_numpy()) * (m - 1)
+                                for g, m in zip(chains, sizes, strict=True)) / (
+                sum(sizes) - len(chains))
         within = int((directions(pooled_within)[0] <= PINNED_SD).sum())
         projected = pd.DataFrame(scaled(posterior) @ loadings)
         projected["chain"] = posterior["chain"].to_numpy()
+        projected["weight"] = posterior["weight"].to_numpy()
         rhat = np.array([chain_agreement(projected, d, 1.0)["rhat"]
                          for d in range(len(names))])
     return JointIdentification(spread, loadings, names, within, rhat)
@@ -915,6 +954,10 @@ def _epsilon(value: Any) -> str:
     return "prior" if value is None or not math.isfinite(value) else f"{value:.3g}"
 
 
+def _acceptance(value: Any) -> str:
+    return "none (reweighted)" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
 def _ess(row: Any) -> str:
     value = getattr(row, "ess", None)
     return "" if value is None or not math.isfinite(value) else f"{value:.0f}"
@@ -985,7 +1028,8 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
     chained = "chain" in pops and pops["chain"].nunique() > 1
     gens = markdown_table(
         [((int(r.chain),) if chained else ()) + (
-            int(r.t), _epsilon(r.epsilon), _ess(r), f"{r.acceptance:.3f}", int(r.mcmc_steps),
+            int(r.t), _epsilon(r.epsilon), _ess(r), _acceptance(r.acceptance),
+            int(r.mcmc_steps),
             int(r.samples)) for r in pops.itertuples()],
         (["chain"] if chained else [])
         + ["generation", "tolerance (epsilon)", "effective sample size", "MCMC acceptance",

@@ -45,16 +45,31 @@ PRIORS = {"a": (-5.0, 5.0), "b": (-5.0, 5.0)}
 def test_recovers_the_posterior_under_the_error_model(noise, epsilon):
     res = smc_abc(_gaussian(noise), PRIORS, n=400, seed=3, min_epsilon=epsilon)
     assert res.reached and "target" in res.stop_reason
-    theta = res.particles.to_numpy()
+    theta, w = res.particles.to_numpy(), res.weights
     sd = np.hypot(epsilon * SIGMA, noise)
-    assert len(theta) == 400
-    np.testing.assert_allclose(theta.mean(axis=0), OBS, atol=0.25 * sd)
+    assert len(theta) == len(w) == 400 and w.sum() == pytest.approx(1.0)
+    mean = w @ theta
+    np.testing.assert_allclose(mean, OBS, atol=0.25 * sd)
     # neither over-concentrated by lucky simulations (noise 0.3 is three times the
     # error model: the pseudo-marginal moves must still give the full width) nor wide
-    np.testing.assert_allclose(theta.std(axis=0), sd, rtol=0.2)
+    np.testing.assert_allclose(np.sqrt(w @ (theta - mean) ** 2), sd, rtol=0.2)
     # the tolerance fell every generation and ended exactly at the target
     eps = [g.epsilon for g in res.generations]
     assert all(b < a for a, b in itertools.pairwise(eps)) and eps[-1] == pytest.approx(epsilon)
+
+
+def test_the_generation_that_reaches_the_target_only_reweights():
+    res = smc_abc(_gaussian(0.3), PRIORS, n=400, seed=5)
+    last, before = res.generations[-1], res.generations[-2]
+    assert res.reached and last.epsilon == 1.0 and before.epsilon > 1.0
+    # no simulation, no MCMC step: the particles are the previous generation's, their
+    # weights the kernel's ratio on their own distances, with at least half the sample
+    assert last.samples == last.mcmc_steps == 0 and np.isnan(last.acceptance)
+    assert res.simulations == sum(g.samples for g in res.generations)
+    assert 200 <= res.ess < 400 and res.ess == pytest.approx(last.ess)
+    logw = -0.5 * (1.0 - 1.0 / before.epsilon**2) * res.distances**2
+    np.testing.assert_allclose(res.weights, np.exp(logw) / np.exp(logw).sum())
+    assert res.generation_records()[-1]["acceptance"] is None  # JSON has no NaN
 
 
 def test_moves_leave_few_copies():
@@ -74,6 +89,7 @@ def test_same_seed_same_posterior_and_simulation_numbers_are_unique():
     one = smc_abc(record, PRIORS, n=50, seed=9, max_generations=3)
     two = smc_abc(sim, PRIORS, n=50, seed=9, max_generations=3)
     assert one.particles.equals(two.particles)
+    np.testing.assert_array_equal(one.weights, two.weights)
     assert len(seen) == len(set(seen)) == one.simulations
     other = smc_abc(sim, PRIORS, n=50, seed=10, max_generations=3)
     assert not one.particles.equals(other.particles)

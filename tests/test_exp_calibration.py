@@ -405,6 +405,55 @@ def test_chain_agreement_flags_chains_that_disagree():
     assert math.isnan(cal.chain_agreement(same.drop(columns="chain"), "x", 3.3)["rhat"])
 
 
+def test_chain_agreement_reads_the_weights_of_reweighted_chains():
+    # The same particles in both chains; the weights alone decide whether they agree.
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1, 200)
+    post = pd.DataFrame({"x": np.r_[x, x], "chain": np.repeat([0, 1], 200)})
+    flat = rng.uniform(0.5, 1.5, 400)
+    agree = cal.chain_agreement(post.assign(weight=flat / flat.sum()), "x", 3.3)
+    tilted = np.where(post["chain"] == 1, np.exp(1.5 * post["x"]), 1.0)
+    differ = cal.chain_agreement(post.assign(weight=tilted / tilted.sum()), "x", 3.3)
+    assert agree["rhat"] < 1.02 and agree["chain_shift"] < 0.15
+    # the tilt moves chain 1's mean and median by about 1.5 (less in a finite sample)
+    assert differ["rhat"] > cal.RHAT_LIMIT and differ["chain_shift"] > 0.3
+
+
+def test_weighted_chains_pool_each_with_the_same_total_weight():
+    parts = [pd.DataFrame({"a": [1.0, 2.0, 3.0]}), pd.DataFrame({"a": [4.0, 5.0]})]
+    post = cal.pool_chains(parts, {"b": 7.0}, [np.array([0.2, 0.2, 0.6]), np.array([1.0, 3.0])])
+    np.testing.assert_allclose(post["weight"], [0.1, 0.1, 0.3, 0.125, 0.375])
+    assert post["chain"].tolist() == [0, 0, 0, 1, 1] and (post["b"] == 7.0).all()
+    equal = cal.pool_chains(parts, {}, [np.full(3, 1 / 3), np.full(2, 0.5)])
+    assert (equal["weight"] == 0.2).all()  # equally weighted chains: as before
+
+
+def test_a_calibration_that_ends_by_reweighting_pools_its_weights(tmp_path):
+    """A tolerance reached in a few generations: each chain ends on its particles
+    reweighted, and chains run as jobs and pooled keep those weights exactly."""
+    from dataclasses import replace
+
+    raw = _raw()
+    raw["run"]["firms"] = 500
+    raw["abc"].update(population_size=12, target_epsilon=8.0, predictive_draws=5, chains=2)
+    config = parse_calibration_config(raw)
+    at_once = calibrate(config, out=tmp_path / "two", sampler="single", progress=False)
+    post = at_once.posterior
+    assert at_once.reached_target
+    last = at_once.populations.groupby("chain").tail(1)
+    assert (last["samples"] == 0).all() and last["acceptance"].isna().all()
+    assert post.groupby("chain")["weight"].sum().tolist() == pytest.approx([0.5, 0.5])
+    assert post.groupby("chain")["weight"].nunique().gt(1).all()  # not equal weights
+    for c in (0, 1):
+        calibrate(replace(config), out=tmp_path / f"job{c}", sampler="single", chain=c,
+                  progress=False)
+    pooled = cal.pool_calibrations(config, [tmp_path / "job0", tmp_path / "job1"],
+                                   out=tmp_path / "pooled")
+    pd.testing.assert_frame_equal(pooled.posterior, post)
+    pd.testing.assert_frame_equal(pooled.summary, at_once.summary)
+    assert "none (reweighted)" in (tmp_path / "two" / "report.md").read_text()
+
+
 def test_a_trade_off_counts_as_pinned_down_and_chain_disagreement_is_located():
     # a + b is fixed by the data, a - b is not: each parameter alone looks weakly
     # identified, yet one of the two combinations is pinned down. Two chains that part
