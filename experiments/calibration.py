@@ -910,12 +910,22 @@ def _size_rows(split: pd.DataFrame | None) -> list[tuple[str, ...]]:
     return rows
 
 
-def _particles(config: CalibrationConfig, manifest: dict[str, Any]) -> str:
+def _particles(config: CalibrationConfig, manifest: dict[str, Any], pops: pd.DataFrame) -> str:
+    n = config.population_size
     chains = manifest.get("chains")
-    if not chains:
-        return f"{config.population_size} equally weighted particles"
-    return (f"{len(chains)} independent chains of {config.population_size} equally weighted "
-            f"particles, pooled")
+    lead = (f"{len(chains)} independent chains of {n} particles, pooled" if chains
+            else f"{n} particles")
+    if pops.empty or not {"t", "mcmc_steps", "ess"} <= set(pops):
+        return lead.replace(" particles", " equally weighted particles")
+    last = pops.groupby("chain").tail(1) if "chain" in pops else pops.tail(1)
+    reweighted = last[(last["t"] > 0) & (last["mcmc_steps"] == 0)]
+    if reweighted.empty:
+        return lead.replace(" particles", " equally weighted particles")
+    ess = reweighted["ess"]
+    span = f"{ess.min():.0f}" if len(ess) == 1 else f"{ess.min():.0f}-{ess.max():.0f}"
+    whose = "each chain's" if chains else "the"
+    return (f"{lead}, {whose} last generation reweighted to the target (effective "
+            f"sample size {span} of {n})")
 
 
 def _chains_section(summary: pd.DataFrame, manifest: dict[str, Any]) -> str:
@@ -1060,7 +1070,7 @@ moves (Del Moral, Doucet and Jasra 2012; Wilkinson 2013; `experiments/abc.py`) o
 {len(config.priors)} parameters to {manifest['observations_fitted']} observed statistics
 up to {config.fit_until} ({LIKELIHOODS[config.likelihood]}), with {config.firms:,}
 simulated firms per simulation and
-{_particles(config, manifest)}; {manifest['simulations']:,} simulations
+{_particles(config, manifest, pops)}; {manifest['simulations']:,} simulations
 in {manifest['seconds'] / 60:.1f} minutes (stopped: {manifest['stop_reason']}).
 {_target_note(config, manifest)}
 On the fitted survey shares the posterior-predictive median is off by
