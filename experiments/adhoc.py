@@ -73,8 +73,13 @@ def posterior_point(path: str | Path, draw: int | None) -> tuple[dict[str, float
         if not 0 <= draw < len(frame):
             raise ConfigError("--draw", [f"--draw: {draw} is out of range (allowed: 0 to "
                                          f"{len(frame) - 1})"])
+        weight = ""
+        if "weight" in frame and frame["weight"].nunique() > 1:
+            # A reweighted calibration's particles are not equally likely draws.
+            relative = float(frame["weight"].iloc[draw] / frame["weight"].mean())
+            weight = f" (weight {relative:.2g} times the average)"
         return (posterior_row(frame, draw),
-                f"posterior draw {draw} of {len(frame)} from {path}")
+                f"posterior draw {draw} of {len(frame)}{weight} from {path}")
     row = central_draw(frame)
     return (posterior_row(frame, row),
             f"posterior central draw {row} of {len(frame)} (the joint draw nearest every "

@@ -414,7 +414,7 @@ def test_simulate_with_a_policy_file_set_parameters_a_posterior_and_a_plot(tmp_p
     assert str(policy) in out and plot.stat().st_size > 10_000
     code, out, err = run_cli("simulate", "--firms", "600", "--end-year", "2022",
                              "--posterior", str(posterior), "--draw", "2")
-    assert code == 0 and "posterior draw 2 of 3" in out
+    assert code == 0 and "posterior draw 2 of 3 (weight 0.9 times the average)" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [
