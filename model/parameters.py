@@ -54,21 +54,21 @@ _SECTOR_NOTE = (
 
 _SPECS: tuple[ParameterSpec, ...] = (
     # --- adoption: intercepts of the TOE logit --------------------------------------
-    ParameterSpec("basic_intercept", -2.6, -6.0, 2.0, "log-odds/quarter", "adoption",
+    ParameterSpec("basic_intercept", -3.5, -6.0, 2.0, "log-odds/quarter", "adoption",
                   "Intercept for taking the next basic item on the firm's ladder",
                   "calibrated to Eurostat DII 2021-2025", calibrated=True),
-    ParameterSpec("cloud_intercept", -5.8, -8.0, 1.0, "log-odds/quarter", "adoption",
+    ParameterSpec("cloud_intercept", -6.1, -8.0, 1.0, "log-odds/quarter", "adoption",
                   "Intercept for adopting sophisticated/intermediate cloud services (its "
                   "complexity included)",
                   "calibrated to Eurostat E_CC1_SI and E_CC 2021-2025", calibrated=True),
-    ParameterSpec("data_analytics_intercept", -5.6, -8.0, 1.0, "log-odds/quarter", "adoption",
+    ParameterSpec("data_analytics_intercept", -6.0, -8.0, 1.0, "log-odds/quarter", "adoption",
                   "Intercept for adopting data analytics (its complexity included)",
                   "calibrated to Eurostat E_DA 2023-2025", calibrated=True),
-    ParameterSpec("ai_intercept", -3.6, -9.0, 0.0, "log-odds/quarter", "adoption",
+    ParameterSpec("ai_intercept", -4.7, -9.0, 0.0, "log-odds/quarter", "adoption",
                   "Intercept for adopting AI (its complexity included)",
                   "calibrated to Eurostat E_AI_TANY 2021-2025",
                   calibrated=True),
-    ParameterSpec("security_intercept", -4.8, -7.0, 1.0, "log-odds/quarter", "cyber",
+    ParameterSpec("security_intercept", -4.6, -7.0, 1.0, "log-odds/quarter", "cyber",
                   "Intercept for adding one security measure (security-aware firms)",
                   "calibrated to Eurostat E_SECMGE5 2022 and 2024 by size class",
                   calibrated=True),
@@ -76,7 +76,7 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("size_effect_2_9", -0.5, -3.0, 1.0, "log-odds", "adoption",
                   "Shift for firms of 2-9 persons relative to 10-49",
                   "stated assumption (no survey of 2-9 firms; CBS 2018 shows them lagging)"),
-    ParameterSpec("size_effect_50_249", 0.035, -1.0, 2.0, "log-odds", "adoption",
+    ParameterSpec("size_effect_50_249", 0.21, -1.0, 2.0, "log-odds", "adoption",
                   "Shift for firms of 50-249 persons relative to 10-49",
                   "calibrated to the DII gap between size classes and the EU size gradient of "
                   "advanced technologies", calibrated=True),
@@ -84,11 +84,11 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Effect of the firm's innovativeness trait", ASSUMPTION),
     ParameterSpec("benefit_weight", 1.0, 0.0, 3.0, "log-odds per unit", "adoption",
                   "Weight of perceived benefit x capability", ASSUMPTION),
-    ParameterSpec("cost_weight", 1.2, 0.0, 3.0, "log-odds per EUR 10k/slack", "adoption",
+    ParameterSpec("cost_weight", 0.99, 0.0, 3.0, "log-odds per EUR 10k/slack", "adoption",
                   "Weight of net cost (after subsidy) relative to financial slack",
                   "calibrated (identified through the size gradient: medium firms pay "
                   "cost_scale_50_249 times as much from more slack)", calibrated=True),
-    ParameterSpec("peer_weight", 1.2, 0.0, 4.0, "log-odds per share", "adoption",
+    ParameterSpec("peer_weight", 1.6, 0.0, 4.0, "log-odds per share", "adoption",
                   "Effect of the share of tied firms that have adopted",
                   "calibrated", calibrated=True),
     ParameterSpec("edih_weight", 0.4, 0.0, 2.0, "log-odds", "policy",
@@ -101,11 +101,11 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "part of the calibrated intercept)",
                   "stated assumption: scales the test-before-invest effect (docs/EVIDENCE.md)",
                   role="lever"),
-    ParameterSpec("ladder_complexity_weight", 2.6, 0.0, 6.0, "log-odds per unit", "adoption",
+    ParameterSpec("ladder_complexity_weight", 2.0, 0.0, 6.0, "log-odds per unit", "adoption",
                   "Weight of a basic item's complexity: how much harder the later items of "
                   "the basic ladder are (sets how fast firms move between the DII bands)",
                   "calibrated to the DII bands", calibrated=True),
-    ParameterSpec("ladder_skill_size_effect", 0.39, 0.0, 2.0, "log per size class",
+    ParameterSpec("ladder_skill_size_effect", 0.43, 0.0, 2.0, "log per size class",
                   "adoption",
                   "How much less the complexity of the later basic items weighs for each "
                   "size class up (ICT skills rise with size): the ladder's complexity term "
@@ -129,28 +129,28 @@ _SPECS: tuple[ParameterSpec, ...] = (
     # --- environment -----------------------------------------------------------------
     # Benefit trends rise along a logistic curve in time and saturate: the benefit
     # multiplier is 1 in 2021 and tends to 1 + gain (environment.benefit_trend).
-    ParameterSpec("basic_benefit_gain", 0.82, 0.0, 3.0, "x 2021 benefit", "environment",
+    ParameterSpec("basic_benefit_gain", 1.1, 0.0, 3.0, "x 2021 benefit", "environment",
                   "Eventual rise of the benefit of basic items (saturating)",
                   "calibrated to the DII v3/v4 series", calibrated=True),
-    ParameterSpec("cloud_benefit_gain", 1.2, 0.0, 3.0, "x 2021 benefit", "environment",
+    ParameterSpec("cloud_benefit_gain", 0.82, 0.0, 3.0, "x 2021 benefit", "environment",
                   "Eventual rise of the benefit of cloud (saturating)",
                   "calibrated to E_CC1_SI/E_CC 2021-2025", calibrated=True),
-    ParameterSpec("data_analytics_benefit_gain", 1.9, 0.0, 3.0, "x 2021 benefit",
+    ParameterSpec("data_analytics_benefit_gain", 1.2, 0.0, 3.0, "x 2021 benefit",
                   "environment", "Eventual rise of the benefit of data analytics (saturating)",
                   "calibrated to E_DA 2023-2025", calibrated=True),
-    ParameterSpec("ai_benefit_gain", 3.8, 0.0, 8.0, "x 2021 benefit", "environment",
+    ParameterSpec("ai_benefit_gain", 4.4, 0.0, 8.0, "x 2021 benefit", "environment",
                   "Eventual rise of the benefit of AI (saturating; generative AI from 2023)",
                   "calibrated to E_AI_TANY 2021-2025", calibrated=True),
     ParameterSpec("security_benefit_gain", 0.0, 0.0, 3.0, "x 2021 benefit", "environment",
                   "Eventual rise of the perceived benefit of security measures "
                   "(threat growth acts separately)", ASSUMPTION),
-    ParameterSpec("benefit_midyear", 2022.4, 2015.0, 2032.0, "year", "environment",
+    ParameterSpec("benefit_midyear", 2023.6, 2015.0, 2032.0, "year", "environment",
                   "Year by which basic items, cloud and data analytics have gained half "
                   "of their eventual benefit rise", "calibrated", calibrated=True),
-    ParameterSpec("ai_benefit_midyear", 2025.3, 2021.0, 2032.0, "year", "environment",
+    ParameterSpec("ai_benefit_midyear", 2023.2, 2021.0, 2032.0, "year", "environment",
                   "Year by which AI has gained half of its eventual benefit rise",
                   "calibrated to the AI take-off after 2023", calibrated=True),
-    ParameterSpec("ai_benefit_width", 1.5, 0.2, 4.0, "years", "environment",
+    ParameterSpec("ai_benefit_width", 2.0, 0.2, 4.0, "years", "environment",
                   "Scale of AI's logistic benefit curve: its rise goes from 27% to 73% of "
                   "its course within this many years either side of the mid-year (small: "
                   "an abrupt take-off)",
@@ -159,23 +159,23 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "(environment.BENEFIT_TREND_WIDTH, stated assumption)", calibrated=True),
     ParameterSpec("cost_decline", 0.05, 0.0, 0.2, "per year", "environment",
                   "Yearly fall in the real cost of digital technology", ASSUMPTION),
-    ParameterSpec("threat_growth", -0.052, -0.3, 0.3, "per year", "environment",
+    ParameterSpec("threat_growth", -0.075, -0.3, 0.3, "per year", "environment",
                   "Yearly growth of the cyber threat level (of incidents at equal exposure "
                   "and protection; negative: fewer)",
                   "calibrated to Eurostat E_SEC2IANY 2022 and 2024 (incidents fell: NL "
                   "10+ 30.1% to 25.8%, while measures spread)", calibrated=True),
     # --- awareness -------------------------------------------------------------------
-    ParameterSpec("awareness_base_rate", 0.082, 0.0, 0.3, "per quarter", "awareness",
+    ParameterSpec("awareness_base_rate", 0.087, 0.0, 0.3, "per quarter", "awareness",
                   "Hazard of becoming aware of an advanced technology through media",
                   "calibrated", calibrated=True),
-    ParameterSpec("awareness_peer_rate", 0.37, 0.0, 1.0, "per quarter per share", "awareness",
+    ParameterSpec("awareness_peer_rate", 0.35, 0.0, 1.0, "per quarter per share", "awareness",
                   "Extra hazard of awareness per share of tied firms that use it",
                   "calibrated", calibrated=True),
     ParameterSpec("security_awareness_rate", 0.03, 0.0, 0.3, "per quarter", "cyber",
                   "Hazard of becoming aware of cyber risk without an incident or campaign",
                   "stated assumption: small firms neglect cyber risk (progress report 2023)"),
     # --- discontinuance --------------------------------------------------------------
-    ParameterSpec("remote_meetings_drop", 0.63, 0.0, 0.8, "share of 2022 holders",
+    ParameterSpec("remote_meetings_drop", 0.51, 0.0, 0.8, "share of 2022 holders",
                   "adoption",
                   "Share of the firms holding remote meetings in 2022 that stop by 2024 (an "
                   "activity the survey asks about for the past year; pandemic habits fall "
@@ -199,13 +199,13 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   ASSUMPTION),
     ParameterSpec("protection_effect", 1.5, 0.0, 4.0, "log-hazard per unit", "cyber",
                   "Fall in incident log-hazard per unit protection (measures / 11)", ASSUMPTION),
-    ParameterSpec("incident_size_effect", 0.4, 0.0, 1.5, "elasticity", "cyber",
+    ParameterSpec("incident_size_effect", 0.41, 0.0, 1.5, "elasticity", "cyber",
                   "Elasticity of the incident hazard with the number of persons employed "
                   "(more people and systems to attack, and more incidents noticed), at "
                   "equal exposure and protection",
                   "calibrated to Eurostat E_SEC2IANY 2022 and 2024, 10-49 and 50-249 "
                   "(2-9, never fitted, is a held-out check)", calibrated=True),
-    ParameterSpec("security_lapse_rate", 0.026, 0.0, 0.2, "per quarter", "cyber",
+    ParameterSpec("security_lapse_rate", 0.028, 0.0, 0.2, "per quarter", "cyber",
                   "Hazard that a firm loses one of its security measures (a policy not "
                   "renewed, backups no longer made); an obligation's minimum is kept",
                   "calibrated to Eurostat E_SECMGE5 2022-2024 (weakly: the surveys see "
@@ -257,10 +257,10 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Cost of one security measure for a firm of 10-49", ASSUMPTION),
     ParameterSpec("cost_scale_2_9", 0.4, 0.1, 1.0, "x cost of 10-49", "costs",
                   "Cost multiplier for firms of 2-9 persons", ASSUMPTION),
-    ParameterSpec("cost_scale_50_249", 2.8, 1.0, 10.0, "x cost of 10-49", "costs",
+    ParameterSpec("cost_scale_50_249", 2.1, 1.0, 10.0, "x cost of 10-49", "costs",
                   "Cost multiplier for firms of 50-249 persons",
                   "calibrated (with cost_weight) to the size gradient", calibrated=True),
-    ParameterSpec("slack_size_effect", 1.1, 0.0, 2.0, "log slack", "costs",
+    ParameterSpec("slack_size_effect", 0.67, 0.0, 2.0, "log slack", "costs",
                   "Financial slack of firms of 50-249 persons over 10-49 (log ratio; 2-9 "
                   "firms lie as far below 10-49)",
                   "calibrated (with the cost parameters) to the size gradient",
@@ -276,26 +276,26 @@ _SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("initial_ai", 0.11, 0.03, 0.3, "share of 10-249 firms", "population",
                   "Firms using at least one AI technology in early 2021",
                   "calibrated; Eurostat E_AI_TANY 2021: 12.10%", calibrated=True),
-    ParameterSpec("initial_data_analytics_loading", 0.49, 0.0, 1.0, "score per DII item",
+    ParameterSpec("initial_data_analytics_loading", 0.47, 0.0, 1.0, "score per DII item",
                   "population",
                   "How closely the 2021 users of data analytics follow the firms' 2021 DII "
                   "item count: the count's weight in the noisy score (noise sd 1) that "
                   "picks them (0: unrelated to it; cloud and AI: 0.45, assumption)",
                   "calibrated to the 2023 DII, whose swap of IoT for data analytics lifts "
                   "the firms near 4 items that analyse data", calibrated=True),
-    ParameterSpec("initial_security_5plus", 0.69, 0.4, 0.95, "share of 10-249 firms",
+    ParameterSpec("initial_security_5plus", 0.68, 0.4, 0.95, "share of 10-249 firms",
                   "population",
                   "Firms with at least 5 of the 11 security measures in early 2021",
                   "calibrated to Eurostat E_SECMGE5 2022 and 2024 (10-249: 71.0%, 75.5%)",
                   calibrated=True),
-    ParameterSpec("security_size_gradient", 0.64, 0.0, 2.0, "sd per size class",
+    ParameterSpec("security_size_gradient", 0.59, 0.0, 2.0, "sd per size class",
                   "population",
                   "Rise of the latent 2021 security score per size class (2-9, 10-49, "
                   "50-249), in standard deviations of its noise",
                   "calibrated to Eurostat E_SECMGE5 2022 and 2024, 10-49 and 50-249 (2-9, "
                   "never fitted, is a held-out check)", calibrated=True),
     # --- population and network -----------------------------------------------------
-    ParameterSpec("trait_digital_correlation", 0.3, 0.0, 0.9, "correlation", "population",
+    ParameterSpec("trait_digital_correlation", 0.15, 0.0, 0.9, "correlation", "population",
                   "Correlation of capability and innovativeness with the initial digital level",
                   "calibrated to the DII bands (how fast each band moves up)", calibrated=True),
     ParameterSpec("network_local_degree", 4.0, 0.0, 20.0, "ties per firm", "network",
@@ -305,20 +305,20 @@ _SPECS: tuple[ParameterSpec, ...] = (
                   "Ties drawn per firm along supply chains (other sectors, any region)",
                   ASSUMPTION, integer=True),
     # --- measurement: how the surveys read the simulated firms -------------------------
-    ParameterSpec("survey_cloud_any_offset", 0.15, -1.0, 2.0, "log-odds", "measurement",
+    ParameterSpec("survey_cloud_any_offset", 0.16, -1.0, 2.0, "log-odds", "measurement",
                   "Log-odds of buying any cloud service (E_CC) over buying "
                   "sophisticated or intermediate cloud (E_CC1_SI, the model's cloud)",
                   "calibrated; both series observed 2021-2025", calibrated=True,
                   role="measurement"),
-    ParameterSpec("survey_ai_2025_offset", 0.2, -1.5, 1.5, "log-odds", "measurement",
+    ParameterSpec("survey_ai_2025_offset", 0.089, -1.5, 1.5, "log-odds", "measurement",
                   "Shift of the 2025 AI reading (Eurostat flags a break in series for NL)",
                   "calibrated; Eurostat break flag b on E_AI_TANY NL 2025", calibrated=True,
                   role="measurement"),
-    ParameterSpec("survey_dii_v4_offset_10_49", 0.088, -1.5, 1.5, "log-odds", "measurement",
+    ParameterSpec("survey_dii_v4_offset_10_49", 0.044, -1.5, 1.5, "log-odds", "measurement",
                   "Shift of the DII v4 at-least-basic reading for 10-49 firms against the "
                   "model's v4 item mapping", "calibrated to E_DI4_GELO 2022, 2024",
                   calibrated=True, role="measurement"),
-    ParameterSpec("survey_dii_v4_offset_50_249", 0.45, -1.5, 1.5, "log-odds", "measurement",
+    ParameterSpec("survey_dii_v4_offset_50_249", 0.47, -1.5, 1.5, "log-odds", "measurement",
                   "Shift of the DII v4 at-least-basic reading for 50-249 firms against the "
                   "model's v4 item mapping", "calibrated to E_DI4_GELO 2022, 2024",
                   calibrated=True, role="measurement"),
