@@ -80,8 +80,9 @@ class Generation:
 class ABCResult:
     particles: pd.DataFrame  # one row per particle, one column per parameter
     distances: np.ndarray
-    weights: np.ndarray = field(default_factory=lambda: np.array([]))  # sum 1; equal
-    # after a generation that moved, importance weights after the one that reached the target
+    # Sum 1: equal after a generation that moved the particles, importance weights after
+    # the one that reached the target by reweighting them.
+    weights: np.ndarray = field(default_factory=lambda: np.array([]))
     generations: list[Generation] = field(default_factory=list)
     simulations: int = 0
     stop_reason: str = ""

@@ -923,7 +923,8 @@ def _particles(config: CalibrationConfig, manifest: dict[str, Any], pops: pd.Dat
         return lead.replace(" particles", " equally weighted particles")
     ess = reweighted["ess"]
     span = f"{ess.min():.0f}" if len(ess) == 1 else f"{ess.min():.0f}-{ess.max():.0f}"
-    whose = "each chain's" if chains else "the"
+    whose = ("the" if not chains else "each chain's" if len(reweighted) == len(chains)
+             else f"{len(reweighted)} chains'")
     return (f"{lead}, {whose} last generation reweighted to the target (effective "
             f"sample size {span} of {n})")
 
