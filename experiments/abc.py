@@ -93,7 +93,7 @@ class ABCResult:
     @property
     def ess(self) -> float:
         """Effective sample size of the particles (n when equally weighted)."""
-        return float(1.0 / np.sum(self.weights**2)) if len(self.weights) else 0.0
+        return effective_sample_size(self.weights)
 
     def generation_records(self) -> list[dict[str, Any]]:
         """One dict per generation, JSON-ready: the prior generation has no kernel, and
@@ -169,7 +169,7 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
         new_beta = next_temperature(d2, beta, beta_target, ESS_FRACTION * n)
         logw = -0.5 * (new_beta - beta) * d2
         w = np.exp(logw - logw.max())
-        ess = float(w.sum() ** 2 / (w**2).sum())
+        ess = effective_sample_size(w)
         if new_beta >= beta_target:
             # The target, with at least ESS_FRACTION of the sample: reweight, no move.
             beta = new_beta
@@ -227,14 +227,25 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
     return result
 
 
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights, normalised or not: n when
+    they are equal, 1 when one particle carries them all (0 for no particles)."""
+    w = np.asarray(weights, float)
+    return float(w.sum() ** 2 / np.sum(w**2)) if len(w) else 0.0
+
+
+def equally_weighted(weights: np.ndarray) -> bool:
+    """Whether every particle carries the same weight (no reweighted generation)."""
+    return bool(np.ptp(np.asarray(weights, float)) == 0) if len(weights) else True
+
+
 def next_temperature(d2: np.ndarray, beta: float, beta_target: float, ess: float) -> float:
     """The largest inverse temperature up to ``beta_target`` at which the weights
     exp(-(b - beta) d2 / 2) keep an effective sample size of at least ``ess``."""
 
     def ess_at(b: float) -> float:
         logw = -0.5 * (b - beta) * d2
-        w = np.exp(logw - logw.max())
-        return float(w.sum() ** 2 / (w**2).sum())
+        return effective_sample_size(np.exp(logw - logw.max()))
 
     if ess_at(beta_target) >= ess:
         return beta_target

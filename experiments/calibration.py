@@ -43,7 +43,15 @@ from model.streams import MAX_SEED
 from model.timeline import START_YEAR
 
 from . import observations as ob
-from .abc import ABCResult, chunks, simulation_seed, smc_abc, systematic_rows
+from .abc import (
+    ABCResult,
+    chunks,
+    effective_sample_size,
+    equally_weighted,
+    simulation_seed,
+    smc_abc,
+    systematic_rows,
+)
 from .analysis import posterior_row, weighted_quantiles
 from .config import ConfigError, content_hash, read_toml
 from .executors import make_executor
@@ -594,7 +602,7 @@ def pool_chains(particles: list[pd.DataFrame], fixed: Mapping[str, float],
         posterior[name] = float(value)
     if len(particles) > 1:
         posterior["chain"] = np.repeat(np.arange(len(particles)), [len(p) for p in particles])
-    if weights is None or all(np.ptp(w) == 0 for w in weights):
+    if weights is None or all(equally_weighted(w) for w in weights):
         # Equal weights written as before, so that a pooled calibration of equally
         # weighted chains reproduces its earlier posterior file exactly.
         posterior["weight"] = 1.0 / len(posterior)
@@ -712,7 +720,7 @@ def chain_agreement(posterior: pd.DataFrame, name: str, width: float) -> dict[st
             x, w = g[name].to_numpy(float), g["weight"].to_numpy(float)
             w = w / w.sum()
             m = float(np.sum(w * x))
-            ess = 1.0 / float(np.sum(w**2))
+            ess = effective_sample_size(w)
             stats.append((m, float(np.sum(w * (x - m) ** 2)) * ess / max(ess - 1.0, 1e-12),
                           weighted_quantiles(x, w, [0.5])[0], ess))
         means, variances, med, sizes = (np.array(c) for c in zip(*stats, strict=True))
@@ -728,7 +736,7 @@ def chain_agreement(posterior: pd.DataFrame, name: str, width: float) -> dict[st
 
 
 def _equal_within_chains(posterior: pd.DataFrame) -> bool:
-    return bool((posterior.groupby("chain")["weight"].agg(np.ptp) == 0).all())
+    return all(equally_weighted(w.to_numpy()) for _, w in posterior.groupby("chain")["weight"])
 
 
 @dataclass(frozen=True)
@@ -790,8 +798,7 @@ def joint_identification(posterior: pd.DataFrame,
             pooled_within = sum(np.cov(scaled(g).T) * (len(g) - 1) for g in chains) / (
                 sum(len(g) for g in chains) - len(chains))
         else:  # each chain's weighted covariance, by its effective sample size
-            sizes = [1.0 / float(np.sum((g["weight"] / g["weight"].sum()) ** 2))
-                     for g in chains]
+            sizes = [effective_sample_size(g["weight"].to_numpy()) for g in chains]
             pooled_within = sum(np.cov(scaled(g).T, aweights=g["weight"].to_numpy()) * (m - 1)
                                 for g, m in zip(chains, sizes, strict=True)) / (
                 sum(sizes) - len(chains))

@@ -12,6 +12,8 @@ import pytest
 from experiments.abc import (
     _steps,
     chunks,
+    effective_sample_size,
+    equally_weighted,
     next_temperature,
     simulation_seed,
     smc_abc,
@@ -142,6 +144,16 @@ def test_helpers():
     assert chunks(list(range(10)), 3) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert chunks([], 4) == []
     assert simulation_seed(1, 5) == simulation_seed(1, 5) != simulation_seed(1, 6)
+
+
+def test_effective_sample_size_counts_particles_not_weight_units():
+    assert effective_sample_size(np.full(150, 1 / 150)) == pytest.approx(150)
+    assert effective_sample_size(np.full(150, 7.0)) == pytest.approx(150)  # unnormalised
+    assert effective_sample_size(np.array([1.0, 0.0, 0.0])) == pytest.approx(1)
+    # one particle carrying half the weight: 1/(0.25 + 2 * 0.0625) = 2.7 of 3
+    assert effective_sample_size(np.array([0.5, 0.25, 0.25])) == pytest.approx(8 / 3)
+    assert effective_sample_size(np.array([])) == 0.0
+    assert equally_weighted(np.full(4, 0.25)) and not equally_weighted(np.array([0.5, 0.5, 1]))
 
 
 def test_degenerate_prior_still_runs():
