@@ -1,5 +1,5 @@
 """Time of one calibration simulation, the unit a calibration's wall time is made of
-(about 266,000 of them for the committed six chains, spread over the cores).
+(224,011 of them for the committed six chains, spread over the cores).
 
     python benchmarks/bench_calibration.py [DRAWS]
 
