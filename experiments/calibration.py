@@ -706,37 +706,26 @@ def chain_agreement(posterior: pd.DataFrame, name: str, width: float) -> dict[st
     (``chain_shift``). NaN with one chain."""
     if "chain" not in posterior or posterior["chain"].nunique() < 2:
         return {"rhat": math.nan, "chain_shift": math.nan}
-    if "weight" not in posterior or _equal_within_chains(posterior):
-        groups = posterior.groupby("chain")[name]
-        n = float(groups.size().mean())
-        within = float(groups.var(ddof=1).mean())
-        between = n * float(groups.mean().var(ddof=1))
-        medians = groups.median()
-    else:
-        # Weighted chains (the last generation reweighted): each chain's mean, variance
-        # (unbiased for its weights) and median, its effective sample size for n.
-        stats = []
-        for _, g in posterior.groupby("chain"):
-            x, w = g[name].to_numpy(float), g["weight"].to_numpy(float)
-            w = w / w.sum()
-            m = float(np.sum(w * x))
-            ess = effective_sample_size(w)
-            stats.append((m, float(np.sum(w * (x - m) ** 2)) * ess / max(ess - 1.0, 1e-12),
-                          weighted_quantiles(x, w, [0.5])[0], ess))
-        means, variances, med, sizes = (np.array(c) for c in zip(*stats, strict=True))
-        n, within = float(sizes.mean()), float(variances.mean())
-        between = n * float(means.var(ddof=1))
-        medians = pd.Series(med)
+    # Each chain's weighted mean, variance (unbiased for its weights) and median, its
+    # effective sample size for n: with equal weights, Gelman and Rubin's own statistics.
+    weight = posterior["weight"] if "weight" in posterior else pd.Series(1.0, posterior.index)
+    stats = []
+    for _, g in posterior.groupby("chain"):
+        x, w = g[name].to_numpy(float), weight.loc[g.index].to_numpy(float)
+        w = w / w.sum()
+        m = float(np.sum(w * x))
+        ess = effective_sample_size(w)
+        stats.append((m, float(np.sum(w * (x - m) ** 2)) * ess / max(ess - 1.0, 1e-12),
+                      weighted_quantiles(x, w, [0.5])[0], ess))
+    means, variances, medians, sizes = (np.array(c) for c in zip(*stats, strict=True))
+    n, within = float(sizes.mean()), float(variances.mean())
+    between = n * float(means.var(ddof=1))
     if within <= 0:
         rhat = 1.0 if between <= 0 else math.inf
     else:
         rhat = math.sqrt(((n - 1) / n * within + between / n) / within)
     shift = float(medians.max() - medians.min()) / width if width > 0 else math.nan
     return {"rhat": rhat, "chain_shift": shift}
-
-
-def _equal_within_chains(posterior: pd.DataFrame) -> bool:
-    return all(equally_weighted(w.to_numpy()) for _, w in posterior.groupby("chain")["weight"])
 
 
 @dataclass(frozen=True)
@@ -793,15 +782,13 @@ def joint_identification(posterior: pd.DataFrame,
         # The chains' own spread, averaged (the multivariate analogue of the within-chain
         # variance of the potential scale reduction): one chain's covariance alone would
         # be estimated from too few particles for 37 dimensions.
+        # Each chain's weighted covariance, by its effective sample size (with equal
+        # weights, the usual pooled covariance).
         chains = [g for _, g in posterior.groupby("chain")]
-        if _equal_within_chains(posterior):
-            pooled_within = sum(np.cov(scaled(g).T) * (len(g) - 1) for g in chains) / (
-                sum(len(g) for g in chains) - len(chains))
-        else:  # each chain's weighted covariance, by its effective sample size
-            sizes = [effective_sample_size(g["weight"].to_numpy()) for g in chains]
-            pooled_within = sum(np.cov(scaled(g).T, aweights=g["weight"].to_numpy()) * (m - 1)
-                                for g, m in zip(chains, sizes, strict=True)) / (
-                sum(sizes) - len(chains))
+        sizes = [effective_sample_size(g["weight"].to_numpy()) for g in chains]
+        pooled_within = sum(np.cov(scaled(g).T, aweights=g["weight"].to_numpy()) * (m - 1)
+                            for g, m in zip(chains, sizes, strict=True)) / (
+            sum(sizes) - len(chains))
         within = int((directions(pooled_within)[0] <= PINNED_SD).sum())
         projected = pd.DataFrame(scaled(posterior) @ loadings)
         projected["chain"] = posterior["chain"].to_numpy()
