@@ -300,12 +300,34 @@ def simulated_readings(config: CalibrationConfig, stats: pd.DataFrame,
 
 
 def distances(task: DistanceTask) -> list[tuple[int, float]]:
-    """Weighted Euclidean distance to the observations of each numbered simulation."""
-    observed = task.stats["value"].to_numpy()
+    """Weighted Euclidean distance to the observations of each numbered simulation, or
+    infinity for one stopped early because its squared distance had passed its bound
+    (``experiments.abc.Simulate``): after each survey year before the last, the terms of
+    the years so far are a lower bound on the whole sum."""
+    stats, config = task.stats, task.config
+    observed = stats["value"].to_numpy()
+    year_of = stats["year"].to_numpy()
+    end = int(year_of.max())
+    by_year = [(int(y), stats[year_of == y], observed[year_of == y],
+                task.weights[year_of == y]) for y in np.unique(year_of[year_of < end])]
     out = []
-    for number, params in task.items:
-        seed = simulation_seed(task.config.seed, number)
-        diff = simulated_readings(task.config, task.stats, params, seed) - observed
+    for number, params, bound in task.items:
+        full = {**config.parameters, **params}
+        model = calibration_model(full, config, simulation_seed(config.seed, number), end)
+        partial = 0.0
+        for year, rows, obs_y, w_y in by_year if math.isfinite(bound) else ():
+            model.run_until(year, 1)
+            diff = ob.readings(rows, model.survey_values(), full) - obs_y
+            partial += float(np.sum((w_y * diff) ** 2))
+            if partial > bound:
+                break
+        if partial > bound:
+            out.append((number, math.inf))
+            continue
+        # The whole record, summed as ``simulated_readings`` does: a distance does not
+        # depend on whether its simulation was checked on the way.
+        model.run_until(end, 1)
+        diff = ob.readings(stats, model.survey_values(), full) - observed
         out.append((number, float(np.sqrt(np.sum((task.weights * diff) ** 2)))))
     return out
 
