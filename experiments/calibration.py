@@ -985,6 +985,18 @@ def _acceptance(value: Any) -> str:
     return "none (reweighted)" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
+def _early_note(pops: pd.DataFrame) -> str:
+    if "rejected_early" not in pops or not pops["rejected_early"].notna().any():
+        return ""
+    early, total = int(pops["rejected_early"].sum()), int(pops["samples"].sum())
+    return (f", {early:,} of them ({early / max(total, 1):.0%}) proposals stopped once "
+            "sure to be rejected (early rejection: the same decisions as full simulations)")
+
+
+def _count(value: Any) -> str:
+    return "" if value is None or not math.isfinite(value) else f"{int(value):,}"
+
+
 def _ess(row: Any) -> str:
     value = getattr(row, "ess", None)
     return "" if value is None or not math.isfinite(value) else f"{value:.0f}"
@@ -1053,14 +1065,18 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
           "yes" if r.identified else "**weakly**", r.unit) for r in summary.itertuples()],
         ["parameter", "median", "90% interval", "prior", "width / prior", "identified", "unit"])
     chained = "chain" in pops and pops["chain"].nunique() > 1
+    # Manifests written before early rejection have no count of it.
+    early = "rejected_early" in pops
     gens = markdown_table(
         [((int(r.chain),) if chained else ()) + (
             int(r.t), _epsilon(r.epsilon), _ess(r), _acceptance(r.acceptance),
             int(r.mcmc_steps),
-            int(r.samples)) for r in pops.itertuples()],
+            int(r.samples)) + ((_count(r.rejected_early),) if early else ())
+         for r in pops.itertuples()],
         (["chain"] if chained else [])
         + ["generation", "tolerance (epsilon)", "effective sample size", "MCMC acceptance",
-           "MCMC steps", "simulations"])
+           "MCMC steps", "simulations"]
+        + (["of them stopped early (rejected)"] if early else []))
     per = markdown_table(
         [(r.role, r.series, r.statistics,
           f"{r.mae:.2f} {'log-odds' if r.series == 'size_gradient' else 'pp'}",
@@ -1088,7 +1104,8 @@ moves (Del Moral, Doucet and Jasra 2012; Wilkinson 2013; `experiments/abc.py`) o
 up to {config.fit_until} ({LIKELIHOODS[config.likelihood]}), with {config.firms:,}
 simulated firms per simulation and
 {_particles(config, manifest, pops)}; {manifest['simulations']:,} simulations
-in {manifest['seconds'] / 60:.1f} minutes (stopped: {manifest['stop_reason']}).
+in {manifest['seconds'] / 60:.1f} minutes{_early_note(pops)} (stopped:
+{manifest['stop_reason']}).
 {_target_note(config, manifest)}
 On the fitted survey shares the posterior-predictive median is off by
 **{manifest['fit_mae_pp']} percentage points** on average, and

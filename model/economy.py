@@ -27,6 +27,7 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from . import cyber, environment, indicators
 from .adoption import Adoption
@@ -39,7 +40,7 @@ from .levers import Levers
 from .network import build_ties, peer_matrix
 from .parameters import Parameters, resolve_parameters
 from .policy import Policy, parse_policy
-from .population import POPULATIONS, build_population
+from .population import POPULATIONS, Population, build_population
 from .streams import generators, seed_sequence
 from .technologies import ADVANCED, DECISIONS, REFERENCE_EDITION, Edition, edition
 from .timeline import MAX_YEAR, START_YEAR, quarter_index
@@ -99,12 +100,10 @@ class SMEEconomy(mesa.Model):
         self._rngs = rngs
 
         p = self.params
-        self.firms = build_population(n_firms, rngs["population"], p, population)
+        self.firms, i, j, self._peers = _initial_firms(n_firms, rngs, p, population)
         f = self.firms
         self.n_firms = n = f.n
-        i, j = build_ties(f.sector, f.region, rngs["network"],
-                          int(p["network_local_degree"]), int(p["network_supply_degree"]))
-        self.ties, self._peers = (i, j), peer_matrix(i, j, n)
+        self.ties = (i, j)
 
         # Queue priority and application propensity: drawn once, whatever the policy.
         alloc = rngs["allocation"]
@@ -271,6 +270,56 @@ class SMEEconomy(mesa.Model):
         """Each year's first-quarter values so far, keyed (indicator, segment, year): what
         the surveys read."""
         return self.recorder.survey_values()
+
+
+_LAST_FIRMS: dict[tuple, tuple[Population, np.ndarray, np.ndarray, sparse.csr_matrix]] = {}
+"""The last run's 2021 firms and ties in this process, by what determines them."""
+SHARED_FIRMS_MAX = 200_000
+"""Runs of more firms build their own: the kept copy doubles the memory of the firms'
+2021 state (about 0.2 KB per firm), which a batch of small runs does not notice and one
+big run would."""
+
+
+def _initial_firms(n_firms: int, rngs: Mapping[str, np.random.Generator], p: Parameters,
+                   population: str
+                   ) -> tuple[Population, np.ndarray, np.ndarray, sparse.csr_matrix]:
+    """The 2021 firms (a copy the run owns) and their ties.
+
+    They follow from the firm count, the frame, the parameters and the states of the
+    population and network streams alone, so they are built once and copied for the
+    next run with the same: the scenarios of one replication share their seed and
+    parameters and differ only in policy (common random numbers), and building the
+    firms is about a seventh of a run to 2030 (README, Speed). Only the last is kept,
+    since a batch runs a replication's scenarios one after another. The ties and the
+    peer matrix are read, never written, and shared read-only."""
+    if n_firms > SHARED_FIRMS_MAX:
+        _LAST_FIRMS.clear()
+        return _build_firms(n_firms, rngs, p, population)
+    key = (n_firms, population, tuple(dict(p).items()),
+           *(_stream_state(rngs[s]) for s in ("population", "network")))
+    if key not in _LAST_FIRMS:
+        built = _build_firms(n_firms, rngs, p, population)
+        for a in (built[1], built[2], built[3].data, built[3].indices, built[3].indptr):
+            a.flags.writeable = False
+        _LAST_FIRMS.clear()
+        _LAST_FIRMS[key] = built
+    firms, i, j, peers = _LAST_FIRMS[key]
+    return firms.copy(), i, j, peers
+
+
+def _build_firms(n_firms: int, rngs: Mapping[str, np.random.Generator], p: Parameters,
+                 population: str
+                 ) -> tuple[Population, np.ndarray, np.ndarray, sparse.csr_matrix]:
+    firms = build_population(n_firms, rngs["population"], p, population)
+    i, j = build_ties(firms.sector, firms.region, rngs["network"],
+                      int(p["network_local_degree"]), int(p["network_supply_degree"]))
+    return firms, i, j, peer_matrix(i, j, firms.n)
+
+
+def _stream_state(rng: np.random.Generator) -> tuple:
+    state = rng.bit_generator.state
+    return (state["bit_generator"], tuple(np.ravel(state["state"]["state"]).tolist()),
+            state["has_uint32"], state["uinteger"])
 
 
 def simulate(

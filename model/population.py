@@ -14,7 +14,7 @@ weight. How the stated assumptions enter is written out in docs/ODD.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache, lru_cache
 
 import numpy as np
@@ -267,6 +267,15 @@ class Population:
     @property
     def n(self) -> int:
         return len(self.weight)
+
+    def copy(self) -> Population:
+        """An independent copy: every array, and the arrays in ``adopted`` and ``aware``."""
+        def own(value):
+            if isinstance(value, dict):
+                return {k: v.copy() for k, v in value.items()}
+            return value.copy()
+
+        return Population(**{f.name: own(getattr(self, f.name)) for f in fields(self)})
 
 
 @lru_cache(maxsize=8)  # a few sizes per process; bounded for sweeps over n_firms

@@ -159,6 +159,41 @@ def test_crn_identical_before_a_lever_starts():
     assert paid and min(y for _, y in paid) == 2023
 
 
+def test_runs_with_the_same_seed_and_parameters_share_only_their_2021_firms():
+    """A batch builds a replication's firms once and copies them for each scenario: each
+    run owns its firms, and a run built from the copy is the run built afresh."""
+    from model import economy
+
+    first = SMEEconomy(1_000, seed=4, end_year=2024).run()
+    copied = SMEEconomy(1_000, seed=4, policy=EDIH_DOUBLED, end_year=2024)
+    assert not np.shares_memory(first.firms.depth, copied.firms.depth)
+    assert not np.shares_memory(first.firms.adopted["ai"], copied.firms.adopted["ai"])
+    economy._LAST_FIRMS.clear()
+    fresh = SMEEconomy(1_000, seed=4, policy=EDIH_DOUBLED, end_year=2024)
+    pd.testing.assert_frame_equal(copied.run().indicator_frame(),
+                                  fresh.run().indicator_frame())
+    # the run that went first changed its own firms, not the ones the next run copies
+    again = SMEEconomy(1_000, seed=4, end_year=2024)
+    assert (again.firms.depth <= first.firms.depth).all()
+    assert (again.firms.depth < first.firms.depth).any()
+    # another parameter value or seed is another population
+    other = SMEEconomy(1_000, seed=4, end_year=2024,
+                       parameters={"trait_digital_correlation": 0.05})
+    assert not np.array_equal(other.firms.innovativeness, again.firms.innovativeness)
+    with pytest.raises(ValueError, match="read-only"):
+        again.ties[0][0] = 1  # shared between runs, so nobody may write them
+
+
+def test_a_big_run_keeps_no_copy_of_its_firms(monkeypatch):
+    from model import economy
+
+    SMEEconomy(1_000, seed=4, end_year=2021)
+    assert economy._LAST_FIRMS
+    monkeypatch.setattr(economy, "SHARED_FIRMS_MAX", 999)
+    big = SMEEconomy(1_000, seed=4, end_year=2021)
+    assert not economy._LAST_FIRMS and big.ties[0].flags.writeable
+
+
 # ----------------------------------------------------------------- time axis and output
 def test_time_axis_and_stepping(baseline_model):
     m = baseline_model
