@@ -27,7 +27,6 @@ particles that moved, and the mean squared distance from the start.
 from __future__ import annotations
 
 import argparse
-import math
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def _d2(job: tuple[np.ndarray, int]) -> float:
     s = _STATE
     params = dict(zip(s["names"], map(float, theta), strict=True))
     [(_, distance)] = distances(DistanceTask(s["config"], s["fit"], s["weights"],
-                                             ((seed, params, math.inf),)))
+                                             ((seed, params),)))
     return distance**2
 
 

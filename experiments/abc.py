@@ -29,14 +29,6 @@ pseudo-marginal's extended space. Resampling and moving them there cost 14-21% o
 chain's simulations (60 MCMC steps at 2-4% acceptance) and, measured on one chain,
 changed neither the fit nor the posterior beyond its Monte Carlo error (docs/ODD.md 9).
 
-Early rejection. The acceptance draw u is made before the proposal's simulation, and
-the proposal is accepted iff D'^2 < D^2 - 2 log(u) / beta. D'^2 is a sum of squares
-over the survey years, so once the years simulated so far exceed that bound the proposal
-is rejected whatever the later years bring: the simulation stops there (Solonen et
-al. 2012, Bayesian Anal. 7(3): 715-736, "early rejection"). The decisions, and so the
-particles, are exactly those of the full simulations; only the rejected proposals'
-distances, which nothing uses, are not computed.
-
 Why not the uniform kernel the project used before (Drovandi and Pettitt 2011's
 replenishment): with survey noise added to each simulation ("noisy ABC") the
 distance of one parameter set varied by a standard deviation of about 0.5 at a final
@@ -82,9 +74,6 @@ class Generation:
     mcmc_steps: int
     samples: int  # simulations in this generation
     seconds: float
-    # Of those, proposals whose simulation stopped once its distance was sure to exceed
-    # the acceptance bound (early rejection: the same decisions, less computing).
-    rejected_early: int = 0
 
 
 @dataclass
@@ -117,16 +106,8 @@ class ABCResult:
         return rows
 
 
-Simulate = Callable[[Sequence[tuple[int, dict[str, float], float]]], list[tuple[int, float]]]
-"""Distances of numbered parameter sets: [(number, params, bound)] -> [(number, distance)].
-``bound`` is a squared distance above which the proposal is rejected whatever its exact
-value (infinite: none); a simulation may stop as soon as its squared distance is sure
-to exceed it (the distance is a sum of squares over the survey years, so each year's
-terms add to a lower bound) and return infinity instead of the distance."""
-
-EARLY_REJECTION_MARGIN = 1e-9
-"""Relative margin on the bound handed to the simulations, so that a simulation stopped
-early is one the acceptance test would reject whatever the rounding of the two sums."""
+Simulate = Callable[[Sequence[tuple[int, dict[str, float]]]], list[tuple[int, float]]]
+"""Distances of numbered parameter sets: [(number, params)] -> [(number, distance)]."""
 
 
 def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: int,
@@ -152,16 +133,15 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
     start = time.perf_counter()
     log = log or (lambda _msg: None)
 
-    def run(thetas: np.ndarray, bounds: np.ndarray | None = None) -> np.ndarray:
+    def run(thetas: np.ndarray) -> np.ndarray:
         nonlocal counter
         if stop_requested is not None and stop_requested():
             raise KeyboardInterrupt
-        bounds = np.full(len(thetas), math.inf) if bounds is None else bounds
-        items = [(counter + k, dict(zip(names, map(float, th), strict=True)), float(b))
-                 for k, (th, b) in enumerate(zip(thetas, bounds, strict=True))]
+        items = [(counter + k, dict(zip(names, map(float, th), strict=True)))
+                 for k, th in enumerate(thetas)]
         counter += len(items)
         found = dict(simulate(items))
-        return np.array([found[k] for k, _, _ in items])
+        return np.array([found[k] for k, _ in items])
 
     theta = low + rng.random((n, len(names))) * (high - low)
     result = ABCResult(particles=pd.DataFrame(theta, columns=names), distances=np.array([]),
@@ -206,7 +186,7 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
         cov = np.atleast_2d(np.cov(moving.T)) * (2.38**2 / len(names))
         chol = np.linalg.cholesky(cov + 1e-12 * np.diag(np.diag(cov) + 1e-12))
         try:
-            accepted = tried = early = 0
+            accepted = tried = 0
             # One trial step estimates the acceptance rate; then enough steps that a
             # particle moves with probability 1 - MOVE_FAILURE.
             s = 0
@@ -216,12 +196,7 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
                 inside = np.all((proposal >= low) & (proposal <= high), axis=1)
                 new_dist = np.full(n, np.inf)
                 if inside.any():
-                    # Accepted iff D'^2 < D^2 - 2 log(u) / beta: the acceptance draw
-                    # comes first, so a simulation can stop once it is above that.
-                    bound = moving_dist**2 - 2.0 * log_u / new_beta
-                    bound = bound * (1.0 + EARLY_REJECTION_MARGIN) + EARLY_REJECTION_MARGIN
-                    new_dist[inside] = run(proposal[inside], bound[inside])
-                    early += int(np.isinf(new_dist[inside]).sum())
+                    new_dist[inside] = run(proposal[inside])
                 ok = inside & (log_u < -0.5 * new_beta * (new_dist**2 - moving_dist**2))
                 moving[ok], moving_dist[ok] = proposal[ok], new_dist[ok]
                 accepted += int(ok.sum())
@@ -240,10 +215,9 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
         result.distances, result.simulations, result.epsilon = dist, counter, eps
         result.weights = np.full(n, 1.0 / n)
         result.generations.append(Generation(t, eps, ess, rate, s, counter - sims0,
-                                             time.perf_counter() - t0, early))
+                                             time.perf_counter() - t0))
         log(f"generation {t}: epsilon {eps:.4g}, MCMC acceptance {rate:.3f} over {s} "
-            f"step(s), {counter - sims0} simulations ({early} stopped early by "
-            f"rejection, {counter} in all), "
+            f"step(s), {counter - sims0} simulations ({counter} in all), "
             f"{time.perf_counter() - start:.0f} s")
         if rate < min_acceptance:
             result.stop_reason = f"MCMC acceptance {rate:.3f} below min_acceptance_rate"

@@ -300,34 +300,12 @@ def simulated_readings(config: CalibrationConfig, stats: pd.DataFrame,
 
 
 def distances(task: DistanceTask) -> list[tuple[int, float]]:
-    """Weighted Euclidean distance to the observations of each numbered simulation, or
-    infinity for one stopped early because its squared distance had passed its bound
-    (``experiments.abc.Simulate``): after each survey year before the last, the terms of
-    the years so far are a lower bound on the whole sum."""
-    stats, config = task.stats, task.config
-    observed = stats["value"].to_numpy()
-    year_of = stats["year"].to_numpy()
-    end = int(year_of.max())
-    by_year = [(int(y), stats[year_of == y], observed[year_of == y],
-                task.weights[year_of == y]) for y in np.unique(year_of[year_of < end])]
+    """Weighted Euclidean distance to the observations of each numbered simulation."""
+    observed = task.stats["value"].to_numpy()
     out = []
-    for number, params, bound in task.items:
-        full = {**config.parameters, **params}
-        model = calibration_model(full, config, simulation_seed(config.seed, number), end)
-        partial = 0.0
-        for year, rows, obs_y, w_y in by_year if math.isfinite(bound) else ():
-            model.run_until(year, 1)
-            diff = ob.readings(rows, model.survey_values(), full) - obs_y
-            partial += float(np.sum((w_y * diff) ** 2))
-            if partial > bound:
-                break
-        if partial > bound:
-            out.append((number, math.inf))
-            continue
-        # The whole record, summed as ``simulated_readings`` does: a distance does not
-        # depend on whether its simulation was checked on the way.
-        model.run_until(end, 1)
-        diff = ob.readings(stats, model.survey_values(), full) - observed
+    for number, params in task.items:
+        seed = simulation_seed(task.config.seed, number)
+        diff = simulated_readings(task.config, task.stats, params, seed) - observed
         out.append((number, float(np.sqrt(np.sum((task.weights * diff) ** 2)))))
     return out
 
@@ -985,18 +963,6 @@ def _acceptance(value: Any) -> str:
     return "none (reweighted)" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
-def _early_note(pops: pd.DataFrame) -> str:
-    if "rejected_early" not in pops or not pops["rejected_early"].notna().any():
-        return ""
-    early, total = int(pops["rejected_early"].sum()), int(pops["samples"].sum())
-    return (f", {early:,} of them ({early / max(total, 1):.0%}) proposals stopped once "
-            "sure to be rejected (early rejection: the same decisions as full simulations)")
-
-
-def _count(value: Any) -> str:
-    return "" if value is None or not math.isfinite(value) else f"{int(value):,}"
-
-
 def _ess(row: Any) -> str:
     value = getattr(row, "ess", None)
     return "" if value is None or not math.isfinite(value) else f"{value:.0f}"
@@ -1065,18 +1031,14 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
           "yes" if r.identified else "**weakly**", r.unit) for r in summary.itertuples()],
         ["parameter", "median", "90% interval", "prior", "width / prior", "identified", "unit"])
     chained = "chain" in pops and pops["chain"].nunique() > 1
-    # Manifests written before early rejection have no count of it.
-    early = "rejected_early" in pops
     gens = markdown_table(
         [((int(r.chain),) if chained else ()) + (
             int(r.t), _epsilon(r.epsilon), _ess(r), _acceptance(r.acceptance),
             int(r.mcmc_steps),
-            int(r.samples)) + ((_count(r.rejected_early),) if early else ())
-         for r in pops.itertuples()],
+            int(r.samples)) for r in pops.itertuples()],
         (["chain"] if chained else [])
         + ["generation", "tolerance (epsilon)", "effective sample size", "MCMC acceptance",
-           "MCMC steps", "simulations"]
-        + (["of them stopped early (rejected)"] if early else []))
+           "MCMC steps", "simulations"])
     per = markdown_table(
         [(r.role, r.series, r.statistics,
           f"{r.mae:.2f} {'log-odds' if r.series == 'size_gradient' else 'pp'}",
@@ -1104,8 +1066,7 @@ moves (Del Moral, Doucet and Jasra 2012; Wilkinson 2013; `experiments/abc.py`) o
 up to {config.fit_until} ({LIKELIHOODS[config.likelihood]}), with {config.firms:,}
 simulated firms per simulation and
 {_particles(config, manifest, pops)}; {manifest['simulations']:,} simulations
-in {manifest['seconds'] / 60:.1f} minutes{_early_note(pops)} (stopped:
-{manifest['stop_reason']}).
+in {manifest['seconds'] / 60:.1f} minutes (stopped: {manifest['stop_reason']}).
 {_target_note(config, manifest)}
 On the fitted survey shares the posterior-predictive median is off by
 **{manifest['fit_mae_pp']} percentage points** on average, and

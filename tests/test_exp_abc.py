@@ -31,7 +31,7 @@ def _gaussian(noise: float):
 
     def simulate(items):
         out = []
-        for number, p, _bound in items:
+        for number, p in items:
             rng = np.random.default_rng(number)
             x = np.array([p["a"], p["b"]]) + noise * rng.standard_normal(2)
             out.append((number, float(np.linalg.norm(x - OBS) / SIGMA)))
@@ -85,7 +85,7 @@ def test_same_seed_same_posterior_and_simulation_numbers_are_unique():
     sim = _gaussian(0.1)
 
     def record(items):
-        seen.extend(k for k, _, _ in items)
+        seen.extend(k for k, _ in items)
         return sim(items)
 
     one = smc_abc(record, PRIORS, n=50, seed=9, max_generations=3)
@@ -160,50 +160,3 @@ def test_degenerate_prior_still_runs():
     res = smc_abc(_gaussian(0.1), {**PRIORS, "a": (1.0, 1.0)}, n=20, seed=1,
                   max_generations=1)
     assert (res.particles["a"] == 1.0).all()
-
-
-def test_early_rejection_changes_no_decision():
-    """A simulation may stop once its squared distance passes the acceptance bound it
-    is handed: the sampler's particles, weights and distances are exactly those of full
-    simulations, and the moves near the target are mostly stopped early."""
-    full = _gaussian(0.3)
-    stopped = []
-
-    def early(items):
-        out = []
-        for number, p, bound in items:
-            rng = np.random.default_rng(number)
-            x = np.array([p["a"], p["b"]]) + 0.3 * rng.standard_normal(2)
-            first = ((x[0] - OBS[0]) / SIGMA) ** 2  # the first "survey year" alone
-            if first > bound:
-                stopped.append(number)
-                out.append((number, np.inf))
-            else:
-                out.append((number, float(np.linalg.norm(x - OBS) / SIGMA)))
-        return out
-
-    one = smc_abc(full, PRIORS, n=100, seed=6)
-    two = smc_abc(early, PRIORS, n=100, seed=6)
-    assert one.particles.equals(two.particles)
-    np.testing.assert_array_equal(one.weights, two.weights)
-    np.testing.assert_array_equal(one.distances, two.distances)
-    assert one.simulations == two.simulations
-    # counted per generation, and only the stopped ones
-    assert sum(g.rejected_early for g in two.generations) == len(stopped) > 0
-    assert sum(g.rejected_early for g in one.generations) == 0
-    assert all(g.rejected_early <= g.samples for g in two.generations)
-
-
-def test_bounds_are_the_acceptance_test_and_absent_for_the_prior():
-    seen = []
-    sim = _gaussian(0.1)
-
-    def record(items):
-        seen.append([b for _, _, b in items])
-        return sim(items)
-
-    smc_abc(record, PRIORS, n=30, seed=2, max_generations=2)
-    assert all(np.isinf(b) for b in seen[0])  # the prior generation is not tested
-    # every proposal's bound is at least the current particle's squared distance
-    # (log u <= 0), and finite
-    assert all(np.isfinite(b) and b > 0 for batch in seen[1:] for b in batch)

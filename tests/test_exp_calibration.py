@@ -311,36 +311,6 @@ def test_calibration_is_reproducible_whatever_the_workers(tmp_path):
     pd.testing.assert_frame_equal(one.posterior, two.posterior)
 
 
-def test_a_simulation_stops_early_only_when_its_distance_passes_the_bound():
-    """The workers' early rejection: a distance is the same whether or not it was
-    checked year by year, and a simulation returns infinity only when its squared
-    distance is above the bound it was handed."""
-    raw = _raw()
-    raw["run"]["firms"] = 500
-    config = parse_calibration_config(raw)
-    fit = ob.fitted(observations(config), config.fit_until)
-    weights = cal.statistic_weights(fit, config.likelihood)
-    assert fit["year"].nunique() >= 4  # years before the last to stop at
-    params = [{"basic_intercept": b, "size_effect_50_249": s}
-              for b, s in [(-3.0, 0.2), (-4.4, 1.4), (-2.1, -0.4)]]
-
-    def run(bounds):
-        items = tuple((k, p, b) for k, (p, b) in enumerate(zip(params, bounds, strict=True)))
-        return dict(cal.distances(cal.DistanceTask(config, fit, weights, items)))
-
-    exact = run([math.inf] * 3)
-    for k, p in enumerate(params):  # as simulated_readings, unchecked, gives it
-        seed = cal.simulation_seed(config.seed, k)
-        diff = cal.simulated_readings(config, fit, p, seed) - fit["value"].to_numpy()
-        assert exact[k] == float(np.sqrt(np.sum((weights * diff) ** 2)))
-    d2 = np.array([exact[k] ** 2 for k in range(3)])
-    assert run(d2 * 1.000001) == exact  # above the bound: never stopped
-    assert all(math.isinf(d) for d in run([1e-9] * 3).values())  # 2021 alone passes it
-    # a bound below the whole sum: stopped, or (if only the last year passes it) exact
-    for k, d in run(d2 * 0.9).items():
-        assert math.isinf(d) or d == exact[k]
-
-
 @pytest.mark.parametrize(("field", "bad", "allowed"), [
     ("min_acceptance_rate", 1.5, "allowed: 0 to 1"),
     ("target_epsilon", 0.0, "allowed: 0.1 to 100"),
