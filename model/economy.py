@@ -276,7 +276,7 @@ _LAST_FIRMS: dict[tuple, tuple[Population, np.ndarray, np.ndarray, sparse.csr_ma
 """The last run's 2021 firms and ties in this process, by what determines them."""
 SHARED_FIRMS_MAX = 200_000
 """Runs of more firms build their own: the kept copy doubles the memory of the firms'
-2021 state (about 0.2 KB per firm), which a batch of small runs does not notice and one
+2021 state (about 0.12 KB per firm), which a batch of small runs does not notice and one
 big run would."""
 
 
