@@ -708,10 +708,9 @@ def chain_agreement(posterior: pd.DataFrame, name: str, width: float) -> dict[st
         return {"rhat": math.nan, "chain_shift": math.nan}
     # Each chain's weighted mean, variance (unbiased for its weights) and median, its
     # effective sample size for n: with equal weights, Gelman and Rubin's own statistics.
-    weight = posterior["weight"] if "weight" in posterior else pd.Series(1.0, posterior.index)
     stats = []
     for _, g in posterior.groupby("chain"):
-        x, w = g[name].to_numpy(float), weight.loc[g.index].to_numpy(float)
+        x, w = g[name].to_numpy(float), _weights(g)
         w = w / w.sum()
         m = float(np.sum(w * x))
         ess = effective_sample_size(w)
@@ -726,6 +725,11 @@ def chain_agreement(posterior: pd.DataFrame, name: str, width: float) -> dict[st
         rhat = math.sqrt(((n - 1) / n * within + between / n) / within)
     shift = float(medians.max() - medians.min()) / width if width > 0 else math.nan
     return {"rhat": rhat, "chain_shift": shift}
+
+
+def _weights(frame: pd.DataFrame) -> np.ndarray:
+    """The particles' weights; equal without a ``weight`` column."""
+    return frame["weight"].to_numpy(float) if "weight" in frame else np.ones(len(frame))
 
 
 @dataclass(frozen=True)
@@ -775,24 +779,23 @@ def joint_identification(posterior: pd.DataFrame,
         order = np.argsort(-values, kind="stable")
         return np.sqrt(np.clip(values[order], 0.0, None)) / prior_sd, vectors[:, order]
 
-    spread, loadings = directions(np.cov(scaled(posterior).T,
-                                         aweights=posterior["weight"].to_numpy()))
+    spread, loadings = directions(np.cov(scaled(posterior).T, aweights=_weights(posterior)))
     within, rhat = None, None
     if "chain" in posterior and posterior["chain"].nunique() > 1:
         # The chains' own spread, averaged (the multivariate analogue of the within-chain
         # variance of the potential scale reduction): one chain's covariance alone would
-        # be estimated from too few particles for 37 dimensions.
-        # Each chain's weighted covariance, by its effective sample size (with equal
-        # weights, the usual pooled covariance).
+        # be estimated from too few particles for 37 dimensions. Each chain's weighted
+        # covariance counts by its effective sample size (with equal weights, the usual
+        # pooled covariance).
         chains = [g for _, g in posterior.groupby("chain")]
-        sizes = [effective_sample_size(g["weight"].to_numpy()) for g in chains]
-        pooled_within = sum(np.cov(scaled(g).T, aweights=g["weight"].to_numpy()) * (m - 1)
+        sizes = [effective_sample_size(_weights(g)) for g in chains]
+        pooled_within = sum(np.cov(scaled(g).T, aweights=_weights(g)) * (m - 1)
                             for g, m in zip(chains, sizes, strict=True)) / (
             sum(sizes) - len(chains))
         within = int((directions(pooled_within)[0] <= PINNED_SD).sum())
         projected = pd.DataFrame(scaled(posterior) @ loadings)
         projected["chain"] = posterior["chain"].to_numpy()
-        projected["weight"] = posterior["weight"].to_numpy()
+        projected["weight"] = _weights(posterior)
         rhat = np.array([chain_agreement(projected, d, 1.0)["rhat"]
                          for d in range(len(names))])
     return JointIdentification(spread, loadings, names, within, rhat)

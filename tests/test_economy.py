@@ -166,6 +166,7 @@ def test_runs_with_the_same_seed_and_parameters_share_only_their_2021_firms():
 
     first = SMEEconomy(1_000, seed=4, end_year=2024).run()
     copied = SMEEconomy(1_000, seed=4, policy=EDIH_DOUBLED, end_year=2024)
+    assert copied.ties[0] is first.ties[0]  # built once: the second run copied it
     assert not np.shares_memory(first.firms.depth, copied.firms.depth)
     assert not np.shares_memory(first.firms.adopted["ai"], copied.firms.adopted["ai"])
     economy._LAST_FIRMS.clear()
