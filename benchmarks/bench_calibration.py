@@ -45,8 +45,11 @@ def main(draws: int) -> None:
         t0 = time.perf_counter()
         simulated_readings(config, fit, p, k + 1)
         whole.append(time.perf_counter() - t0)
+        # A seed of its own: on the simulation's seed the model would copy the firms
+        # that simulation built (model/economy.py, _initial_firms), and a calibration,
+        # whose simulations each have their own seed, never does.
         t0 = time.perf_counter()
-        calibration_model(p, config, k + 1, int(fit["year"].max()))
+        calibration_model(p, config, draws + k + 1, int(fit["year"].max()))
         setup.append(time.perf_counter() - t0)
     q1, med, q3 = statistics.quantiles(whole, n=4)
     print(f"{draws} calibration simulations ({config.firms:,} firms, {config.population}, "
