@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import forecast_error
 from .config import POSTERIOR_META, ExperimentConfig
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -38,7 +39,8 @@ SUMMARY_COLUMNS = (
     "spend_eur", "additional_spend_eur", "additional_firms", "eur_per_additional_firm",
     "supported_firms", "additional_share", "brought_forward_share", "deadweight_share",
     "sd_parameters", "sd_noise", "p_hit_draw_p05", "p_hit_draw_p50",
-    "p_hit_draw_p95",
+    "p_hit_draw_p95", "forecast_sd", "forecast_sd_low", "forecast_sd_high", "p_hit_forecast",
+    "forecast_ci_low", "forecast_ci_high",
 )
 
 
@@ -236,6 +238,39 @@ def paired_interval(a: np.ndarray, b: np.ndarray, groups: np.ndarray | None,
     return (d, *widest((lo, hi), chain_interval(diff, chains, bounds=(-1.0, 1.0))))
 
 
+def mean_interval(x: np.ndarray, groups: np.ndarray | None, chains: np.ndarray | None,
+                  bounds: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
+    """95% interval for the mean of per-run values in ``bounds``: t on the runs'
+    effective number (``effective_runs``), widened like P(hit) by the calibration
+    chains' interval (``chain_interval``)."""
+    x = np.asarray(x, dtype=float)
+    n_eff, z = effective_runs(x, groups)
+    if len(x) == 0:
+        return (math.nan, math.nan)
+    m = float(x.mean())
+    half = (math.inf if math.isinf(z) or n_eff <= 0
+            else z * float(x.std(ddof=1 if len(x) > 1 else 0)) / math.sqrt(n_eff))
+    runs = (max(bounds[0], m - half), min(bounds[1], m + half))
+    return widest(runs, chain_interval(x, chains, bounds))
+
+
+def forecast_columns(value: pd.Series, threshold: float, sd: tuple[float, float, float],
+                     groups: np.ndarray, chains: np.ndarray | None) -> dict[str, float]:
+    """P(hit) allowing for the model's forecast error (``experiments.forecast_error``):
+    the mean over runs of each run's chance of a hit under a discrepancy of ``sd[0]``
+    log-odds. Its interval is the widest of the runs' and chains' intervals
+    (``mean_interval``) at that sd and at the ends of its 95% interval (``sd[1:]``), so
+    that it also carries how loosely the back-test measured the error."""
+    if math.isnan(sd[0]):
+        return {}
+    x = value.to_numpy(float)
+    p = forecast_error.hit_probability(x, threshold, sd[0])
+    lo, hi = widest(*(mean_interval(forecast_error.hit_probability(x, threshold, s), groups,
+                                    chains) for s in sd))
+    return {"forecast_sd": sd[0], "forecast_sd_low": sd[1], "forecast_sd_high": sd[2],
+            "p_hit_forecast": float(p.mean()), "forecast_ci_low": lo, "forecast_ci_high": hi}
+
+
 def parameter_split(values: pd.Series, draws: pd.Series, threshold: float
                     ) -> dict[str, float]:
     """Separate parameter (epistemic) uncertainty from run-to-run noise.
@@ -340,6 +375,10 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     rows = []
     base = outcomes[outcomes["scenario"] == config.baseline].set_index("replication")
     all_chains = posterior_chains(outcomes, config)
+    try:
+        errors = forecast_error.for_experiment(config.forecast_error, config.posterior)
+    except forecast_error.ForecastErrorFileError:
+        errors = None  # the report says why (report.forecast_section)
     for scenario in config.scenarios:
         in_scenario = outcomes["scenario"] == scenario
         runs = outcomes[in_scenario].set_index("replication")
@@ -387,6 +426,10 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
                            additional_spend_eur=extra_spend)
             row.update(firm_additionality(runs, name, row.get("additional_spend_eur")))
             row.update(parameter_split(value, runs["draw"], target.threshold))
+            if errors is not None:
+                row.update(forecast_columns(
+                    value, target.threshold, errors.sd(target.indicator, target.year),
+                    sets.to_numpy(), None if chains is None else chains.to_numpy()))
             rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.reindex(columns=list(SUMMARY_COLUMNS))

@@ -125,6 +125,7 @@ class ExperimentConfig:
     uncertainties: dict[str, Uncertainty] = field(default_factory=dict)
     posterior: Path | None = None
     parameters: dict[str, float] = field(default_factory=dict)
+    forecast_error: Path | None = None
     source: str = "<config>"
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -133,7 +134,9 @@ class ExperimentConfig:
         return len(self.scenarios) * self.run.replications
 
     def canonical(self) -> dict[str, Any]:
-        """The validated content, independent of formatting and key order."""
+        """The validated content, independent of formatting and key order. Not the
+        back-test of ``forecast_error``: it changes what the report reads off the runs,
+        never the runs, so adding or changing it keeps the stored runs."""
         return {
             "name": self.name,
             "run": self.run.__dict__,
@@ -166,7 +169,7 @@ def _posterior_fingerprint(path: Path | None) -> str | None:
 
 
 _TOP = ("name", "description", "run", "targets", "uncertainties", "parameters", "scenarios",
-        "baseline")
+        "baseline", "forecast_error")
 _RUN = {
     "end_year": ("integer", START_YEAR, 2050),
     "firms": ("integer", MIN_FIRMS, MAX_FIRMS),
@@ -243,6 +246,8 @@ def parse_config(raw: Mapping[str, Any], source: str = "<config>",
                       "give it in one place only")
     if not run.exploratory:
         errors.extend(history_problems(uncertainties, parameters, posterior, check_files))
+    forecast_error = _forecast_error(raw.get("forecast_error"), base_dir, posterior, errors,
+                                     check_files)
     scenarios = _scenarios(raw.get("scenarios"), errors)
     baseline = raw.get("baseline", "baseline")
     if not isinstance(baseline, str):
@@ -256,7 +261,7 @@ def parse_config(raw: Mapping[str, Any], source: str = "<config>",
     return ExperimentConfig(
         name=name, description=description, run=run, targets=targets, scenarios=scenarios,
         baseline=baseline, uncertainties=uncertainties, posterior=posterior,
-        parameters=parameters, source=source, raw=dict(raw),
+        parameters=parameters, forecast_error=forecast_error, source=source, raw=dict(raw),
     )
 
 
@@ -390,6 +395,33 @@ def _uncertainties(table: Any, base_dir: Path, errors: list[str], check_files: b
             errors.append(f"uncertainties.{name}: already a column of the posterior file; "
                           "a parameter comes from one source only")
     return out, posterior
+
+
+def _forecast_error(table: Any, base_dir: Path, posterior: Path | None, errors: list[str],
+                    check_files: bool) -> Path | None:
+    """The back-test directory of ``[forecast_error] backtest`` (experiments/forecast_error.py),
+    checked to hold what the report reads when ``check_files``."""
+    if table is None or not collect_keys(table, ("backtest",), "forecast_error", errors):
+        return None
+    spec = table.get("backtest")
+    if not isinstance(spec, str):
+        errors.append("forecast_error.backtest: expected the path of a back-test's results "
+                      f'directory (e.g. "../../results/calibration_backtest"), got {spec!r}')
+        return None
+    path = Path(spec) if Path(spec).is_absolute() else (base_dir / spec).resolve()
+    if posterior is None:
+        errors.append("forecast_error.backtest: needs [uncertainties] posterior (the "
+                      "forecast's lead counts from its calibration's last fitted year)")
+        return None
+    if check_files:
+        from .forecast_error import ForecastErrorFileError, load
+
+        try:
+            load(path, posterior.parent)
+        except ForecastErrorFileError as err:
+            errors.append(f"forecast_error.backtest: {err}")
+            return None
+    return path
 
 
 _OPT_OUT = ("set run.exploratory = true to explore it anyway (the manifest records it "

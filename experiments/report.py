@@ -13,7 +13,7 @@ import pandas as pd
 
 from model.parameters import LEVER_RESPONSE, PARAMETERS
 
-from . import plots
+from . import forecast_error, plots
 from .analysis import summarise
 from .config import ExperimentConfig
 from .observations import HISTORY_Z
@@ -130,6 +130,9 @@ def headline(summary: pd.DataFrame) -> pd.DataFrame:
         "runs": summary["n_runs"],
         "parameter sets": summary["n_parameter_sets"],
     })
+    if "p_hit_forecast" in summary and summary["p_hit_forecast"].notna().any():
+        # beside P(hit): the answer if the model forecasts as its back-test did
+        t.insert(4, "with forecast error", summary["p_hit_forecast"].map(pct))
     return t
 
 
@@ -319,6 +322,55 @@ def chain_caveat(base: pd.DataFrame) -> str:
             "`--pool`) would narrow them, more runs would not")
 
 
+def forecast_section(summary: pd.DataFrame, config: ExperimentConfig) -> str:
+    """P(hit) beside P(hit) allowing for the model's forecast error as its back-test
+    measured it (``experiments.forecast_error``), or why there is none."""
+    if config.forecast_error is None:
+        return ("Not computed: the experiment file names no back-test (`[forecast_error] "
+                "backtest = ...`). P(hit) above takes the model's mechanisms as right.")
+    try:
+        errors = forecast_error.for_experiment(config.forecast_error, config.posterior)
+    except forecast_error.ForecastErrorFileError as err:
+        return f"Not computed: {err}."
+    if errors is None or "p_hit_forecast" not in summary or summary["p_hit_forecast"].isna().all():
+        return "Not computed: no target's indicator has a family the back-test measures."
+    rows = summary[summary["p_hit_forecast"].notna()]
+    table = pd.DataFrame({
+        "scenario": rows["scenario"], "target": rows["target"],
+        "P(hit)": rows["p_hit"].map(pct),
+        "95% CI": [f"{pct(a)}-{pct(b)}" for a, b in zip(rows["ci_low"], rows["ci_high"],
+                                                           strict=True)],
+        "with forecast error": rows["p_hit_forecast"].map(pct),
+        "its 95% CI": [f"{pct(a)}-{pct(b)}" for a, b in zip(rows["forecast_ci_low"],
+                                                            rows["forecast_ci_high"],
+                                                            strict=True)],
+        "sd (log-odds)": [f"{a:.2f} ({b:.2f}-{c:.2f})" for a, b, c in zip(
+            rows["forecast_sd"], rows["forecast_sd_low"], rows["forecast_sd_high"],
+            strict=True)],
+    })
+    families = "; ".join(
+        f"{f.family}: tau {math.sqrt(f.variance_per_year):.2f} log-odds per sqrt(year) "
+        f"(95% interval {math.sqrt(f.variance_low):.2f}-{math.sqrt(f.variance_high):.2f}), "
+        f"from {f.n_values} held-out share{'' if f.n_values == 1 else 's'} "
+        + ("1 year ahead" if f.max_lead == 1 else f"1-{f.max_lead} years ahead")
+        for f in errors.families.values())
+    return f"""P(hit) above takes the model's mechanisms as right. The back-test
+(`{Path(errors.source).name}`: fitted up to {errors.backtest_fit_until}, the later shares
+held out) measures how far they are from right when the model forecasts: its misses on the
+held-out shares, beyond what their predictive bands allow, give each family of series a
+forecast error that grows as a random walk in log-odds ({families}). Carried to the target
+year ({errors.fit_until} is the last year this experiment's calibration fitted), each run's
+reading hits with probability Phi((logit value - logit threshold) / sd); "with forecast
+error" is the mean of that over the runs. Its 95% interval is the widest of the runs' and
+chains' intervals at the estimated sd and at the ends of the sd's own 95% interval (in
+brackets): a few held-out values pin the error down only loosely. A target on several
+indicators takes one error for all of them (independent errors would lower it). Read
+"P(hit)" as the answer if the model is right, and "with forecast error" as the answer if
+it forecasts the target year as well as it forecast its back-test's held-out years.
+
+{markdown_table(table)}"""
+
+
 def plain_summary(summary: pd.DataFrame, outcomes: pd.DataFrame,
                   config: ExperimentConfig) -> str:
     """The first page: the question, the answer per target, what moves it, the caveats."""
@@ -337,6 +389,9 @@ def plain_summary(summary: pd.DataFrame, outcomes: pd.DataFrame,
         if not math.isnan(b.get("p_hit_chain_low", math.nan)):
             text += (f" (each calibration chain alone: {pct(b.p_hit_chain_low)} to "
                      f"{pct(b.p_hit_chain_high)})")
+        if not math.isnan(b.get("p_hit_forecast", math.nan)):
+            text += (f"; allowing for the model's forecast error {pct(b.p_hit_forecast)} "
+                     f"({pct(b.forecast_ci_low)}-{pct(b.forecast_ci_high)})")
         if best["scenario"] != config.baseline and best["p_hit"] > b.p_hit:
             text += (f"; highest under `{best['scenario']}`: {pct(best['p_hit'])}"
                      f" ({pct(best['ci_low'])}-{pct(best['ci_high'])})")
@@ -510,6 +565,10 @@ wider at each end; "vs baseline" is the paired difference in P(hit) (Newcombe's 
 likewise widened, in `summary.csv`). "Extra spend" is
 public spend (subsidies, EDIH services, campaigns) up to the target year beyond the
 baseline's; "EUR/extra firm" divides it by the additional firms meeting the target indicator.
+
+## Allowing for the model's forecast error
+
+{forecast_section(summary, config)}
 
 ## Parameter uncertainty and run-to-run noise
 

@@ -499,3 +499,40 @@ def test_interval_with_chains_covers_p_hit_when_each_chain_is_off_on_its_own():
         covered += lo <= truth <= hi
     assert covered_runs / trials < 0.7
     assert covered / trials >= 0.95
+
+
+def test_summary_allows_for_the_forecast_error_of_a_backtest(config, tmp_path):
+    """With a back-test named, each target of a measured family also gets P(hit) under
+    the forecast error: the mean of each run's chance of a hit, pulled towards one half
+    from the plain share, with an interval that holds it and widens with the error's
+    own uncertainty; without one, or for an unmeasured family, the columns stay empty."""
+    import dataclasses
+    import json
+
+    from experiments import forecast_error as fe
+
+    (tmp_path / "cal").mkdir()
+    (tmp_path / "cal" / "manifest.json").write_text(json.dumps({"fit_until": 2021}))
+    bt = tmp_path / "bt"
+    bt.mkdir()
+    (bt / "manifest.json").write_text(json.dumps({"fit_until": 2020}))
+    pd.DataFrame({"series": ["dii_v4"] * 3, "kind": "share", "year": 2021,
+                  "observed": [0.70, 0.90, 0.78], "median": 0.8, "p05": 0.79, "p95": 0.81,
+                  "role": "held out"}).to_csv(bt / "fit.csv", index=False)
+    cfg = dataclasses.replace(config, posterior=tmp_path / "cal" / "posterior.parquet",
+                              forecast_error=bt)
+    out = synthetic_outcomes()
+    s = summarise(out, cfg).set_index(["scenario", "target"])
+    plain = summarise(out, config)
+    assert plain["p_hit_forecast"].isna().all()
+    assert s["p_hit_forecast"].xs("advanced", level="target").isna().all()  # not measured
+    base = s.loc[("baseline", "basic")]  # values 0.86, 0.88, 0.85, 0.90 against 0.87
+    errors = fe.load(bt, tmp_path / "cal")
+    sd = errors.sd("dii_at_least_basic", 2024)
+    assert base["forecast_sd"] == pytest.approx(sd[0]) and sd[0] > 0
+    assert base["p_hit_forecast"] == pytest.approx(fe.hit_probability(
+        np.array([0.86, 0.88, 0.85, 0.90]), 0.87, sd[0]).mean())
+    assert base["forecast_sd_low"] <= base["forecast_sd"] <= base["forecast_sd_high"]
+    assert base["forecast_ci_low"] <= base["p_hit_forecast"] <= base["forecast_ci_high"]
+    sub = s.loc[("subsidy", "basic")]  # three of four runs hit: the error lowers P(hit)
+    assert 0.5 < sub["p_hit_forecast"] < sub["p_hit"] == 0.75

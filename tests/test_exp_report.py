@@ -269,3 +269,33 @@ def test_the_summary_says_when_chain_disagreement_sets_the_interval():
     agree = base.assign(ci_low=base["ci_runs_low"], ci_high=base["ci_runs_high"])
     assert chain_caveat(agree) == ""
     assert chain_caveat(base.assign(n_chains=math.nan)) == ""
+
+
+def test_the_report_sets_p_hit_with_forecast_error_beside_p_hit_or_says_why_not(tmp_path):
+    import dataclasses
+    import json
+
+    from experiments.report import forecast_section
+
+    config = parse_config(tiny_mapping(replications=4, seeds_per_draw=1), source="<test>")
+    _, summary = _synthetic_summary(config)
+    assert "Not computed: the experiment file names no back-test" in forecast_section(
+        summary, config)
+    missing = dataclasses.replace(config, forecast_error=tmp_path / "bt",
+                                  posterior=tmp_path / "cal" / "posterior.parquet")
+    assert "Not computed: " in forecast_section(summary, missing)
+    assert "fit.csv" in forecast_section(summary, missing)
+
+    for name, until in (("bt", 2022), ("cal", 2023)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text(json.dumps({"fit_until": until}))
+    pd.DataFrame({"series": ["dii_v4", "ai"], "kind": "share", "year": 2023,
+                  "observed": [0.7, 0.3], "median": 0.8, "p05": 0.79, "p95": 0.81,
+                  "role": "held out"}).to_csv(tmp_path / "bt" / "fit.csv", index=False)
+    summary = summarise(_synthetic_summary(config)[0], missing)
+    table = headline(summary)
+    assert list(table.columns[:5]) == ["scenario", "target", "P(hit)", "95% CI",
+                                       "with forecast error"]
+    text = forecast_section(summary, missing)
+    assert "basic: tau" in text and "advanced: tau" in text and "from 1 held-out share" in text
+    assert "| with forecast error |" in text

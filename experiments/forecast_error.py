@@ -1,0 +1,205 @@
+"""The model's own forecast error, measured by its back-test, and P(hit) allowing for it.
+
+P(hit) is the share of runs that reach a target: it takes the model's mechanisms as
+right. The back-test (``sme-abm calibrate --fit-until 2023``) measures how far they are
+from right when the model forecasts: fitted to the record up to 2023, it missed the
+held-out 2024-2025 shares by more than its predictive bands allow (AI by 9 and 17
+points). This module turns those misses into a forecast error and asks what P(hit)
+would be if the target year carried an error of that size.
+
+The error model (a stated assumption): beyond the last fitted year a series' survey
+reading drifts from the model's by a discrepancy in log-odds that grows as a random
+walk, variance ``tau^2 x lead`` after ``lead`` years, one ``tau^2`` per family of series
+(at-least-basic, advanced technologies, security). A held-out value ``lead`` years
+after the back-test's last fitted year then misses the posterior-predictive median by
+``e ~ N(0, v + tau^2 x lead)`` in log-odds, ``v`` the predictive variance its 90% band
+already holds (parameters, simulation and sampling error); ``tau^2`` is its maximum
+likelihood estimate over the family's held-out values (zero when the bands already
+cover the misses). At a target ``lead`` years after the experiment's own calibration,
+a run whose reading is ``x`` hits with probability ``Phi((logit x - logit t) / sd)``,
+``sd = tau x sqrt(lead)``, and P(hit) allowing for the forecast error is the mean of
+that over the runs (a Rao-Blackwellised share: no random draw, so it is reproducible
+from the stored runs). A target on several indicators (``advanced_each``, read as their
+lowest) takes one discrepancy for them all, as the back-test missed AI and cloud in
+the same direction; independent discrepancies would give a lower P(hit).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+from scipy.special import logit
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "basic": ("dii_v3_basic", "dii_v4"),
+    "advanced": ("ai", "cloud", "data_analytics", "advanced_any"),
+    "security": ("security",),
+}
+"""The back-test series (``fit.csv``'s ``series``) whose held-out misses measure each
+family's forecast error; the intensity bands, incidents and size gradients are not a
+target's indicator and stay out."""
+
+TARGET_FAMILY: dict[str, str] = {
+    "dii_at_least_basic": "basic", "advanced_any": "advanced", "advanced_each": "advanced",
+    "cloud": "advanced", "data_analytics": "advanced", "ai": "advanced",
+    "security_5plus": "security",
+}
+"""The family whose forecast error a target's indicator carries."""
+
+Z90 = float(stats.norm.ppf(0.95))
+SHARE_CLIP = 1e-4
+"""Shares are clipped to [SHARE_CLIP, 1 - SHARE_CLIP] before their log-odds are taken,
+so that a band reaching 0 or 1 has a finite width."""
+
+
+@dataclass(frozen=True)
+class FamilyError:
+    """One family's forecast error: ``variance_per_year`` is tau^2 (log-odds squared per
+    year of lead), estimated from ``n_values`` held-out values 1 to ``max_lead`` years
+    ahead, with its 95% interval (``variance_low``, ``variance_high``)."""
+
+    family: str
+    variance_per_year: float
+    variance_low: float
+    variance_high: float
+    n_values: int
+    max_lead: int
+
+    def sd(self, lead: float, variance: float | None = None) -> float:
+        """Standard deviation, in log-odds, of the discrepancy ``lead`` years ahead (at
+        ``variance`` per year instead of the estimate, if given)."""
+        tau2 = self.variance_per_year if variance is None else variance
+        return math.sqrt(tau2 * max(lead, 0.0))
+
+
+@dataclass(frozen=True)
+class ForecastError:
+    """The forecast errors measured by one back-test, applied to an experiment whose
+    calibration fitted the record up to ``fit_until``."""
+
+    families: dict[str, FamilyError]
+    backtest_fit_until: int
+    fit_until: int
+    source: str
+
+    def sd(self, indicator: str, year: int) -> tuple[float, float, float]:
+        """Discrepancy sd (log-odds) of a target on ``indicator`` in ``year``, at the
+        estimate and at the ends of its 95% interval; NaN when no family measures the
+        indicator."""
+        family = self.families.get(TARGET_FAMILY.get(indicator, ""))
+        if family is None:
+            return (math.nan, math.nan, math.nan)
+        lead = year - self.fit_until
+        return (family.sd(lead), family.sd(lead, family.variance_low),
+                family.sd(lead, family.variance_high))
+
+
+def _log_odds(x: np.ndarray) -> np.ndarray:
+    return logit(np.clip(np.asarray(x, dtype=float), SHARE_CLIP, 1 - SHARE_CLIP))
+
+
+CHI2_95 = float(stats.chi2.ppf(0.95, 1))
+
+
+def variance_per_year(errors: np.ndarray, band_variance: np.ndarray,
+                      lead: np.ndarray) -> tuple[float, float, float]:
+    """Maximum likelihood tau^2 >= 0 for misses ``errors ~ N(0, band_variance + tau^2 x
+    lead)`` (all in log-odds; ``lead`` in years), with its 95% profile-likelihood
+    interval (where twice the log-likelihood lies within the chi-square(1) quantile of
+    its maximum): a handful of held-out values pins tau^2 down only loosely."""
+    e, v, h = (np.asarray(a, dtype=float) for a in (errors, band_variance, lead))
+    if len(e) == 0:
+        return (math.nan, math.nan, math.nan)
+
+    def nll(tau2: float) -> float:  # minus twice the log-likelihood, less a constant
+        s = v + tau2 * h
+        return float(np.sum(np.log(s) + e**2 / s))
+
+    upper = float(np.max(e**2 / h)) + 1.0
+    found = optimize.minimize_scalar(nll, bounds=(0.0, upper), method="bounded",
+                                     options={"xatol": 1e-10})
+    best = 0.0 if nll(0.0) <= found.fun else float(found.x)
+    level = nll(best) + CHI2_95
+
+    def gap(tau2: float) -> float:
+        return nll(tau2) - level
+
+    low = 0.0 if best == 0.0 or gap(0.0) <= 0 else optimize.brentq(gap, 0.0, best)
+    high = upper
+    while gap(high) <= 0:  # the likelihood is flat far out only with huge band variances
+        high *= 2
+    return (best, low, float(optimize.brentq(gap, best, high)))
+
+
+def estimate(fit: pd.DataFrame, fit_until: int) -> dict[str, FamilyError]:
+    """Each family's forecast error from a back-test's ``fit.csv`` (its held-out shares,
+    ``fit_until`` the back-test's last fitted year). Families without a held-out value
+    are left out."""
+    held = fit[(fit["role"] == "held out") & (fit["kind"] == "share")]
+    out = {}
+    for family, series in FAMILIES.items():
+        rows = held[held["series"].isin(series)]
+        if rows.empty:
+            continue
+        lead = rows["year"].to_numpy(float) - fit_until
+        errors = _log_odds(rows["observed"]) - _log_odds(rows["median"])
+        band = ((_log_odds(rows["p95"]) - _log_odds(rows["p05"])) / (2 * Z90)) ** 2
+        out[family] = FamilyError(family, *variance_per_year(errors, band, lead), len(rows),
+                                  int(lead.max()))
+    return out
+
+
+class ForecastErrorFileError(ValueError):
+    """A back-test or calibration directory lacks what the forecast error needs."""
+
+
+def _fit_until(directory: Path) -> int:
+    path = directory / "manifest.json"
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))["fit_until"]
+    except (OSError, ValueError, KeyError) as err:
+        raise ForecastErrorFileError(
+            f"{path}: a calibration's manifest with its fit_until is needed ({err})") from None
+    return int(value)
+
+
+def load(backtest: Path, calibration: Path) -> ForecastError:
+    """The forecast error a back-test directory (``fit.csv``, ``manifest.json``) measured,
+    for an experiment drawn from the calibration in directory ``calibration``."""
+    path = backtest / "fit.csv"
+    try:
+        fit = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise ForecastErrorFileError(f"{path}: a back-test's fit.csv is needed ({err})") from None
+    missing = {"series", "kind", "year", "observed", "median", "p05", "p95", "role"} - set(fit)
+    if missing:
+        raise ForecastErrorFileError(f"{path}: no column {', '.join(sorted(missing))}")
+    until, own = _fit_until(backtest), _fit_until(calibration)
+    if until >= own:
+        raise ForecastErrorFileError(
+            f"{backtest}: the back-test fitted up to {until}, not before the experiment's "
+            f"calibration ({own}): it holds no forecast to measure")
+    return ForecastError(estimate(fit, until), until, own, str(backtest))
+
+
+def for_experiment(backtest: Path | None, posterior: Path | None) -> ForecastError | None:
+    """The forecast error an experiment's ``[forecast_error]`` names (None without one),
+    its lead counted from the calibration beside its posterior file."""
+    if backtest is None or posterior is None:
+        return None
+    return load(backtest, posterior.parent)
+
+
+def hit_probability(values: np.ndarray, threshold: float, sd: float) -> np.ndarray:
+    """Each run's chance of reaching ``threshold`` when its reading ``values`` carries a
+    discrepancy of ``sd`` in log-odds (``sd = 0``: whether it reaches it)."""
+    x = np.asarray(values, dtype=float)
+    if sd == 0:
+        return (x >= threshold).astype(float)
+    return stats.norm.cdf((_log_odds(x) - _log_odds(threshold)) / sd)
