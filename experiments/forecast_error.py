@@ -13,9 +13,10 @@ walk, variance ``tau^2 x lead`` after ``lead`` years, one ``tau^2`` per family o
 (at-least-basic, advanced technologies, security). A held-out value ``lead`` years
 after the back-test's last fitted year then misses the posterior-predictive median by
 ``e ~ N(0, v + tau^2 x lead)`` in log-odds, ``v`` the predictive variance its 90% band
-already holds (parameters, simulation and sampling error); ``tau^2`` is its maximum
-likelihood estimate over the family's held-out values (zero when the bands already
-cover the misses). At a target ``lead`` years after the experiment's own calibration,
+already holds (parameters, simulation and sampling error), and two years of one
+statistic share the walk up to the earlier one; ``tau^2`` is the maximum likelihood
+estimate over the family's held-out values (zero when the bands already cover the
+misses). At a target ``lead`` years after the experiment's own calibration,
 a run whose reading is ``x`` hits with probability ``Phi((logit x - logit t) / sd)``,
 ``sd = tau x sqrt(lead)``, and P(hit) allowing for the forecast error is the mean of
 that over the runs (a Rao-Blackwellised share: no random draw, so it is reproducible
@@ -107,19 +108,26 @@ def _log_odds(x: np.ndarray) -> np.ndarray:
 CHI2_95 = float(stats.chi2.ppf(0.95, 1))
 
 
-def variance_per_year(errors: np.ndarray, band_variance: np.ndarray,
-                      lead: np.ndarray) -> tuple[float, float, float]:
-    """Maximum likelihood tau^2 >= 0 for misses ``errors ~ N(0, band_variance + tau^2 x
-    lead)`` (all in log-odds; ``lead`` in years), with its 95% profile-likelihood
-    interval (where twice the log-likelihood lies within the chi-square(1) quantile of
-    its maximum): a handful of held-out values pins tau^2 down only loosely."""
+def variance_per_year(errors: np.ndarray, band_variance: np.ndarray, lead: np.ndarray,
+                      track: np.ndarray | None = None) -> tuple[float, float, float]:
+    """Maximum likelihood tau^2 >= 0 for misses ``errors`` (log-odds) of a random-walk
+    discrepancy: jointly normal, variance ``band_variance + tau^2 x lead`` (``lead`` in
+    years) and, between two values of one ``track`` (one statistic read in several
+    years), covariance ``tau^2 x`` the shorter lead (the walk they share); values of
+    different tracks are independent. Returned with its 95% profile-likelihood interval
+    (where twice the log-likelihood lies within the chi-square(1) quantile of its
+    maximum): a handful of held-out values pins tau^2 down only loosely."""
     e, v, h = (np.asarray(a, dtype=float) for a in (errors, band_variance, lead))
     if len(e) == 0:
         return (math.nan, math.nan, math.nan)
+    codes = pd.factorize(np.arange(len(e)) if track is None else np.asarray(track))[0]
+    shared = np.where(codes[:, None] == codes[None, :], np.minimum(h[:, None], h[None, :]),
+                      0.0)
 
     def nll(tau2: float) -> float:  # minus twice the log-likelihood, less a constant
-        s = v + tau2 * h
-        return float(np.sum(np.log(s) + e**2 / s))
+        cov = np.diag(v) + tau2 * shared
+        _, logdet = np.linalg.slogdet(cov)
+        return float(logdet + e @ np.linalg.solve(cov, e))
 
     upper = float(np.max(e**2 / h)) + 1.0
     found = optimize.minimize_scalar(nll, bounds=(0.0, upper), method="bounded",
@@ -150,8 +158,10 @@ def estimate(fit: pd.DataFrame, fit_until: int) -> dict[str, FamilyError]:
         lead = rows["year"].to_numpy(float) - fit_until
         errors = _log_odds(rows["observed"]) - _log_odds(rows["median"])
         band = ((_log_odds(rows["p95"]) - _log_odds(rows["p05"])) / (2 * Z90)) ** 2
-        out[family] = FamilyError(family, *variance_per_year(errors, band, lead), len(rows),
-                                  int(lead.max()))
+        track = (rows["code"] if "code" in rows else rows["series"]).astype(str) + "@" + (
+            rows["segment"].astype(str) if "segment" in rows else "")
+        out[family] = FamilyError(family, *variance_per_year(errors, band, lead, track),
+                                  len(rows), int(lead.max()))
     return out
 
 

@@ -159,3 +159,21 @@ def test_a_forecast_error_needs_a_posterior(tmp_path):
     with pytest.raises(ConfigError, match=r"forecast_error\.backtest: needs \[uncertainties\] "
                                           "posterior"):
         parse_config(mapping_with_backtest("bt"), base_dir=tmp_path)
+
+
+def test_years_of_one_statistic_share_their_walk():
+    """Misses of one statistic read 1, 2 and 3 years ahead are steps of one random
+    walk: the estimate that knows it recovers tau^2, and its interval is wider than one
+    that takes the 600 values for independent ones (they hold less information)."""
+    rng = np.random.default_rng(4)
+    n_tracks, tau2 = 200, 0.1
+    walk = np.cumsum(rng.normal(0.0, math.sqrt(tau2), (n_tracks, 3)), axis=1)
+    band = np.full((n_tracks, 3), 0.02)
+    errors = walk + rng.normal(0.0, np.sqrt(band))
+    lead = np.tile([1.0, 2.0, 3.0], (n_tracks, 1))
+    track = np.repeat(np.arange(n_tracks), 3)
+    joint = fe.variance_per_year(errors.ravel(), band.ravel(), lead.ravel(), track)
+    apart = fe.variance_per_year(errors.ravel(), band.ravel(), lead.ravel())
+    assert joint[0] == pytest.approx(tau2, rel=0.15)
+    assert joint[1] < tau2 < joint[2]
+    assert joint[2] - joint[1] > apart[2] - apart[1]
