@@ -203,6 +203,12 @@ def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
                         label="one calibration chain alone: lowest, highest")
         ax.errorbar(s["p_hit"] * 100, y, xerr=_err(s["p_hit"], s["ci_low"], s["ci_high"]),
                     fmt="o", color="C0", capsize=3)
+        if "p_hit_forecast" in s and s["p_hit_forecast"].notna().any():
+            ax.errorbar(s["p_hit_forecast"] * 100, y - 0.3,
+                        xerr=_err(s["p_hit_forecast"], s["forecast_ci_low"],
+                                  s["forecast_ci_high"]),
+                        fmt="s", color="C1", ms=4, capsize=2, lw=1,
+                        label="allowing for the model's forecast error (back-test)")
         ax.set_yticks(y, s.index)
         ax.set_xlim(-3, 103)
         ax.set_xlabel("Chance of reaching the target, %\n" + INTERVAL_NOTE)
@@ -212,10 +218,13 @@ def p_hit(summary: pd.DataFrame, config: ExperimentConfig, out: Path) -> Path:
             ax.text(50, np.mean(y), "reached in every run\nof every scenario", ha="center",
                     va="center", fontsize=8, color="0.3")
         ax.grid(axis="x", alpha=0.3)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles[:1], labels[:1], loc="lower center", frameon=False,
-                   bbox_to_anchor=(0.5, -0.06))
+    legend: dict[str, Any] = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    if legend:
+        fig.legend(list(legend.values()), list(legend), loc="lower center", frameon=False,
+                   ncol=len(legend), bbox_to_anchor=(0.5, -0.06))
     fig.tight_layout()
     return save_figure(fig, out / "p_hit.png")
 
