@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 
 DEFAULT_RESULTS = Path("results/policy_comparison")
 SUMMARY_COLUMNS = ["scenario", "target", "p_hit", "ci_low", "ci_high", "n_runs",
-                   "diff_vs_baseline", "diff_ci_low", "diff_ci_high"]
+                   "diff_vs_baseline", "diff_ci_low", "diff_ci_high", "p_hit_forecast",
+                   "forecast_ci_low", "forecast_ci_high"]
 
 
 def results_dir() -> Path:
@@ -40,6 +41,21 @@ def p_hit_table(summary: pd.DataFrame) -> pd.DataFrame:
     cell = summary.apply(
         lambda r: f"{100 * r.p_hit:.1f}% ({100 * r.ci_low:.1f}-{100 * r.ci_high:.1f})"
         if "ci_low" in summary else f"{100 * r.p_hit:.1f}%", axis=1)
+    wide = (summary.assign(cell=cell)
+            .pivot(index="scenario", columns="target", values="cell")
+            .reindex(index=summary["scenario"].unique(), columns=summary["target"].unique()))
+    return wide.reset_index()
+
+
+def forecast_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """P(hit) allowing for the model's forecast error (docs/ODD.md 7.7) with its interval,
+    like ``p_hit_table``; empty when the experiment named no back-test."""
+    if "p_hit_forecast" not in summary or summary["p_hit_forecast"].isna().all():
+        return pd.DataFrame()
+    cell = summary.apply(
+        lambda r: "-" if pd.isna(r.p_hit_forecast) else
+        f"{100 * r.p_hit_forecast:.1f}% ({100 * r.forecast_ci_low:.1f}-"
+        f"{100 * r.forecast_ci_high:.1f})", axis=1)
     wide = (summary.assign(cell=cell)
             .pivot(index="scenario", columns="target", values="cell")
             .reindex(index=summary["scenario"].unique(), columns=summary["target"].unique()))

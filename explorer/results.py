@@ -6,6 +6,7 @@ from __future__ import annotations
 import solara
 
 from .loaders import (
+    forecast_table,
     load_summary,
     load_trajectories,
     p_hit_table,
@@ -33,6 +34,14 @@ def ResultsPage():
                         "carries the runs' sampling error and the calibration chains' "
                         "disagreement, whichever is wider.")
         solara.DataFrame(p_hit_table(summary), items_per_page=50)
+        forecast = forecast_table(summary)
+        if len(forecast):
+            solara.Markdown("### Allowing for the model's forecast error\n\nP(hit) above "
+                            "takes the model as right. Here each run's reading also carries "
+                            "the forecast error the back-test measured (fitted up to 2023, "
+                            "the model missed 2024-2025 by more than its bands allowed), "
+                            "grown to the target year; docs/ODD.md 7.7.")
+            solara.DataFrame(forecast, items_per_page=50)
         solara.Markdown("### Paired differences against the baseline\n\nEvery scenario "
                         "runs the baseline's parameter draws and seeds, so the difference in "
                         "P(hit) is paired (Newcombe's interval, widened likewise).")

@@ -205,3 +205,4 @@ def test_results_page_lists_every_scenario(server, browser):
                  30, "every scenario name")
     assert "P(hit)" in text and "Paired differences against the baseline" in text
     assert " pp (" in text  # the paired differences table is filled
+    assert "Allowing for the model's forecast error" in text  # the committed run names one

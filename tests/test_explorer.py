@@ -10,6 +10,7 @@ import pytest
 
 from explorer.charts import observed_points, size_class_figure, spend_figure, survey_step
 from explorer.loaders import (
+    forecast_table,
     load_summary,
     load_trajectories,
     p_hit_table,
@@ -117,3 +118,12 @@ def test_the_page_chooses_what_a_subsidy_pays_for_and_which_edih_services_run():
         parse_policy(build_policy(subsidy_rate=0.5, subsidy_covers=choice))
     for choice in EDIH_OFFERS:
         parse_policy(build_policy(edih_services=choice))
+
+
+def test_forecast_table_sets_out_p_hit_with_the_forecast_error_when_there_is_one():
+    summary = load_summary(RESULTS)
+    raw = pd.read_csv(RESULTS / "summary.csv").set_index(["scenario", "target"])
+    table = forecast_table(summary).set_index("scenario")
+    expected = raw.loc[("baseline", "basic"), "p_hit_forecast"]
+    assert table.loc["baseline", "basic"].startswith(f"{100 * expected:.1f}% (")
+    assert forecast_table(summary.drop(columns="p_hit_forecast")).empty
