@@ -344,6 +344,9 @@ def forecast_section(summary: pd.DataFrame, config: ExperimentConfig) -> str:
         "its 95% CI": [f"{pct(a)}-{pct(b)}" for a, b in zip(rows["forecast_ci_low"],
                                                             rows["forecast_ci_high"],
                                                             strict=True)],
+        "vs baseline": [f"{pp(d)} ({100 * a:+.1f} to {100 * b:+.1f})" for d, a, b in zip(
+            rows["diff_forecast"], rows["diff_forecast_ci_low"], rows["diff_forecast_ci_high"],
+            strict=True)],
         "sd (log-odds)": [f"{a:.2f} ({b:.2f}-{c:.2f})" for a, b, c in zip(
             rows["forecast_sd"], rows["forecast_sd_low"], rows["forecast_sd_high"],
             strict=True)],
@@ -364,7 +367,9 @@ reading hits with probability Phi((logit value - logit threshold) / sd); "with f
 error" is the mean of that over the runs. Its 95% interval is the widest of the runs' and
 chains' intervals at the estimated sd and at the ends of the sd's own 95% interval (in
 brackets): a few held-out values pin the error down only loosely. A target on several
-indicators takes one error for all of them (independent errors would lower it). Read
+indicators takes one error for all of them (independent errors would lower it). "vs
+baseline" is the paired difference in that chance: the error is the model's, not the
+policy's, so a scenario and its baseline share it. Read
 "P(hit)" as the answer if the model is right, and "with forecast error" as the answer if
 it forecasts the target year as well as it forecast its back-test's held-out years.
 

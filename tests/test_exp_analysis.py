@@ -516,7 +516,8 @@ def test_summary_allows_for_the_forecast_error_of_a_backtest(config, tmp_path):
     bt = tmp_path / "bt"
     bt.mkdir()
     (bt / "manifest.json").write_text(json.dumps({"fit_until": 2020}))
-    pd.DataFrame({"series": ["dii_v4"] * 3, "kind": "share", "year": 2021,
+    pd.DataFrame({"series": ["dii_v4"] * 3, "segment": ["10-49", "50-249", "10-249"],
+                  "kind": "share", "year": 2021,
                   "observed": [0.70, 0.90, 0.78], "median": 0.8, "p05": 0.79, "p95": 0.81,
                   "role": "held out"}).to_csv(bt / "fit.csv", index=False)
     cfg = dataclasses.replace(config, posterior=tmp_path / "cal" / "posterior.parquet",
@@ -534,5 +535,11 @@ def test_summary_allows_for_the_forecast_error_of_a_backtest(config, tmp_path):
         np.array([0.86, 0.88, 0.85, 0.90]), 0.87, sd[0]).mean())
     assert base["forecast_sd_low"] <= base["forecast_sd"] <= base["forecast_sd_high"]
     assert base["forecast_ci_low"] <= base["p_hit_forecast"] <= base["forecast_ci_high"]
-    sub = s.loc[("subsidy", "basic")]  # three of four runs hit: the error lowers P(hit)
-    assert 0.5 < sub["p_hit_forecast"] < sub["p_hit"] == 0.75
+    sub = s.loc[("subsidy", "basic")]  # three of four runs hit, one only just misses
+    chance = fe.hit_probability(np.array([0.88, 0.89, 0.86, 0.91]), 0.87, sd[0])
+    assert sub["p_hit_forecast"] == pytest.approx(chance.mean())
+    assert 0.5 < sub["p_hit_forecast"] < 1.0 and sub["p_hit"] == 0.75
+    # paired: each replication's two chances under the same error
+    assert base["diff_forecast"] == 0.0
+    assert sub["diff_forecast"] == pytest.approx(sub["p_hit_forecast"] - base["p_hit_forecast"])
+    assert sub["diff_forecast_ci_low"] <= sub["diff_forecast"] <= sub["diff_forecast_ci_high"]
