@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from scipy.special import logit
+from scipy.special import expit, logit
 
 FAMILIES: dict[str, tuple[str, ...]] = {
     "basic": ("dii_v3_basic", "dii_v4"),
@@ -213,3 +213,21 @@ def hit_probability(values: np.ndarray, threshold: float, sd: float) -> np.ndarr
     if sd == 0:
         return (x >= threshold).astype(float)
     return stats.norm.cdf((_log_odds(x) - _log_odds(threshold)) / sd)
+
+
+def mixture_quantiles(values: np.ndarray, sd: float, q: tuple[float, ...]) -> np.ndarray:
+    """Quantiles ``q`` of the readings over runs when each run's reading carries a
+    discrepancy of ``sd`` in log-odds: the mixture, over the runs, of logit-normal
+    distributions centred on their values (``sd = 0``: the runs' own quantiles)."""
+    x = np.asarray(values, dtype=float)
+    if sd == 0 or len(x) == 0:
+        return np.quantile(x, q) if len(x) else np.full(len(q), np.nan)
+    centre = _log_odds(x)
+    lo = np.full(len(q), centre.min() - 10 * sd)
+    hi = np.full(len(q), centre.max() + 10 * sd)
+    target = np.asarray(q, dtype=float)
+    for _ in range(60):  # bisection on the mixture's distribution function
+        mid = (lo + hi) / 2
+        below = stats.norm.cdf((mid[:, None] - centre[None, :]) / sd).mean(axis=1) < target
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return expit((lo + hi) / 2)

@@ -3,6 +3,7 @@ data where there are data, the target where there is a target."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 from model import datasets
 from model.parameters import PARAMETERS
 
+from . import forecast_error
 from .config import ExperimentConfig, Target
 from .observations import START_YEAR, load_record, survey_series
 
@@ -101,10 +103,13 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def trajectory_table(series: pd.DataFrame, config: ExperimentConfig,
-                     params: pd.DataFrame | None = None) -> pd.DataFrame:
+                     params: pd.DataFrame | None = None,
+                     errors: forecast_error.ForecastError | None = None) -> pd.DataFrame:
     """Quantiles over runs of each target indicator's survey reading, per scenario and
     year (measurement offsets of each run's ``params`` applied): all the trajectory
-    figures need, small enough to commit with the results."""
+    figures need, small enough to commit with the results. With the ``errors`` of a
+    back-test, also the 90% band when each reading carries the model's forecast error
+    (``f05``, ``f95``; the runs' own band up to the calibration's last fitted year)."""
     params = params if params is not None else pd.DataFrame(columns=["scenario",
                                                                       "replication"])
     frames = []
@@ -113,8 +118,16 @@ def trajectory_table(series: pd.DataFrame, config: ExperimentConfig,
             sel = survey_series(series, params, indicator, target.segment)
             if sel.empty:
                 continue
-            q = sel.groupby(["scenario", "year"])["value"].quantile(list(QUANTILES)).unstack()
+            groups = sel.groupby(["scenario", "year"])["value"]
+            q = groups.quantile(list(QUANTILES)).unstack()
             q.columns = [f"q{round(100 * c):02d}" for c in q.columns]
+            if errors is not None and not math.isnan(errors.sd(target.indicator,
+                                                               target.year)[0]):
+                band = {key: forecast_error.mixture_quantiles(
+                            v.to_numpy(), errors.sd(target.indicator, int(key[1]))[0],
+                            (0.05, 0.95)) for key, v in groups}
+                q["f05"] = [band[k][0] for k in q.index]
+                q["f95"] = [band[k][1] for k in q.index]
             frames.append(q.reset_index().assign(target=target.name, indicator=indicator,
                                                  segment=target.segment))
     if not frames:
@@ -125,7 +138,8 @@ def trajectory_table(series: pd.DataFrame, config: ExperimentConfig,
 def trajectories(table: pd.DataFrame, config: ExperimentConfig, target: Target,
                  out: Path) -> list[Path]:
     """Per target indicator: one panel per scenario, median with 50% and 90% bands of
-    the survey reading (``trajectory_table``)."""
+    the survey reading (``trajectory_table``), and the 90% band with the model's forecast
+    error where the table has it."""
     paths = []
     for indicator in target.indicators:
         sel = table[(table["target"] == target.name) & (table["indicator"] == indicator)]
@@ -151,6 +165,11 @@ def trajectories(table: pd.DataFrame, config: ExperimentConfig, target: Target,
             ax.fill_between(years, d[0.25], d[0.75], color="C0", alpha=0.35, lw=0,
                             label="50% band")
             ax.plot(years, d[0.5], color="C0", lw=1.6, label="median")
+            if "f05" in sel and sel["f05"].notna().any():
+                f = sel[sel["scenario"] == name].set_index("year")[["f05", "f95"]] * 100
+                for col in ("f05", "f95"):
+                    ax.plot(f.index, f[col], color="C1", lw=1, ls="--",
+                            label="90% band with the forecast error")
             if base is not None and name != config.baseline:
                 ax.plot(years, base[0.5] * 100, color="0.4", lw=1, ls="--",
                         label="baseline median")
@@ -168,10 +187,11 @@ def trajectories(table: pd.DataFrame, config: ExperimentConfig, target: Target,
         for ax in axes.flat:  # every entry once, the baseline line included
             for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
                 legend.setdefault(lab, h)
-        fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=6,
-                   frameon=False, bbox_to_anchor=(0.5, -0.04))
         fig.suptitle(f"{LABELS.get(indicator, indicator)}, firms {target.segment}")
         fig.tight_layout()
+        # below the axes, however many rows it takes (saved with a tight bounding box)
+        fig.legend(list(legend.values()), list(legend), loc="upper center", ncol=4,
+                   frameon=False, bbox_to_anchor=(0.5, 0.0))
         paths.append(save_figure(fig, out / f"trajectories_{target.name}_{indicator}.png"))
     return paths
 

@@ -42,7 +42,11 @@ def build(store: ResultStore, config: ExperimentConfig) -> pd.DataFrame:
         measurement = [c for c in outcomes.columns if c.startswith("param:survey_")]
         params = outcomes[["scenario", "replication", *measurement]].rename(
             columns=lambda c: c.removeprefix("param:"))
-        table = plots.trajectory_table(series, config, params)
+        try:
+            errors = forecast_error.for_experiment(config.forecast_error, config.posterior)
+        except forecast_error.ForecastErrorFileError:
+            errors = None  # the report's forecast section says why
+        table = plots.trajectory_table(series, config, params, errors)
         if len(table):
             atomic_write_parquet(table_path, table)
     elif table_path.exists():  # a fresh clone: the runs' time series are not committed

@@ -177,3 +177,16 @@ def test_years_of_one_statistic_share_their_walk():
     assert joint[0] == pytest.approx(tau2, rel=0.15)
     assert joint[1] < tau2 < joint[2]
     assert joint[2] - joint[1] > apart[2] - apart[1]
+
+
+def test_mixture_quantiles_widen_the_runs_band_by_the_forecast_error():
+    one = fe.mixture_quantiles(np.array([0.8]), 0.5, (0.05, 0.5, 0.95))
+    centre = np.log(0.8 / 0.2)
+    assert one == pytest.approx(expit(centre + 0.5 * stats.norm.ppf([0.05, 0.5, 0.95])),
+                                abs=1e-9)
+    runs = np.random.default_rng(5).uniform(0.6, 0.9, 400)
+    assert fe.mixture_quantiles(runs, 0.0, (0.05, 0.95)) == pytest.approx(
+        np.quantile(runs, [0.05, 0.95]))
+    plain, wide = (fe.mixture_quantiles(runs, sd, (0.05, 0.95)) for sd in (0.01, 0.8))
+    assert wide[0] < plain[0] < plain[1] < wide[1]
+    assert plain == pytest.approx(np.quantile(runs, [0.05, 0.95]), abs=0.01)

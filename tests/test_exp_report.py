@@ -7,6 +7,7 @@ import math
 import re
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 from exp_helpers import (
@@ -299,3 +300,27 @@ def test_the_report_sets_p_hit_with_forecast_error_beside_p_hit_or_says_why_not(
     text = forecast_section(summary, missing)
     assert "basic: tau" in text and "advanced: tau" in text and "from 1 held-out share" in text
     assert "| with forecast error |" in text
+
+
+def test_trajectory_bands_widen_with_the_forecast_error_after_the_fitted_years():
+    """The trajectory table's forecast band (f05, f95) is the runs' own 90% band up to the
+    calibration's last fitted year and wider after it, the more so the later."""
+    from experiments import forecast_error as fe
+    from experiments.plots import trajectory_table
+
+    config = parse_config(tiny_mapping(replications=4, seeds_per_draw=1), source="<test>")
+    rng = np.random.default_rng(6)
+    rows = [{"scenario": sc, "replication": r, "year": y, "indicator": "advanced_any",
+             "segment": "10-249", "value": 0.5 + 0.05 * (y - 2021) + rng.normal(0, 0.01)}
+            for sc in ("baseline", "subsidy") for r in range(40) for y in range(2021, 2025)]
+    errors = fe.ForecastError({"advanced": fe.FamilyError("advanced", 0.1, 0.05, 0.2, 8, 2)},
+                              backtest_fit_until=2021, fit_until=2022, source="bt")
+    table = trajectory_table(pd.DataFrame(rows), config, errors=errors)
+    base = table[(table["scenario"] == "baseline")
+                 & (table["target"] == "advanced")].set_index("year")
+    fitted, later = base.loc[[2021, 2022]], base.loc[[2023, 2024]]
+    assert np.allclose(fitted["f05"], fitted["q05"]) and np.allclose(fitted["f95"], fitted["q95"])
+    assert (later["f05"] < later["q05"]).all() and (later["f95"] > later["q95"]).all()
+    width = later["f95"] - later["f05"]
+    assert width.loc[2024] > width.loc[2023]
+    assert "f05" not in trajectory_table(pd.DataFrame(rows), config)
