@@ -1,7 +1,8 @@
 """``sme-abm``: the command line.
 
 - ``sme-abm run CONFIG``: run an experiment (scenarios x replications) into results/<name>/.
-- ``sme-abm validate CONFIG``: check an experiment file, reporting every problem at once.
+- ``sme-abm validate CONFIG``: check an experiment, sensitivity or calibration file,
+  reporting every problem at once.
 - ``sme-abm report DIR``: rebuild summary, figures and report from stored results.
 - ``sme-abm calibrate CONFIG``: ABC-SMC calibration, posterior for experiments.
 - ``sme-abm sensitivity CONFIG``: Morris and Sobol indices (SALib).
@@ -120,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--plot", metavar="FILE",
                      help="also plot the target indicators against targets and observations")
 
-    val = _command(sub, "validate", "check an experiment file")
+    val = _command(sub, "validate", "check an experiment, sensitivity or calibration file")
     val.add_argument("config", help="experiment file (TOML)")
 
     run = _command(sub, "run", "run an experiment")
@@ -383,10 +384,19 @@ def _validate(path: str) -> int:
     from .sensitivity import load_sensitivity_config
 
     try:
-        if isinstance(read_toml(Path(path)).get("sensitivity"), dict):
+        raw = read_toml(Path(path))
+        if isinstance(raw.get("sensitivity"), dict):
             sens = load_sensitivity_config(path)
             print(f"{path}: valid sensitivity analysis. {len(sens.factors)} factors, "
                   f"methods {', '.join(sens.methods)}, {sens.samples} samples.")
+            return 0
+        if isinstance(raw.get("priors"), dict):  # what only a calibration file has
+            from .calibration import load_calibration_config
+
+            cal = load_calibration_config(path)
+            print(f"{path}: valid calibration. {len(cal.priors)} calibrated parameters, "
+                  f"{cal.chains} chain(s) of {cal.population_size} particles, "
+                  f"{cal.firms} firms, fitted up to {cal.fit_until}.")
             return 0
         config = load_config(path)
     except ConfigError as err:

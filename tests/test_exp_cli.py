@@ -195,16 +195,32 @@ def test_replications_not_a_multiple_of_seeds_per_draw_exits_2(ref, tmp_path):
     assert code == 2 and "seeds_per_draw" in err
 
 
-@pytest.mark.parametrize("name", ["policy_comparison", "baseline", "smoke", "sensitivity"])
+@pytest.mark.parametrize("name", ["policy_comparison", "baseline", "smoke", "sensitivity",
+                                  "calibration"])
 def test_shipped_configs_validate(name):
-    """The shipped experiment and sensitivity files are valid against the committed
-    posterior (which must hold every calibrated parameter)."""
+    """The shipped experiment, sensitivity and calibration files are valid against the
+    committed posterior (which must hold every calibrated parameter)."""
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / "experiments" / "configs" / f"{name}.toml"
     code, out, err = run_cli("validate", str(path))
     assert code == 0, err
     assert "valid" in out
+
+
+def test_validate_checks_a_calibration_file_as_one(tmp_path):
+    """A calibration file is recognised by its priors and checked against the
+    calibration's own rules, not refused for keys an experiment file lacks."""
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "experiments" / "configs"
+    code, out, _ = run_cli("validate", str(shipped / "calibration.toml"))
+    assert code == 0 and "valid calibration" in out and "37 calibrated parameters" in out
+    bad = tmp_path / "calibration.toml"
+    bad.write_text('name = "c"\n[priors]\npeer_weight = { low = 2.0, high = 1.0 }\n'
+                   "[abc]\nchains = 0\n", encoding="utf-8")
+    code, _, err = run_cli("validate", str(bad))
+    assert code == 2 and "abc.chains" in err and "priors.peer_weight" in err
 
 
 def test_no_command_exits_2_with_help_and_version_is_printed():
