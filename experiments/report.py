@@ -289,6 +289,9 @@ GLOSSARY = (
                        "posterior sample, not the number of runs, bounds what P(hit) can "
                        "resolve"),
     ("vs baseline", "paired difference in P(hit) against the baseline scenario"),
+    ("with forecast error", "P(hit) if each run's target-year reading also carries the "
+                            "model's forecast error as its back-test measured it: the mean "
+                            "of each run's chance of a hit (docs/ODD.md 7.7)"),
     ("target-year value", "the target's indicator in the target year as the survey reads it"),
     ("advanced_each", "strict reading of the advanced target: each of cloud, data "
                       "analytics and AI used by at least the threshold"),
