@@ -54,6 +54,7 @@ TARGET_FAMILY: dict[str, str] = {
 """The family whose forecast error a target's indicator carries."""
 
 Z90 = float(stats.norm.ppf(0.95))
+CHI2_95 = float(stats.chi2.ppf(0.95, 1))
 SHARE_CLIP = 1e-4
 """Shares are clipped to [SHARE_CLIP, 1 - SHARE_CLIP] before their log-odds are taken,
 so that a band reaching 0 or 1 has a finite width."""
@@ -103,9 +104,6 @@ class ForecastError:
 
 def _log_odds(x: np.ndarray) -> np.ndarray:
     return logit(np.clip(np.asarray(x, dtype=float), SHARE_CLIP, 1 - SHARE_CLIP))
-
-
-CHI2_95 = float(stats.chi2.ppf(0.95, 1))
 
 
 def variance_per_year(errors: np.ndarray, band_variance: np.ndarray, lead: np.ndarray,
