@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import forecast_error
 from .analysis import (
     chain_error,
     chain_interval,
@@ -33,13 +34,14 @@ from .analysis import (
     proportion_interval,
     widest,
 )
-from .config import ExperimentConfig
+from .config import ExperimentConfig, Target
 from .store import ResultStore
 from .text import markdown_table, pct, pp
 
 COLUMNS = ("scenario", "target", "paired", "n_a", "n_b", "p_hit_a", "p_hit_b", "p_hit_diff",
            "p_hit_diff_low", "p_hit_diff_high", "value_a", "value_b", "value_diff",
-           "value_diff_low", "value_diff_high")
+           "value_diff_low", "value_diff_high", "p_hit_forecast_a", "p_hit_forecast_b",
+           "forecast_diff", "forecast_diff_low", "forecast_diff_high")
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,13 @@ def _welch_interval(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
     return (d, *widest(runs, chains))
 
 
+def _forecast_errors(config: ExperimentConfig) -> forecast_error.ForecastError | None:
+    try:
+        return forecast_error.for_experiment(config.forecast_error, config.posterior)
+    except forecast_error.ForecastErrorFileError:
+        return None  # each experiment's own report says why
+
+
 def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
     """B minus A for every scenario and target both hold with the same definition; and
     the notes on what could not be compared."""
@@ -154,6 +163,7 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
             notes.append(f"target {name!r}: not in both experiments with the same definition; "
                          "not compared")
     rows = []
+    errors_a, errors_b = _forecast_errors(a.config), _forecast_errors(b.config)
     for scenario in [s for s in b.config.scenarios if s in a.config.scenarios]:
         ra = a.outcomes[a.outcomes["scenario"] == scenario]
         rb = b.outcomes[b.outcomes["scenario"] == scenario]
@@ -180,7 +190,19 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
             else:
                 d = _independent_interval(hb, ha, sets_b, sets_a, chains_b, chains_a)
                 v = _welch_interval(vb, va, sets_b, sets_a, chains_b, chains_a)
+            chance = _forecast_chances(errors_a, errors_b, b.config.targets[name], va, vb)
+            f = (math.nan,) * 3
+            if chance is not None and paired:
+                ca = pd.Series(chance[0], index=ra_i.index).loc[common].to_numpy()
+                cb = pd.Series(chance[1], index=rb_i.index).loc[common].to_numpy()
+                f = _mean_interval(cb - ca, sets_common, chains_common)
+            elif chance is not None:
+                f = _welch_interval(chance[1], chance[0], sets_b, sets_a, chains_b, chains_a)
             rows.append({
+                "forecast_diff": f[0], "forecast_diff_low": float(np.clip(f[1], -1, 1)),
+                "forecast_diff_high": float(np.clip(f[2], -1, 1)),
+                "p_hit_forecast_a": chance[0].mean() if chance is not None else math.nan,
+                "p_hit_forecast_b": chance[1].mean() if chance is not None else math.nan,
                 "scenario": scenario, "target": name, "paired": paired,
                 "n_a": len(ra), "n_b": len(rb), "p_hit_a": ha.mean() if len(ha) else math.nan,
                 "p_hit_b": hb.mean() if len(hb) else math.nan,
@@ -194,6 +216,22 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(rows, columns=list(COLUMNS)), notes
 
 
+def _forecast_chances(errors_a: forecast_error.ForecastError | None,
+                      errors_b: forecast_error.ForecastError | None, target: Target,
+                      va: np.ndarray, vb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each run's chance of a hit allowing for its experiment's own forecast error
+    (docs/ODD.md 7.7, at the estimated error), when both experiments name a back-test
+    that measures the target's family."""
+    if errors_a is None or errors_b is None or len(va) == 0 or len(vb) == 0:
+        return None
+    sd_a = errors_a.sd(target.indicator, target.year)[0]
+    sd_b = errors_b.sd(target.indicator, target.year)[0]
+    if math.isnan(sd_a) or math.isnan(sd_b):
+        return None
+    return (forecast_error.hit_probability(va, target.threshold, sd_a),
+            forecast_error.hit_probability(vb, target.threshold, sd_b))
+
+
 def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
            figure: Path | None) -> str:
     """The comparison as Markdown."""
@@ -204,10 +242,15 @@ def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
     rows = [(r.scenario, r.target, f"{r.n_a} / {r.n_b}", pct(r.p_hit_a), pct(r.p_hit_b),
              change(r.p_hit_diff, r.p_hit_diff_low, r.p_hit_diff_high), pct(r.value_a),
              pct(r.value_b), change(r.value_diff, r.value_diff_low, r.value_diff_high),
-             "yes" if r.paired else "no") for r in table.itertuples()]
-    lines = [markdown_table(rows, ["scenario", "target", "runs A / B", "P(hit) A",
-                                   "P(hit) B", "change in P(hit) (95% CI)", "value A",
-                                   "value B", "change in value (95% CI)", "paired"])]
+             "yes" if r.paired else "no",
+             change(r.forecast_diff, r.forecast_diff_low, r.forecast_diff_high))
+            for r in table.itertuples()]
+    headers = ["scenario", "target", "runs A / B", "P(hit) A", "P(hit) B",
+               "change in P(hit) (95% CI)", "value A", "value B", "change in value (95% CI)",
+               "paired", "change with forecast error (95% CI)"]
+    if table.empty or table["forecast_diff"].isna().all():  # unless both name a back-test
+        rows, headers = [r[:-1] for r in rows], headers[:-1]
+    lines = [markdown_table(rows, headers)]
     any_unpaired = not table.empty and not table["paired"].all()
     text = [f"# Comparison: {b.name} ({b.path}) against {a.name} ({a.path})", "",
             "Changes are B minus A, means over runs; the value is the target indicator's "
@@ -218,7 +261,11 @@ def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
              "number, as runs sharing a posterior parameter set are alike)."),
             ("Unpaired rows: the runs are independent samples (different seeds or draws); "
              "intervals are for independent samples (Newcombe method 10; Welch) and wider."
-             if any_unpaired else ""), "", "\n".join(lines), ""]
+             if any_unpaired else ""),
+            ("Change with forecast error: the change in P(hit) when each run's reading also "
+             "carries its experiment's forecast error as its back-test measured it "
+             "(docs/ODD.md 7.7; intervals from the runs and chains, at the estimated error)."
+             if len(headers) > 10 else ""), "", "\n".join(lines), ""]
     if notes:
         text += ["Not compared:", "", *[f"- {n}" for n in notes], ""]
     if figure is not None:

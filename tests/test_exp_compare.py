@@ -94,3 +94,56 @@ def test_compare_widens_intervals_where_the_calibration_chains_disagree(tmp_path
     assert chains["p_hit_diff_low"] < plain["p_hit_diff_low"]
     assert chains["p_hit_diff_high"] > plain["p_hit_diff_high"]
     assert chains["value_diff_low"] < plain["value_diff_low"]
+
+
+def test_compare_gives_the_change_allowing_for_each_experiments_forecast_error(tmp_path):
+    """Where both experiments name a back-test, the change in P(hit) is also given with
+    each run's chance of a hit under its experiment's forecast error: zero against
+    itself, the paired mean of the chances' differences otherwise, and absent from the
+    table (and the report) when a back-test is missing."""
+    import dataclasses
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from experiments import forecast_error as fe
+    from experiments.compare import Experiment, render
+    from experiments.config import parse_config
+
+    for name, until in (("bt", 2022), ("cal", 2023)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text(json.dumps({"fit_until": until}))
+    pd.DataFrame({"series": ["ai", "cloud"], "segment": "10-249", "kind": "share",
+                  "year": 2023, "observed": [0.3, 0.6], "median": [0.2, 0.65], "p05": 0.1,
+                  "p95": 0.7, "role": "held out"}).to_csv(tmp_path / "bt" / "fit.csv",
+                                                          index=False)
+    config = dataclasses.replace(parse_config(tiny_mapping(), source="<test>"),
+                                 posterior=tmp_path / "cal" / "posterior.parquet",
+                                 forecast_error=tmp_path / "bt")
+    runs = pd.DataFrame({"scenario": "baseline", "replication": range(8), "draw": range(8),
+                         "seed": 3})
+    runs["value:basic"], runs["hit:basic"] = 0.9, True
+    runs["value:advanced"] = np.linspace(0.70, 0.84, 8)
+    runs["hit:advanced"] = runs["value:advanced"] >= 0.77
+    later = runs.assign(**{"value:advanced": runs["value:advanced"] + 0.02})
+    later["hit:advanced"] = later["value:advanced"] >= 0.77
+    a, b = Experiment(tmp_path, config, runs), Experiment(tmp_path, config, later)
+
+    same = compare(a, a)[0].set_index(["scenario", "target"]).loc["baseline"]
+    assert same.loc["advanced", "forecast_diff"] == 0.0
+    assert np.isnan(same.loc["basic", "forecast_diff"])  # no basic share was held out
+    table, _ = compare(a, b)
+    row = table.set_index(["scenario", "target"]).loc[("baseline", "advanced")]
+    sd = fe.load(tmp_path / "bt", tmp_path / "cal").sd("advanced_any", 2024)[0]
+    expected = (fe.hit_probability(later["value:advanced"], 0.77, sd)
+                - fe.hit_probability(runs["value:advanced"], 0.77, sd)).mean()
+    assert row["paired"] and row["forecast_diff"] == pytest.approx(expected) and expected > 0
+    assert row["forecast_diff_low"] <= row["forecast_diff"] <= row["forecast_diff_high"]
+    assert row["p_hit_forecast_b"] - row["p_hit_forecast_a"] == pytest.approx(expected)
+    assert "change with forecast error" in render(a, b, table, [], None)
+
+    plain = dataclasses.replace(config, forecast_error=None)
+    table, _ = compare(Experiment(tmp_path, plain, runs), b)
+    assert table["forecast_diff"].isna().all()
+    assert "change with forecast error" not in render(a, b, table, [], None)
