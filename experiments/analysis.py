@@ -19,6 +19,7 @@ chains' own estimates), so that it carries the calibration's Monte Carlo error t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -240,36 +241,44 @@ def paired_interval(a: np.ndarray, b: np.ndarray, groups: np.ndarray | None,
 
 
 def mean_interval(x: np.ndarray, groups: np.ndarray | None, chains: np.ndarray | None,
-                  bounds: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
-    """95% interval for the mean of per-run values in ``bounds``: t on the runs'
-    effective number (``effective_runs``), widened like P(hit) by the calibration
-    chains' interval (``chain_interval``)."""
+                  bounds: tuple[float, float] = (-math.inf, math.inf)
+                  ) -> tuple[float, float, float]:
+    """Mean of per-run values with its 95% interval: Student's t on the runs' effective
+    number (``effective_runs``), widened where the calibration chains disagree more
+    (``chain_interval``), within ``bounds``; no interval from fewer than two runs."""
     x = np.asarray(x, dtype=float)
-    n_eff, z = effective_runs(x, groups)
-    if len(x) == 0:
-        return (math.nan, math.nan)
-    m = float(x.mean())
-    half = (math.inf if math.isinf(z) or n_eff <= 0
-            else z * float(x.std(ddof=1 if len(x) > 1 else 0)) / math.sqrt(n_eff))
-    runs = (max(bounds[0], m - half), min(bounds[1], m + half))
-    return widest(runs, chain_interval(x, chains, bounds))
+    n = len(x)
+    if n < 2:
+        return (float(x.mean()) if n else math.nan, math.nan, math.nan)
+    n_eff, t = effective_runs(x, groups)
+    m, se = float(x.mean()), float(x.std(ddof=1) / math.sqrt(n_eff))
+    runs = (max(bounds[0], m - t * se), min(bounds[1], m + t * se))
+    return (m, *widest(runs, chain_interval(x, chains, bounds)))
+
+
+def forecast_mean(chance: Callable[[float], np.ndarray], sd: tuple[float, float, float],
+                  groups: np.ndarray | None, chains: np.ndarray | None,
+                  bounds: tuple[float, float]) -> tuple[float, float, float]:
+    """The mean over runs of ``chance(sd)`` (a per-run chance of a hit, or a pair's
+    difference of two, under a forecast error of sd log-odds) at the estimated ``sd[0]``,
+    with the widest of its intervals (``mean_interval``) at that sd and at the ends of
+    its 95% interval (``sd[1:]``), so that it also carries how loosely the back-test
+    measured the error (``experiments.forecast_error``)."""
+    found = [mean_interval(chance(s), groups, chains, bounds) for s in sd]
+    return (found[0][0], *widest(*(f[1:] for f in found)))
 
 
 def forecast_columns(value: pd.Series, threshold: float, sd: tuple[float, float, float],
                      groups: np.ndarray, chains: np.ndarray | None) -> dict[str, float]:
-    """P(hit) allowing for the model's forecast error (``experiments.forecast_error``):
-    the mean over runs of each run's chance of a hit under a discrepancy of ``sd[0]``
-    log-odds. Its interval is the widest of the runs' and chains' intervals
-    (``mean_interval``) at that sd and at the ends of its 95% interval (``sd[1:]``), so
-    that it also carries how loosely the back-test measured the error."""
+    """P(hit) allowing for the model's forecast error: the mean over runs of each run's
+    chance of a hit under a discrepancy of ``sd[0]`` log-odds (``forecast_mean``)."""
     if math.isnan(sd[0]):
         return {}
     x = value.to_numpy(float)
-    p = forecast_error.hit_probability(x, threshold, sd[0])
-    lo, hi = widest(*(mean_interval(forecast_error.hit_probability(x, threshold, s), groups,
-                                    chains) for s in sd))
+    p, lo, hi = forecast_mean(lambda s: forecast_error.hit_probability(x, threshold, s), sd,
+                              groups, chains, (0.0, 1.0))
     return {"forecast_sd": sd[0], "forecast_sd_low": sd[1], "forecast_sd_high": sd[2],
-            "p_hit_forecast": float(p.mean()), "forecast_ci_low": lo, "forecast_ci_high": hi}
+            "p_hit_forecast": p, "forecast_ci_low": lo, "forecast_ci_high": hi}
 
 
 def forecast_difference(a: pd.Series, b: pd.Series, threshold: float,
@@ -278,19 +287,14 @@ def forecast_difference(a: pd.Series, b: pd.Series, threshold: float,
     """Paired difference in P(hit) allowing for the forecast error, between a scenario's
     target-year values ``a`` and its baseline's ``b`` (the same replications): the mean
     of each pair's difference in the chance of a hit. The discrepancy is the model's, not
-    the policy's, so a pair shares it and the difference is that of the two chances.
-    Interval as in ``forecast_columns``."""
+    the policy's, so a pair shares it."""
     if math.isnan(sd[0]):
         return {}
     x, y = a.to_numpy(float), b.to_numpy(float)
-
-    def diff(s: float) -> np.ndarray:
-        return (forecast_error.hit_probability(x, threshold, s)
-                - forecast_error.hit_probability(y, threshold, s))
-
-    lo, hi = widest(*(mean_interval(diff(s), groups, chains, (-1.0, 1.0)) for s in sd))
-    return {"diff_forecast": float(diff(sd[0]).mean()), "diff_forecast_ci_low": lo,
-            "diff_forecast_ci_high": hi}
+    d, lo, hi = forecast_mean(lambda s: (forecast_error.hit_probability(x, threshold, s)
+                                         - forecast_error.hit_probability(y, threshold, s)),
+                              sd, groups, chains, (-1.0, 1.0))
+    return {"diff_forecast": d, "diff_forecast_ci_low": lo, "diff_forecast_ci_high": hi}
 
 
 def parameter_split(values: pd.Series, draws: pd.Series, threshold: float
@@ -397,10 +401,7 @@ def summarise(outcomes: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     rows = []
     base = outcomes[outcomes["scenario"] == config.baseline].set_index("replication")
     all_chains = posterior_chains(outcomes, config)
-    try:
-        errors = forecast_error.for_experiment(config.forecast_error, config.posterior)
-    except forecast_error.ForecastErrorFileError:
-        errors = None  # the report says why (report.forecast_section)
+    errors = forecast_error.for_experiment(config.forecast_error, config.posterior)
     for scenario in config.scenarios:
         in_scenario = outcomes["scenario"] == scenario
         runs = outcomes[in_scenario].set_index("replication")

@@ -26,8 +26,8 @@ from scipy import stats
 from . import forecast_error
 from .analysis import (
     chain_error,
-    chain_interval,
     effective_runs,
+    mean_interval,
     paired_interval,
     parameter_sets,
     posterior_chains,
@@ -108,17 +108,6 @@ def _independent_interval(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.n
             d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
 
 
-def _mean_interval(diff: np.ndarray, groups: np.ndarray, chains: np.ndarray | None
-                   ) -> tuple[float, float, float]:
-    n = len(diff)
-    if n < 2:
-        return (float(diff.mean()) if n else math.nan, math.nan, math.nan)
-    n_eff, t = effective_runs(diff, groups)
-    m, se = float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(n_eff))
-    bounds = (-math.inf, math.inf)
-    return (m, *widest((m - t * se, m + t * se), chain_interval(diff, chains, bounds)))
-
-
 def _welch(d: float, vx: float, vy: float, dfx: float, dfy: float) -> tuple[float, float]:
     """Welch's 95% interval for a difference d of two means with variances vx and vy
     (of the means) on dfx and dfy degrees of freedom (Welch-Satterthwaite)."""
@@ -147,13 +136,6 @@ def _welch_interval(x: np.ndarray, y: np.ndarray, gx: np.ndarray, gy: np.ndarray
     return (d, *widest(runs, chains))
 
 
-def _forecast_errors(config: ExperimentConfig) -> forecast_error.ForecastError | None:
-    try:
-        return forecast_error.for_experiment(config.forecast_error, config.posterior)
-    except forecast_error.ForecastErrorFileError:
-        return None  # each experiment's own report says why
-
-
 def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
     """B minus A for every scenario and target both hold with the same definition; and
     the notes on what could not be compared."""
@@ -163,7 +145,8 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
             notes.append(f"target {name!r}: not in both experiments with the same definition; "
                          "not compared")
     rows = []
-    errors_a, errors_b = _forecast_errors(a.config), _forecast_errors(b.config)
+    errors_a, errors_b = (forecast_error.for_experiment(e.config.forecast_error,
+                                                        e.config.posterior) for e in (a, b))
     for scenario in [s for s in b.config.scenarios if s in a.config.scenarios]:
         ra = a.outcomes[a.outcomes["scenario"] == scenario]
         rb = b.outcomes[b.outcomes["scenario"] == scenario]
@@ -184,7 +167,7 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
                 d = paired_interval(rb_i.loc[common, f"hit:{name}"].to_numpy(),
                                     ra_i.loc[common, f"hit:{name}"].to_numpy(),
                                     sets_common, chains_common)
-                v = _mean_interval(rb_i.loc[common, f"value:{name}"].to_numpy(float)
+                v = mean_interval(rb_i.loc[common, f"value:{name}"].to_numpy(float)
                                    - ra_i.loc[common, f"value:{name}"].to_numpy(float),
                                    sets_common, chains_common)
             else:
@@ -195,12 +178,12 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
             if chance is not None and paired:
                 ca = pd.Series(chance[0], index=ra_i.index).loc[common].to_numpy()
                 cb = pd.Series(chance[1], index=rb_i.index).loc[common].to_numpy()
-                f = _mean_interval(cb - ca, sets_common, chains_common)
+                f = mean_interval(cb - ca, sets_common, chains_common, (-1.0, 1.0))
             elif chance is not None:
                 f = _welch_interval(chance[1], chance[0], sets_b, sets_a, chains_b, chains_a)
+                f = (f[0], *(float(np.clip(v, -1.0, 1.0)) for v in f[1:]))
             rows.append({
-                "forecast_diff": f[0], "forecast_diff_low": float(np.clip(f[1], -1, 1)),
-                "forecast_diff_high": float(np.clip(f[2], -1, 1)),
+                "forecast_diff": f[0], "forecast_diff_low": f[1], "forecast_diff_high": f[2],
                 "p_hit_forecast_a": chance[0].mean() if chance is not None else math.nan,
                 "p_hit_forecast_b": chance[1].mean() if chance is not None else math.nan,
                 "scenario": scenario, "target": name, "paired": paired,
@@ -248,7 +231,8 @@ def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
     headers = ["scenario", "target", "runs A / B", "P(hit) A", "P(hit) B",
                "change in P(hit) (95% CI)", "value A", "value B", "change in value (95% CI)",
                "paired", "change with forecast error (95% CI)"]
-    if table.empty or table["forecast_diff"].isna().all():  # unless both name a back-test
+    with_forecast = not table.empty and table["forecast_diff"].notna().any()
+    if not with_forecast:  # the column needs both experiments to name a back-test
         rows, headers = [r[:-1] for r in rows], headers[:-1]
     lines = [markdown_table(rows, headers)]
     any_unpaired = not table.empty and not table["paired"].all()
@@ -265,7 +249,7 @@ def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
             ("Change with forecast error: the change in P(hit) when each run's reading also "
              "carries its experiment's forecast error as its back-test measured it "
              "(docs/ODD.md 7.7; intervals from the runs and chains, at the estimated error)."
-             if len(headers) > 10 else ""), "", "\n".join(lines), ""]
+             if with_forecast else ""), "", "\n".join(lines), ""]
     if notes:
         text += ["Not compared:", "", *[f"- {n}" for n in notes], ""]
     if figure is not None:

@@ -35,7 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from scipy.special import expit, logit
+from scipy.special import expit
+
+from .observations import clipped_logit
 
 FAMILIES: dict[str, tuple[str, ...]] = {
     "basic": ("dii_v3_basic", "dii_v4"),
@@ -55,9 +57,6 @@ TARGET_FAMILY: dict[str, str] = {
 
 Z90 = float(stats.norm.ppf(0.95))
 CHI2_95 = float(stats.chi2.ppf(0.95, 1))
-SHARE_CLIP = 1e-4
-"""Shares are clipped to [SHARE_CLIP, 1 - SHARE_CLIP] before their log-odds are taken,
-so that a band reaching 0 or 1 has a finite width."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +99,6 @@ class ForecastError:
         lead = year - self.fit_until
         return (family.sd(lead), family.sd(lead, family.variance_low),
                 family.sd(lead, family.variance_high))
-
-
-def _log_odds(x: np.ndarray) -> np.ndarray:
-    return logit(np.clip(np.asarray(x, dtype=float), SHARE_CLIP, 1 - SHARE_CLIP))
 
 
 def variance_per_year(errors: np.ndarray, band_variance: np.ndarray, lead: np.ndarray,
@@ -154,8 +149,8 @@ def estimate(fit: pd.DataFrame, fit_until: int) -> dict[str, FamilyError]:
         if rows.empty:
             continue
         lead = rows["year"].to_numpy(float) - fit_until
-        errors = _log_odds(rows["observed"]) - _log_odds(rows["median"])
-        band = ((_log_odds(rows["p95"]) - _log_odds(rows["p05"])) / (2 * Z90)) ** 2
+        errors = clipped_logit(rows["observed"]) - clipped_logit(rows["median"])
+        band = ((clipped_logit(rows["p95"]) - clipped_logit(rows["p05"])) / (2 * Z90)) ** 2
         track = (rows["code"] if "code" in rows else rows["series"]).astype(str) + "@" + (
             rows["segment"].astype(str) if "segment" in rows else "")
         out[family] = FamilyError(family, *variance_per_year(errors, band, lead, track),
@@ -197,11 +192,16 @@ def load(backtest: Path, calibration: Path) -> ForecastError:
 
 
 def for_experiment(backtest: Path | None, posterior: Path | None) -> ForecastError | None:
-    """The forecast error an experiment's ``[forecast_error]`` names (None without one),
-    its lead counted from the calibration beside its posterior file."""
+    """The forecast error an experiment's ``[forecast_error]`` names, its lead counted
+    from the calibration beside its posterior file; None without one, or when its files
+    cannot be read (``validate`` refuses that before a run; a report says why, from
+    ``load``), so that a moved back-test never fails a summary."""
     if backtest is None or posterior is None:
         return None
-    return load(backtest, posterior.parent)
+    try:
+        return load(backtest, posterior.parent)
+    except ForecastErrorFileError:
+        return None
 
 
 def hit_probability(values: np.ndarray, threshold: float, sd: float) -> np.ndarray:
@@ -210,7 +210,7 @@ def hit_probability(values: np.ndarray, threshold: float, sd: float) -> np.ndarr
     x = np.asarray(values, dtype=float)
     if sd == 0:
         return (x >= threshold).astype(float)
-    return stats.norm.cdf((_log_odds(x) - _log_odds(threshold)) / sd)
+    return stats.norm.cdf((clipped_logit(x) - clipped_logit(threshold)) / sd)
 
 
 def mixture_quantiles(values: np.ndarray, sd: float, q: tuple[float, ...]) -> np.ndarray:
@@ -220,7 +220,7 @@ def mixture_quantiles(values: np.ndarray, sd: float, q: tuple[float, ...]) -> np
     x = np.asarray(values, dtype=float)
     if sd == 0 or len(x) == 0:
         return np.quantile(x, q) if len(x) else np.full(len(q), np.nan)
-    centre = _log_odds(x)
+    centre = clipped_logit(x)
     lo = np.full(len(q), centre.min() - 10 * sd)
     hi = np.full(len(q), centre.max() + 10 * sd)
     target = np.asarray(q, dtype=float)

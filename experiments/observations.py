@@ -208,8 +208,9 @@ def _row(series: str, code: str, indicator: str, segment: str, year: int, value:
 
 
 # --------------------------------------------------------------------- survey readings
-def _logit(x):
-    # Clipped: a simulated share of exactly 0 or 1 (a small segment) stays finite.
+def clipped_logit(x):
+    """Log-odds of shares clipped to [1e-6, 1 - 1e-6]: a simulated share of exactly 0 or
+    1 (a small segment), or a band reaching 0 or 1, stays finite."""
     return logit(np.clip(np.asarray(x, dtype=float), 1e-6, 1 - 1e-6))
 
 
@@ -229,8 +230,8 @@ def readings(stats: pd.DataFrame, simulated: Mapping[tuple[str, str, int], float
                strict=True)
     for k, (kind, indicator, segment, year, offset) in enumerate(rows):
         if kind == "gradient":
-            out[k] = (_logit(simulated[(indicator, "50-249", year)])
-                      - _logit(simulated[(indicator, "10-49", year)]))
+            out[k] = (clipped_logit(simulated[(indicator, "50-249", year)])
+                      - clipped_logit(simulated[(indicator, "10-49", year)]))
             continue
         out[k] = _read(simulated[(indicator, segment, year)], offset, params)
     if rng is not None:
@@ -264,7 +265,7 @@ def survey_value(indicator: str, segment: str, year: int,
 
 
 def _read(value: float, offset: str, params: Mapping[str, float]) -> float:
-    return float(expit(_logit(value) + _param(params, offset))) if offset else float(value)
+    return float(expit(clipped_logit(value) + _param(params, offset))) if offset else float(value)
 
 
 def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
@@ -294,7 +295,7 @@ def survey_series(series: pd.DataFrame, params: pd.DataFrame, indicator: str,
             name = measurement_offset(indicator, seg, int(year))
             if name:
                 rows = (frame["year"] == year).to_numpy()
-                values[rows] = expit(_logit(values[rows]) + run_param(frame[rows], name))
+                values[rows] = expit(clipped_logit(values[rows]) + run_param(frame[rows], name))
         return values
 
     if indicator == "dii_v4_at_least_basic":

@@ -42,10 +42,7 @@ def build(store: ResultStore, config: ExperimentConfig) -> pd.DataFrame:
         measurement = [c for c in outcomes.columns if c.startswith("param:survey_")]
         params = outcomes[["scenario", "replication", *measurement]].rename(
             columns=lambda c: c.removeprefix("param:"))
-        try:
-            errors = forecast_error.for_experiment(config.forecast_error, config.posterior)
-        except forecast_error.ForecastErrorFileError:
-            errors = None  # the report's forecast section says why
+        errors = forecast_error.for_experiment(config.forecast_error, config.posterior)
         table = plots.trajectory_table(series, config, params, errors)
         if len(table):
             atomic_write_parquet(table_path, table)
@@ -119,14 +116,17 @@ campaigns) by it. *Spend to target year* is the scenario's total, current policy
 included. Means over runs; real firms are simulated firms times their weights."""
 
 
+def _intervals(low: pd.Series, high: pd.Series) -> list[str]:
+    return [f"{pct(a)}-{pct(b)}" for a, b in zip(low, high, strict=True)]
+
+
 def headline(summary: pd.DataFrame) -> pd.DataFrame:
     """The short table printed at the end of a run."""
     t = pd.DataFrame({
         "scenario": summary["scenario"],
         "target": summary["target"],
         "P(hit)": summary["p_hit"].map(pct),
-        "95% CI": [f"{pct(a)}-{pct(b)}" for a, b in zip(summary["ci_low"],
-                                                           summary["ci_high"], strict=True)],
+        "95% CI": _intervals(summary["ci_low"], summary["ci_high"]),
         "mean in target year": summary["mean_target_year"].map(pct),
         "vs baseline": summary["diff_vs_baseline"].map(pp),
         "extra spend": summary["additional_spend_eur"].map(meur),
@@ -335,22 +335,21 @@ def forecast_section(summary: pd.DataFrame, config: ExperimentConfig) -> str:
     if config.forecast_error is None:
         return ("Not computed: the experiment file names no back-test (`[forecast_error] "
                 "backtest = ...`). P(hit) above takes the model's mechanisms as right.")
+    if config.posterior is None:
+        return "Not computed: the experiment draws from no calibrated posterior."
     try:
-        errors = forecast_error.for_experiment(config.forecast_error, config.posterior)
+        errors = forecast_error.load(config.forecast_error, config.posterior.parent)
     except forecast_error.ForecastErrorFileError as err:
         return f"Not computed: {err}."
-    if errors is None or "p_hit_forecast" not in summary or summary["p_hit_forecast"].isna().all():
+    if "p_hit_forecast" not in summary or summary["p_hit_forecast"].isna().all():
         return "Not computed: no target's indicator has a family the back-test measures."
     rows = summary[summary["p_hit_forecast"].notna()]
     table = pd.DataFrame({
         "scenario": rows["scenario"], "target": rows["target"],
         "P(hit)": rows["p_hit"].map(pct),
-        "95% CI": [f"{pct(a)}-{pct(b)}" for a, b in zip(rows["ci_low"], rows["ci_high"],
-                                                           strict=True)],
+        "95% CI": _intervals(rows["ci_low"], rows["ci_high"]),
         "with forecast error": rows["p_hit_forecast"].map(pct),
-        "its 95% CI": [f"{pct(a)}-{pct(b)}" for a, b in zip(rows["forecast_ci_low"],
-                                                            rows["forecast_ci_high"],
-                                                            strict=True)],
+        "its 95% CI": _intervals(rows["forecast_ci_low"], rows["forecast_ci_high"]),
         "vs baseline": [f"{pp(d)} ({100 * a:+.1f} to {100 * b:+.1f})" for d, a, b in zip(
             rows["diff_forecast"], rows["diff_forecast_ci_low"], rows["diff_forecast_ci_high"],
             strict=True)],

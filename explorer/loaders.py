@@ -36,15 +36,19 @@ def load_trajectories(directory: str | Path) -> pd.DataFrame:
     return pd.read_parquet(Path(directory) / "trajectories.parquet")
 
 
-def p_hit_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Scenarios as rows, targets as columns, cells ``p (low-high)`` in percent."""
-    cell = summary.apply(
-        lambda r: f"{100 * r.p_hit:.1f}% ({100 * r.ci_low:.1f}-{100 * r.ci_high:.1f})"
-        if "ci_low" in summary else f"{100 * r.p_hit:.1f}%", axis=1)
+def _by_target(summary: pd.DataFrame, cell: pd.Series) -> pd.DataFrame:
+    """One cell per scenario (rows, in the file's order) and target (columns)."""
     wide = (summary.assign(cell=cell)
             .pivot(index="scenario", columns="target", values="cell")
             .reindex(index=summary["scenario"].unique(), columns=summary["target"].unique()))
     return wide.reset_index()
+
+
+def p_hit_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Scenarios as rows, targets as columns, cells ``p (low-high)`` in percent."""
+    return _by_target(summary, summary.apply(
+        lambda r: f"{100 * r.p_hit:.1f}% ({100 * r.ci_low:.1f}-{100 * r.ci_high:.1f})"
+        if "ci_low" in summary else f"{100 * r.p_hit:.1f}%", axis=1))
 
 
 def forecast_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -52,14 +56,10 @@ def forecast_table(summary: pd.DataFrame) -> pd.DataFrame:
     like ``p_hit_table``; empty when the experiment named no back-test."""
     if "p_hit_forecast" not in summary or summary["p_hit_forecast"].isna().all():
         return pd.DataFrame()
-    cell = summary.apply(
+    return _by_target(summary, summary.apply(
         lambda r: "-" if pd.isna(r.p_hit_forecast) else
         f"{100 * r.p_hit_forecast:.1f}% ({100 * r.forecast_ci_low:.1f}-"
-        f"{100 * r.forecast_ci_high:.1f})", axis=1)
-    wide = (summary.assign(cell=cell)
-            .pivot(index="scenario", columns="target", values="cell")
-            .reindex(index=summary["scenario"].unique(), columns=summary["target"].unique()))
-    return wide.reset_index()
+        f"{100 * r.forecast_ci_high:.1f})", axis=1))
 
 
 def paired_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -67,12 +67,9 @@ def paired_table(summary: pd.DataFrame) -> pd.DataFrame:
     percentage points with its interval; scenarios as rows, targets as columns."""
     if "diff_vs_baseline" not in summary:
         return pd.DataFrame()
-    cell = summary.apply(lambda r: f"{100 * r.diff_vs_baseline:+.1f} pp "
-                         f"({100 * r.diff_ci_low:+.1f} to {100 * r.diff_ci_high:+.1f})", axis=1)
-    wide = (summary.assign(cell=cell)
-            .pivot(index="scenario", columns="target", values="cell")
-            .reindex(index=summary["scenario"].unique(), columns=summary["target"].unique()))
-    return wide.reset_index()
+    return _by_target(summary, summary.apply(
+        lambda r: f"{100 * r.diff_vs_baseline:+.1f} pp "
+        f"({100 * r.diff_ci_low:+.1f} to {100 * r.diff_ci_high:+.1f})", axis=1))
 
 
 def trajectory_figure(traj: pd.DataFrame, indicator: str, scenarios: list[str]) -> Figure:
