@@ -3,7 +3,7 @@ committed posterior (epsilon = 1): the sampler's random-walk proposal against
 alternatives tried for the chains' disagreement (docs/ODD.md 9).
 
     python benchmarks/bench_abc_moves.py [--chain C] [--burn-in B] [--steps S]
-        [--workers W] [--moves joint de correlated]
+        [--workers W] [--firms N] [--moves joint de correlated]
 
 Starts from one chain's particles in results/calibration/posterior.parquet, each with a
 fresh simulation, and makes B joint random-walk moves first, so that the particles'
@@ -19,14 +19,19 @@ move for 2 S simulations per particle:
 * ``correlated``: three random-walk moves that keep the particle's seed, then one move
   of the seed alone (tried and not adopted: docs/ODD.md 9).
 
-Prints, per kind: the acceptance of its moves, the squared jumping distance per
-simulation (in posterior standard deviations, summed over the parameters), the share of
-particles that moved, and the mean squared distance from the start.
+``--firms`` simulates N firms instead of the calibration file's (its simulation noise
+falls as 1/sqrt(N), its cost rises with N). Prints, per kind: the acceptance of its
+moves, the squared jumping distance per simulation (in posterior standard deviations,
+summed over the parameters), the share of particles that moved, the mean squared
+distance from the start, and the wall seconds per simulation on the W workers (so kinds
+and firm counts compare per second too).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import time
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -47,8 +52,10 @@ CONFIG = ROOT / "experiments" / "configs" / "calibration.toml"
 _STATE: dict = {}
 
 
-def _init() -> None:
+def _init(firms: int | None = None) -> None:
     config = load_calibration_config(CONFIG)
+    if firms is not None:
+        config = dataclasses.replace(config, firms=firms)
     fit = fitted(observations(config), config.fit_until)
     _STATE.update(config=config, fit=fit, weights=statistic_weights(fit, config.likelihood),
                   names=list(config.priors))
@@ -71,10 +78,11 @@ def main() -> None:
     ap.add_argument("--burn-in", type=int, default=20)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--firms", type=int, default=None)
     ap.add_argument("--moves", nargs="+", default=["joint", "de", "correlated"],
                     choices=["joint", "de", "correlated"])
     args = ap.parse_args()
-    _init()
+    _init(args.firms)
     config, names = _STATE["config"], _STATE["names"]
     low = np.array([config.priors[k][0] for k in names])
     high = np.array([config.priors[k][1] for k in names])
@@ -84,7 +92,8 @@ def main() -> None:
     sd = start_theta.std(axis=0)
     chol = np.linalg.cholesky(np.cov(start_theta.T) * 2.38**2 / d)
     rng = np.random.default_rng(3)
-    pool = get_context("spawn").Pool(args.workers, initializer=_init)
+    pool = get_context("spawn").Pool(args.workers, initializer=_init,
+                                      initargs=(args.firms,))
     fresh = iter(range(10**9))
 
     def seeds(k: int) -> np.ndarray:
@@ -135,6 +144,7 @@ def main() -> None:
     rows = []
     for kind in args.moves:
         s, moved, jump, sims = start_state, np.zeros(n, bool), 0.0, 0
+        t0 = time.perf_counter()
         accepted: dict[str, list[float]] = {}
         reps = args.steps if kind != "correlated" else args.steps // 2
         for _ in range(reps):
@@ -154,7 +164,8 @@ def main() -> None:
         rows.append({"moves": kind, "simulations": sims,
                      **{f"acceptance ({k})": np.mean(v) for k, v in accepted.items()},
                      "jump^2 per simulation": jump / sims, "moved": moved.mean(),
-                     "distance^2 from start": far})
+                     "distance^2 from start": far,
+                     "seconds per simulation": (time.perf_counter() - t0) / sims})
     pool.close()
     print(pd.DataFrame(rows).round(3).to_string(index=False))
 

@@ -19,8 +19,9 @@ chains' own estimates), so that it carries the calibration's Monte Carlo error t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -256,14 +257,18 @@ def mean_interval(x: np.ndarray, groups: np.ndarray | None, chains: np.ndarray |
     return (m, *widest(runs, chain_interval(x, chains, bounds)))
 
 
-def forecast_mean(chance: Callable[[float], np.ndarray], sd: tuple[float, float, float],
+S = TypeVar("S")  # an sd of the forecast error, or a pair of them
+
+
+def forecast_mean(chance: Callable[[S], np.ndarray], sd: Sequence[S],
                   groups: np.ndarray | None, chains: np.ndarray | None,
                   bounds: tuple[float, float]) -> tuple[float, float, float]:
     """The mean over runs of ``chance(sd)`` (a per-run chance of a hit, or a pair's
     difference of two, under a forecast error of sd log-odds) at the estimated ``sd[0]``,
     with the widest of its intervals (``mean_interval``) at that sd and at the ends of
     its 95% interval (``sd[1:]``), so that it also carries how loosely the back-test
-    measured the error (``experiments.forecast_error``)."""
+    measured the error (``experiments.forecast_error``). An sd may be a pair, one per
+    experiment, when two experiments are compared (``experiments.compare``)."""
     found = [mean_interval(chance(s), groups, chains, bounds) for s in sd]
     return (found[0][0], *widest(*(f[1:] for f in found)))
 

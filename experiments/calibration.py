@@ -42,6 +42,7 @@ from model.population import POPULATIONS
 from model.streams import MAX_SEED
 from model.timeline import START_YEAR
 
+from . import forecast_error
 from . import observations as ob
 from .abc import (
     ABCResult,
@@ -1061,6 +1062,13 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
                 f"**{manifest['forecast_mae_pp']} percentage points**; "
                 f"{100 * (manifest['forecast_inside_90'] or 0):.0f}% lie inside the 90% "
                 "predictive band (model and survey sampling error).\n")
+        families = forecast_error.estimate(forecast, config.fit_until)
+        if families:
+            back += ("\nThe misses beyond those bands measure the model's forecast error, "
+                     "a random walk in log-odds per family of series (docs/ODD.md 7.7): "
+                     + "; ".join(f.describe() for f in families.values())
+                     + ". An experiment whose `[forecast_error] backtest` names this "
+                     "directory carries it into P(hit).\n")
     return f"""# Calibration: {config.name}
 
 ABC-SMC with a Gaussian kernel tempered to the error model and pseudo-marginal MCMC

@@ -27,6 +27,7 @@ from . import forecast_error
 from .analysis import (
     chain_error,
     effective_runs,
+    forecast_mean,
     mean_interval,
     paired_interval,
     parameter_sets,
@@ -167,25 +168,26 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
                 d = paired_interval(rb_i.loc[common, f"hit:{name}"].to_numpy(),
                                     ra_i.loc[common, f"hit:{name}"].to_numpy(),
                                     sets_common, chains_common)
-                v = mean_interval(rb_i.loc[common, f"value:{name}"].to_numpy(float)
-                                   - ra_i.loc[common, f"value:{name}"].to_numpy(float),
-                                   sets_common, chains_common)
+                pa, pb = (r.loc[common, f"value:{name}"].to_numpy(float) for r in (ra_i, rb_i))
+                v = mean_interval(pb - pa, sets_common, chains_common)
             else:
                 d = _independent_interval(hb, ha, sets_b, sets_a, chains_b, chains_a)
                 v = _welch_interval(vb, va, sets_b, sets_a, chains_b, chains_a)
-            chance = _forecast_chances(errors_a, errors_b, b.config.targets[name], va, vb)
-            f = (math.nan,) * 3
-            if chance is not None and paired:
-                ca = pd.Series(chance[0], index=ra_i.index).loc[common].to_numpy()
-                cb = pd.Series(chance[1], index=rb_i.index).loc[common].to_numpy()
-                f = mean_interval(cb - ca, sets_common, chains_common, (-1.0, 1.0))
-            elif chance is not None:
-                f = _welch_interval(chance[1], chance[0], sets_b, sets_a, chains_b, chains_a)
-                f = (f[0], *(float(np.clip(v, -1.0, 1.0)) for v in f[1:]))
+            sds = _forecast_sds(errors_a, errors_b, b.config.targets[name], va, vb)
+            f, chance = (math.nan,) * 3, (math.nan, math.nan)
+            if sds is not None:
+                threshold = b.config.targets[name].threshold
+                chance = tuple(float(forecast_error.hit_probability(v, threshold, s).mean())
+                               for v, s in ((va, sds[0][0]), (vb, sds[0][1])))
+                if paired:
+                    f = _paired_forecast_change(pa, pb, threshold, sds, sets_common,
+                                                chains_common)
+                else:
+                    f = _independent_forecast_change(va, vb, threshold, sds, sets_a, sets_b,
+                                                     chains_a, chains_b)
             rows.append({
                 "forecast_diff": f[0], "forecast_diff_low": f[1], "forecast_diff_high": f[2],
-                "p_hit_forecast_a": chance[0].mean() if chance is not None else math.nan,
-                "p_hit_forecast_b": chance[1].mean() if chance is not None else math.nan,
+                "p_hit_forecast_a": chance[0], "p_hit_forecast_b": chance[1],
                 "scenario": scenario, "target": name, "paired": paired,
                 "n_a": len(ra), "n_b": len(rb), "p_hit_a": ha.mean() if len(ha) else math.nan,
                 "p_hit_b": hb.mean() if len(hb) else math.nan,
@@ -199,20 +201,46 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(rows, columns=list(COLUMNS)), notes
 
 
-def _forecast_chances(errors_a: forecast_error.ForecastError | None,
-                      errors_b: forecast_error.ForecastError | None, target: Target,
-                      va: np.ndarray, vb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each run's chance of a hit allowing for its experiment's own forecast error
-    (docs/ODD.md 7.7, at the estimated error), when both experiments name a back-test
-    that measures the target's family."""
+def _forecast_sds(errors_a: forecast_error.ForecastError | None,
+                  errors_b: forecast_error.ForecastError | None, target: Target,
+                  va: np.ndarray, vb: np.ndarray
+                  ) -> tuple[tuple[float, float], ...] | None:
+    """The forecast error's sd (log-odds) for a target in experiment A and in B, at the
+    estimate and at the ends of each one's 95% interval (docs/ODD.md 7.7), when both
+    experiments name a back-test that measures the target's family and both have runs."""
     if errors_a is None or errors_b is None or len(va) == 0 or len(vb) == 0:
         return None
-    sd_a = errors_a.sd(target.indicator, target.year)[0]
-    sd_b = errors_b.sd(target.indicator, target.year)[0]
-    if math.isnan(sd_a) or math.isnan(sd_b):
+    sd_a = errors_a.sd(target.indicator, target.year)
+    sd_b = errors_b.sd(target.indicator, target.year)
+    if math.isnan(sd_a[0]) or math.isnan(sd_b[0]):
         return None
-    return (forecast_error.hit_probability(va, target.threshold, sd_a),
-            forecast_error.hit_probability(vb, target.threshold, sd_b))
+    return tuple(zip(sd_a, sd_b, strict=True))
+
+
+def _paired_forecast_change(va: np.ndarray, vb: np.ndarray, threshold: float,
+                            sds: tuple[tuple[float, float], ...], groups: np.ndarray,
+                            chains: np.ndarray | None) -> tuple[float, float, float]:
+    """Mean over paired runs of B's chance of a hit minus A's, each under its own
+    experiment's forecast error, with the widest interval over the error's ends
+    (``analysis.forecast_mean``)."""
+    def change(s: tuple[float, float]) -> np.ndarray:
+        return (forecast_error.hit_probability(vb, threshold, s[1])
+                - forecast_error.hit_probability(va, threshold, s[0]))
+
+    return forecast_mean(change, sds, groups, chains, (-1.0, 1.0))
+
+
+def _independent_forecast_change(va: np.ndarray, vb: np.ndarray, threshold: float,
+                                 sds: tuple[tuple[float, float], ...], sets_a: np.ndarray,
+                                 sets_b: np.ndarray, chains_a: np.ndarray | None,
+                                 chains_b: np.ndarray | None) -> tuple[float, float, float]:
+    """The same for independent runs: Welch's interval at each of the error's sds, the
+    widest of them."""
+    found = [_welch_interval(forecast_error.hit_probability(vb, threshold, s[1]),
+                             forecast_error.hit_probability(va, threshold, s[0]),
+                             sets_b, sets_a, chains_b, chains_a) for s in sds]
+    lo, hi = widest(*(x[1:] for x in found))
+    return (found[0][0], *(float(np.clip(v, -1.0, 1.0)) for v in (lo, hi)))
 
 
 def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
@@ -248,7 +276,8 @@ def render(a: Experiment, b: Experiment, table: pd.DataFrame, notes: list[str],
              if any_unpaired else ""),
             ("Change with forecast error: the change in P(hit) when each run's reading also "
              "carries its experiment's forecast error as its back-test measured it "
-             "(docs/ODD.md 7.7; intervals from the runs and chains, at the estimated error)."
+             "(docs/ODD.md 7.7; intervals from the runs and chains, the widest at the estimated "
+             "error and at the ends of its 95% interval, as in the experiment reports)."
              if with_forecast else ""), "", "\n".join(lines), ""]
     if notes:
         text += ["Not compared:", "", *[f"- {n}" for n in notes], ""]

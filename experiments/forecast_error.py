@@ -78,6 +78,15 @@ class FamilyError:
         tau2 = self.variance_per_year if variance is None else variance
         return math.sqrt(tau2 * max(lead, 0.0))
 
+    def describe(self) -> str:
+        """The family's tau with its interval and the values it rests on, for reports."""
+        ahead = "1 year ahead" if self.max_lead == 1 else f"1-{self.max_lead} years ahead"
+        plural = "" if self.n_values == 1 else "s"
+        return (f"{self.family}: tau {math.sqrt(self.variance_per_year):.2f} log-odds per "
+                f"sqrt(year) (95% interval {math.sqrt(self.variance_low):.2f}-"
+                f"{math.sqrt(self.variance_high):.2f}), from {self.n_values} held-out "
+                f"share{plural} {ahead}")
+
 
 @dataclass(frozen=True)
 class ForecastError:

@@ -357,12 +357,7 @@ def forecast_section(summary: pd.DataFrame, config: ExperimentConfig) -> str:
             rows["forecast_sd"], rows["forecast_sd_low"], rows["forecast_sd_high"],
             strict=True)],
     })
-    families = "; ".join(
-        f"{f.family}: tau {math.sqrt(f.variance_per_year):.2f} log-odds per sqrt(year) "
-        f"(95% interval {math.sqrt(f.variance_low):.2f}-{math.sqrt(f.variance_high):.2f}), "
-        f"from {f.n_values} held-out share{'' if f.n_values == 1 else 's'} "
-        + ("1 year ahead" if f.max_lead == 1 else f"1-{f.max_lead} years ahead")
-        for f in errors.families.values())
+    families = "; ".join(f.describe() for f in errors.families.values())
     return f"""P(hit) above takes the model's mechanisms as right. The back-test
 (`{Path(errors.source).name}`: fitted up to {errors.backtest_fit_until}, the later shares
 held out) measures how far they are from right when the model forecasts: its misses on the

@@ -261,7 +261,13 @@ def test_back_test_reports_held_out_years(tmp_path):
     held = result.forecast[result.forecast["role"] == "held out"]
     assert set(held["year"]) == {2024, 2025}
     assert {"ai", "cloud", "data_analytics", "dii_v4", "dii_v3_basic"} <= set(held["series"])
-    assert "Back-test" in (tmp_path / "bt" / "report.md").read_text()
+    report = (tmp_path / "bt" / "report.md").read_text()
+    assert "Back-test" in report
+    # the forecast error the experiments take from it, per family, is in its report
+    from experiments import forecast_error
+    for family in forecast_error.estimate(result.forecast, 2023).values():
+        assert family.describe() in report
+    assert "advanced: tau" in report
 
 
 def test_calibration_runs_on_a_dask_cluster(tmp_path):

@@ -99,8 +99,9 @@ def test_compare_widens_intervals_where_the_calibration_chains_disagree(tmp_path
 def test_compare_gives_the_change_allowing_for_each_experiments_forecast_error(tmp_path):
     """Where both experiments name a back-test, the change in P(hit) is also given with
     each run's chance of a hit under its experiment's forecast error: zero against
-    itself, the paired mean of the chances' differences otherwise, and absent from the
-    table (and the report) when a back-test is missing."""
+    itself, the paired mean of the chances' differences otherwise, with an interval over
+    the error's own interval, and absent from the table (and the report) when a
+    back-test is missing."""
     import dataclasses
     import json
 
@@ -115,9 +116,9 @@ def test_compare_gives_the_change_allowing_for_each_experiments_forecast_error(t
         (tmp_path / name).mkdir()
         (tmp_path / name / "manifest.json").write_text(json.dumps({"fit_until": until}))
     pd.DataFrame({"series": ["ai", "cloud"], "segment": "10-249", "kind": "share",
-                  "year": 2023, "observed": [0.3, 0.6], "median": [0.2, 0.65], "p05": 0.1,
-                  "p95": 0.7, "role": "held out"}).to_csv(tmp_path / "bt" / "fit.csv",
-                                                          index=False)
+                  "year": 2023, "observed": [0.3, 0.6], "median": [0.2, 0.65],
+                  "p05": [0.18, 0.63], "p95": [0.22, 0.67], "role": "held out"}
+                 ).to_csv(tmp_path / "bt" / "fit.csv", index=False)
     config = dataclasses.replace(parse_config(tiny_mapping(), source="<test>"),
                                  posterior=tmp_path / "cal" / "posterior.parquet",
                                  forecast_error=tmp_path / "bt")
@@ -141,6 +142,14 @@ def test_compare_gives_the_change_allowing_for_each_experiments_forecast_error(t
     assert row["paired"] and row["forecast_diff"] == pytest.approx(expected) and expected > 0
     assert row["forecast_diff_low"] <= row["forecast_diff"] <= row["forecast_diff_high"]
     assert row["p_hit_forecast_b"] - row["p_hit_forecast_a"] == pytest.approx(expected)
+    # The interval also carries how loosely the back-test measured the error: it holds
+    # the interval at each end of the error's 95% interval, as the reports' does.
+    from experiments.analysis import mean_interval
+    for s in fe.load(tmp_path / "bt", tmp_path / "cal").sd("advanced_any", 2024):
+        diff = (fe.hit_probability(later["value:advanced"], 0.77, s)
+                - fe.hit_probability(runs["value:advanced"], 0.77, s))
+        _, lo, hi = mean_interval(diff, np.arange(8), None, (-1.0, 1.0))
+        assert row["forecast_diff_low"] <= lo + 1e-12 and hi - 1e-12 <= row["forecast_diff_high"]
     assert "change with forecast error" in render(a, b, table, [], None)
 
     plain = dataclasses.replace(config, forecast_error=None)
