@@ -654,6 +654,8 @@ def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
     atomic_write_text(out / "fit.csv", forecast.to_csv(index=False))
     split = size_split(predictive)
     atomic_write_text(out / "size_split.csv", split.to_csv(index=False))
+    noise = simulation_noise(posterior, config, obs)
+    atomic_write_text(out / "simulation_noise.csv", noise.to_csv(index=False))
 
     from . import plots
 
@@ -668,10 +670,11 @@ def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
         "fit_inside_90": _inside(forecast, held_out=False),
         "weakly_identified": summary.loc[~summary["identified"], "parameter"].tolist(),
         "combinations_pinned_down": joint.pinned,
+        **noise_summary(noise),
     }
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     atomic_write_text(out / "report.md", render(config, summary, forecast, pops, manifest,
-                                                split, joint))
+                                                split, joint, noise))
     return CalibrationResult(posterior=posterior, summary=summary, predictive=predictive,
                              forecast=forecast, populations=pops,
                              seconds=float(manifest["seconds"]),
@@ -842,6 +845,49 @@ def size_split(predictive: pd.DataFrame) -> pd.DataFrame:
                          "year": parts[2].astype(int).to_numpy(), "median": q[0.5].to_numpy(),
                          "p05": q[0.05].to_numpy(), "p95": q[0.95].to_numpy()}
                         ).sort_values(["indicator", "year", "segment"]).reset_index(drop=True)
+
+
+NOISE_DRAWS, NOISE_SEEDS = 4, 16
+"""Posterior draws, and seeds per draw, of the simulation-noise check."""
+
+
+def simulation_noise(posterior: pd.DataFrame, config: CalibrationConfig,
+                     obs: pd.DataFrame) -> pd.DataFrame:
+    """How much of each fitted statistic's kernel the simulation's own randomness fills.
+
+    A simulation of ``config.firms`` firms reads each statistic with noise of its own (a
+    finite number of firms deciding at random), and the Gaussian kernel's posterior is
+    exact for an error model whose variance is the kernel's plus that noise's (Wilkinson
+    2013), not the kernel's alone. Per fitted statistic: the kernel sd (the sd the
+    distance divides by), the simulation's sd between seeds at a fixed parameter set
+    (pooled over ``NOISE_DRAWS`` posterior draws, ``NOISE_SEEDS`` seeds each), and their
+    ratio; ``sqrt(1 + ratio^2)`` is how much wider the error model the posterior stands
+    for is than the stated one."""
+    stats = fitted(obs, config.fit_until)
+    kernel_sd = 1.0 / statistic_weights(stats, config.likelihood)
+    rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(5,)))
+    rows = systematic_rows(posterior["weight"].to_numpy(), NOISE_DRAWS, rng)
+    seeds = rng.integers(0, 2**31 - 1, size=(NOISE_DRAWS, NOISE_SEEDS))
+    variance = np.zeros(len(stats))
+    for row, draw_seeds in zip(rows, seeds, strict=True):
+        params = posterior_row(posterior, int(row))
+        readings = np.array([simulated_readings(config, stats, params, int(seed))
+                             for seed in draw_seeds])
+        variance += readings.var(axis=0, ddof=1) / NOISE_DRAWS
+    sim_sd = np.sqrt(variance)
+    return pd.DataFrame({"key": stats["key"], "series": stats["series"],
+                         "segment": stats["segment"], "year": stats["year"],
+                         "kernel_sd": kernel_sd, "simulation_sd": sim_sd,
+                         "ratio": sim_sd / kernel_sd})
+
+
+def noise_summary(noise: pd.DataFrame) -> dict[str, float]:
+    """The simulation noise in two numbers for the manifest: its median ratio to the
+    kernel sd, and the error model's sd against the stated one (root mean square over
+    the statistics of ``sqrt(1 + ratio^2)``)."""
+    return {"simulation_noise_ratio": round(float(noise["ratio"].median()), 3),
+            "error_model_inflation": round(float(np.sqrt(1.0 + (noise["ratio"] ** 2).mean())),
+                                           3)}
 
 
 def forecast_errors(predictive: pd.DataFrame, obs: pd.DataFrame, fit_until: int
@@ -1026,9 +1072,38 @@ def _joint_section(joint: JointIdentification | None) -> str:
 """
 
 
+def _noise_section(config: CalibrationConfig, noise: pd.DataFrame | None) -> str:
+    if noise is None or noise.empty:
+        return ""
+    worst = noise.loc[noise["ratio"].idxmax()]
+    per = noise.groupby("series", sort=False)["ratio"].agg(["size", "median", "max"])
+    table = markdown_table([(name, int(r["size"]), f"{r['median']:.2f}", f"{r['max']:.2f}")
+                            for name, r in per.iterrows()],
+                           ["series", "statistics", "median ratio", "largest"])
+    summary = noise_summary(noise)
+    return f"""
+## Simulation noise
+
+Each simulation reads the statistics from {config.firms:,} simulated firms, whose random
+decisions add noise of their own. Between seeds at a fixed parameter set
+({NOISE_DRAWS} posterior draws, {NOISE_SEEDS} seeds each) its sd is a median
+{summary['simulation_noise_ratio']:.2f} of the kernel's sd (the sd the distance divides
+by; largest {worst['ratio']:.2f}, {worst['series']} of {worst['segment']} in
+{int(worst['year'])}). The Gaussian kernel's posterior is exact for an error model whose
+variance adds the two (Wilkinson 2013), so this posterior stands for an error model about
+{summary['error_model_inflation']:.2f} times as wide as the stated one (root mean square
+over the fitted statistics), a little wider than the stated one alone would give. More
+firms per simulation would narrow it, at their cost (docs/ODD.md 9). Per statistic:
+`simulation_noise.csv`.
+
+{table}
+"""
+
+
 def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFrame,
            pops: pd.DataFrame, manifest: dict[str, Any], split: pd.DataFrame | None = None,
-           joint: JointIdentification | None = None) -> str:
+           joint: JointIdentification | None = None, noise: pd.DataFrame | None = None
+           ) -> str:
     table = markdown_table(
         [(f"`{r.parameter}`", _value(r.median), f"{_value(r.q05)} to {_value(r.q95)}",
           f"U({r.prior_low:g}, {r.prior_high:g})", f"{r.width_ratio:.2f}",
@@ -1083,7 +1158,7 @@ On the fitted survey shares the posterior-predictive median is off by
 **{manifest['fit_mae_pp']} percentage points** on average, and
 {100 * (manifest['fit_inside_90'] or 0):.0f}% of them lie inside the 90% predictive band
 (model and survey sampling error).
-{back}
+{back}{_noise_section(config, noise)}
 ## Identification
 
 A parameter is *identified* when its posterior 90% interval spans at most

@@ -262,7 +262,8 @@ def test_back_test_reports_held_out_years(tmp_path):
     assert set(held["year"]) == {2024, 2025}
     assert {"ai", "cloud", "data_analytics", "dii_v4", "dii_v3_basic"} <= set(held["series"])
     report = (tmp_path / "bt" / "report.md").read_text()
-    assert "Back-test" in report
+    assert "Back-test" in report and "## Simulation noise" in report
+    assert (tmp_path / "bt" / "simulation_noise.csv").exists()
     # the forecast error the experiments take from it, per family, is in its report
     from experiments import forecast_error
     for family in forecast_error.estimate(result.forecast, 2023).values():
@@ -585,3 +586,26 @@ def test_a_safety_stop_before_the_target_is_flagged(tmp_path, capsys):
                     '[priors]\nbasic_intercept = { low = -4.5, high = -2.0 }\n')
     assert main(["calibrate", str(path), "--out", str(tmp_path / "c")]) == 0
     assert "not every chain reached the target" in capsys.readouterr().err
+
+
+def test_simulation_noise_falls_with_the_firms_simulated():
+    """The report's simulation-noise check measures the simulation's own randomness:
+    with four times the firms its sd falls to about half (binomial noise), the kernel sd
+    it is set against is the one the distance divides by, and the same seed gives the
+    same numbers."""
+    posterior = pd.DataFrame({"basic_intercept": [-3.0, -2.8], "size_effect_50_249": [0.5, 0.7],
+                              "weight": [0.5, 0.5]})
+    ratios = {}
+    for firms in (500, 2000):
+        config = parse_calibration_config(_raw(run={"firms": firms, "seed": 5}))
+        noise = cal.simulation_noise(posterior, config, observations(config))
+        stats = ob.fitted(observations(config), config.fit_until)
+        assert list(noise["key"]) == list(stats["key"])
+        np.testing.assert_allclose(noise["kernel_sd"], stats["sd"])
+        moving = noise["year"] > 2021  # 2021 is the matched initial state
+        ratios[firms] = noise.loc[moving, "ratio"].median()
+    assert 0.3 < ratios[2000] / ratios[500] < 0.7
+    again = cal.simulation_noise(posterior, config, observations(config))
+    pd.testing.assert_frame_equal(noise, again)
+    summary = cal.noise_summary(noise)
+    assert summary["error_model_inflation"] > 1.0
