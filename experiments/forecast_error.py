@@ -123,13 +123,17 @@ def variance_per_year(errors: np.ndarray, band_variance: np.ndarray, lead: np.nd
     if len(e) == 0:
         return (math.nan, math.nan, math.nan)
     codes = pd.factorize(np.arange(len(e)) if track is None else np.asarray(track))[0]
-    shared = np.where(codes[:, None] == codes[None, :], np.minimum(h[:, None], h[None, :]),
-                      0.0)
+    # Tracks are independent: the covariance is block-diagonal, one block per track.
+    blocks = [(e[m], v[m], np.minimum.outer(h[m], h[m]))
+              for m in (codes == c for c in range(codes.max() + 1))]
 
     def nll(tau2: float) -> float:  # minus twice the log-likelihood, less a constant
-        cov = np.diag(v) + tau2 * shared
-        _, logdet = np.linalg.slogdet(cov)
-        return float(logdet + e @ np.linalg.solve(cov, e))
+        total = 0.0
+        for eb, vb, shared in blocks:
+            cov = np.diag(vb) + tau2 * shared
+            _, logdet = np.linalg.slogdet(cov)
+            total += logdet + eb @ np.linalg.solve(cov, eb)
+        return float(total)
 
     upper = float(np.max(e**2 / h)) + 1.0
     found = optimize.minimize_scalar(nll, bounds=(0.0, upper), method="bounded",
@@ -147,10 +151,12 @@ def variance_per_year(errors: np.ndarray, band_variance: np.ndarray, lead: np.nd
     return (best, low, float(optimize.brentq(gap, best, high)))
 
 
-def estimate(fit: pd.DataFrame, fit_until: int) -> dict[str, FamilyError]:
-    """Each family's forecast error from a back-test's ``fit.csv`` (its held-out shares,
-    ``fit_until`` the back-test's last fitted year). Families without a held-out value
-    are left out."""
+def _family_misses(fit: pd.DataFrame, fit_until: int
+                   ) -> dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray,
+                                        np.ndarray]]:
+    """Per family with held-out shares in a back-test's ``fit.csv``: its rows, their
+    misses of the predictive median in log-odds, the variance their 90% band holds, their
+    lead after ``fit_until`` and their track (one statistic read in several years)."""
     held = fit[(fit["role"] == "held out") & (fit["kind"] == "share")]
     out = {}
     for family, series in FAMILIES.items():
@@ -160,11 +166,49 @@ def estimate(fit: pd.DataFrame, fit_until: int) -> dict[str, FamilyError]:
         lead = rows["year"].to_numpy(float) - fit_until
         errors = clipped_logit(rows["observed"]) - clipped_logit(rows["median"])
         band = ((clipped_logit(rows["p95"]) - clipped_logit(rows["p05"])) / (2 * Z90)) ** 2
-        track = (rows["code"] if "code" in rows else rows["series"]).astype(str) + "@" + (
-            rows["segment"].astype(str) if "segment" in rows else "")
-        out[family] = FamilyError(family, *variance_per_year(errors, band, lead, track),
-                                  len(rows), int(lead.max()))
+        track = ((rows["code"] if "code" in rows else rows["series"]).astype(str) + "@" + (
+            rows["segment"].astype(str) if "segment" in rows else "")).to_numpy()
+        out[family] = (rows, np.asarray(errors, float), np.asarray(band, float), lead, track)
     return out
+
+
+def estimate(fit: pd.DataFrame, fit_until: int) -> dict[str, FamilyError]:
+    """Each family's forecast error from a back-test's ``fit.csv`` (its held-out shares,
+    ``fit_until`` the back-test's last fitted year). Families without a held-out value
+    are left out."""
+    return {family: FamilyError(family, *variance_per_year(errors, band, lead, track),
+                                len(rows), int(lead.max()))
+            for family, (rows, errors, band, lead, track)
+            in _family_misses(fit, fit_until).items()}
+
+
+def leave_one_out(fit: pd.DataFrame, fit_until: int) -> pd.DataFrame:
+    """A check of the error model on the back-test itself: each held-out share's miss
+    against its 90% band widened by the forecast error estimated from the other
+    statistics of its family (every year of its own statistic left out too, since they
+    share its walk). Columns: key, family, track, lead, error (log-odds), band_sd,
+    tau (estimated without the statistic; NaN when its family has no other), and
+    whether the miss lies inside the plain band and inside the widened one (both as
+    normal bands in log-odds)."""
+    frames = []
+    for family, (rows, errors, band, lead, track) in _family_misses(fit, fit_until).items():
+        tau2 = np.full(len(rows), math.nan)
+        for t in np.unique(track):
+            mine = track == t
+            if (~mine).any():
+                tau2[mine] = variance_per_year(errors[~mine], band[~mine], lead[~mine],
+                                               track[~mine])[0]
+        frames.append(pd.DataFrame({
+            "key": rows["key"].to_numpy() if "key" in rows else np.arange(len(rows)),
+            "family": family, "track": track, "lead": lead, "error": errors,
+            "band_sd": np.sqrt(band), "tau": np.sqrt(tau2),
+            "inside_plain": np.abs(errors) <= Z90 * np.sqrt(band),
+            "inside_with_error": np.where(np.isnan(tau2), np.nan,
+                                          np.abs(errors) <= Z90 * np.sqrt(band + tau2 * lead)),
+        }))
+    columns = ["key", "family", "track", "lead", "error", "band_sd", "tau", "inside_plain",
+               "inside_with_error"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 class ForecastErrorFileError(ValueError):

@@ -190,3 +190,48 @@ def test_mixture_quantiles_widen_the_runs_band_by_the_forecast_error():
     plain, wide = (fe.mixture_quantiles(runs, sd, (0.05, 0.95)) for sd in (0.01, 0.8))
     assert wide[0] < plain[0] < plain[1] < wide[1]
     assert plain == pytest.approx(np.quantile(runs, [0.05, 0.95]), abs=0.01)
+
+
+def random_walk_fit(tau2: float, tracks: int, seed: int) -> pd.DataFrame:
+    """A back-test's fit.csv with ``tracks`` advanced statistics held out 1 and 2 years
+    ahead, each missing its median by a random walk of variance tau2 per year on top of
+    the spread its band holds."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(tracks):
+        band_sd = rng.uniform(0.05, 0.2)
+        walk = np.cumsum(rng.normal(0.0, math.sqrt(tau2), 2))
+        for lead in (1, 2):
+            miss = walk[lead - 1] + rng.normal(0.0, band_sd)
+            rows.append({"key": f"s{k}:{lead}", "code": f"S{k}", "segment": "10-249",
+                         "series": "cloud", "kind": "share", "year": 2023 + lead,
+                         "observed": expit(miss), "median": 0.5,
+                         "p05": expit(-fe.Z90 * band_sd), "p95": expit(fe.Z90 * band_sd),
+                         "role": "held out"})
+    return pd.DataFrame(rows)
+
+
+def test_leave_one_out_bands_with_the_error_hold_nine_in_ten():
+    """The check of the error model on a back-test: bands widened by the error estimated
+    from the other statistics hold about 90% of misses drawn from that error model,
+    where the plain bands hold far fewer."""
+    check = fe.leave_one_out(random_walk_fit(0.1, 300, seed=5), 2023)
+    assert len(check) == 600 and (check["family"] == "advanced").all()
+    assert check["inside_with_error"].mean() == pytest.approx(0.90, abs=0.03)
+    assert check["inside_plain"].mean() < 0.7
+    assert check["tau"].between(0.25, 0.38).all()  # sqrt(0.1) = 0.32, from 299 others
+
+
+def test_leave_one_out_leaves_a_statistics_own_years_out():
+    """A statistic's own misses never widen its own band: with one statistic far off and
+    the others on their medians, its band is not widened (it lies outside), while the
+    others' bands, widened by its misses, hold them."""
+    fit = random_walk_fit(0.0, 4, seed=6)
+    fit[["observed", "median"]] = 0.5
+    far = fit["code"] == "S0"
+    fit.loc[far, "observed"] = expit(2.0)
+    check = fe.leave_one_out(fit, 2023).set_index("track")
+    assert (check.loc["S0@10-249", "tau"] == 0.0).all()
+    assert not check.loc["S0@10-249", "inside_with_error"].any()
+    assert (check.drop(index="S0@10-249")["tau"] > 0.5).all()
+    assert check.drop(index="S0@10-249")["inside_with_error"].all()

@@ -298,11 +298,17 @@ def test_security_gradient_spreads_size_classes_around_the_calibrated_level():
 
 
 def test_vectorised_gumbel_draws_numpys_gumbel_numbers():
-    # The basic ladders' Plackett-Luce keys: the faster sampler must not change a
-    # single key, or every committed result would stop reproducing from its seed.
-    for seed in range(3):
-        expected = np.random.default_rng(seed).gumbel(size=(500, N_BASIC))
-        assert np.array_equal(_gumbel(np.random.default_rng(seed), (500, N_BASIC)), expected)
+    # The basic ladders' Plackett-Luce keys: the faster sampler draws numpy's own Gumbel
+    # numbers from the same stream, so every firm's ladder is the one numpy's sampler
+    # gives. Bit for bit only where numpy's vectorised log is the C library's: on CPUs
+    # with AVX-512, numpy's own log differs from it in the last bits of a few values in a
+    # thousand (30 November: up to 17 units in the last place), which leaves the keys'
+    # order, the ladders, alone.
+    for seed in range(20):
+        expected = np.random.default_rng(seed).gumbel(size=(4000, N_BASIC))
+        keys = _gumbel(np.random.default_rng(seed), (4000, N_BASIC))
+        np.testing.assert_allclose(keys, expected, rtol=1e-13, atol=1e-15)
+        assert np.array_equal(np.argsort(-keys, axis=1), np.argsort(-expected, axis=1))
 
 
 @given(st.integers(0, 2**32 - 1))
