@@ -358,11 +358,12 @@ def forecast_section(summary: pd.DataFrame, config: ExperimentConfig) -> str:
             strict=True)],
     })
     families = "; ".join(f.describe() for f in errors.families.values())
+    check = f"; {errors.check}" if errors.check else ""
     return f"""P(hit) above takes the model's mechanisms as right. The back-test
 (`{Path(errors.source).name}`: fitted up to {errors.backtest_fit_until}, the later shares
 held out) measures how far they are from right when the model forecasts: its misses on the
 held-out shares, beyond what their predictive bands allow, give each family of series a
-forecast error that grows as a random walk in log-odds ({families}). Carried to the target
+forecast error that grows as a random walk in log-odds ({families}){check}. Carried to the target
 year ({errors.fit_until} is the last year this experiment's calibration fitted), each run's
 reading hits with probability Phi((logit value - logit threshold) / sd); "with forecast
 error" is the mean of that over the runs. Its 95% interval is the widest of the runs' and

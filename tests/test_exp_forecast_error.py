@@ -215,11 +215,11 @@ def test_leave_one_out_bands_with_the_error_hold_nine_in_ten():
     """The check of the error model on a back-test: bands widened by the error estimated
     from the other statistics hold about 90% of misses drawn from that error model,
     where the plain bands hold far fewer."""
-    check = fe.leave_one_out(random_walk_fit(0.1, 300, seed=5), 2023)
-    assert len(check) == 600 and (check["family"] == "advanced").all()
-    assert check["inside_with_error"].mean() == pytest.approx(0.90, abs=0.03)
+    check = fe.leave_one_out(random_walk_fit(0.1, 200, seed=5), 2023)
+    assert len(check) == 400 and (check["family"] == "advanced").all()
+    assert check["inside_with_error"].mean() == pytest.approx(0.90, abs=0.04)
     assert check["inside_plain"].mean() < 0.7
-    assert check["tau"].between(0.25, 0.38).all()  # sqrt(0.1) = 0.32, from 299 others
+    assert check["tau"].between(0.24, 0.40).all()  # sqrt(0.1) = 0.32, from 199 others
 
 
 def test_leave_one_out_leaves_a_statistics_own_years_out():

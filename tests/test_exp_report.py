@@ -290,8 +290,8 @@ def test_the_report_sets_p_hit_with_forecast_error_beside_p_hit_or_says_why_not(
     for name, until in (("bt", 2022), ("cal", 2023)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "manifest.json").write_text(json.dumps({"fit_until": until}))
-    pd.DataFrame({"series": ["dii_v4", "ai"], "kind": "share", "year": 2023,
-                  "observed": [0.7, 0.3], "median": 0.8, "p05": 0.79, "p95": 0.81,
+    pd.DataFrame({"series": ["dii_v4", "ai", "cloud"], "kind": "share", "year": 2023,
+                  "observed": [0.7, 0.3, 0.75], "median": 0.8, "p05": 0.79, "p95": 0.81,
                   "role": "held out"}).to_csv(tmp_path / "bt" / "fit.csv", index=False)
     summary = summarise(_synthetic_summary(config)[0], missing)
     table = headline(summary)
@@ -299,6 +299,9 @@ def test_the_report_sets_p_hit_with_forecast_error_beside_p_hit_or_says_why_not(
                                        "with forecast error"]
     text = forecast_section(summary, missing)
     assert "basic: tau" in text and "advanced: tau" in text and "from 1 held-out share" in text
+    # the two advanced shares check each other; the lone basic one cannot be checked
+    assert "checked on the back-test itself" in text and "inside the widened band" in text
+    assert "of 2 shares" in text
     assert "| with forecast error |" in text
 
 
