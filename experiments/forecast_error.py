@@ -158,24 +158,40 @@ def variance_per_year(errors: np.ndarray, band_variance: np.ndarray, lead: np.nd
     return (best, low, float(optimize.brentq(gap, best, high)))
 
 
-def _family_misses(fit: pd.DataFrame, fit_until: int
-                   ) -> dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray,
-                                        np.ndarray]]:
-    """Per family with held-out shares in a back-test's ``fit.csv``: its rows, their
-    misses of the predictive median in log-odds, the variance their 90% band holds, their
-    lead after ``fit_until`` and their track (one statistic read in several years)."""
+@dataclass(frozen=True)
+class _Misses:
+    """One family's held-out shares in a back-test's ``fit.csv``: the rows, their misses
+    of the predictive median in log-odds, the variance their 90% band holds, their lead
+    after the back-test's last fitted year and their track (one statistic read in
+    several years)."""
+
+    rows: pd.DataFrame
+    errors: np.ndarray
+    band: np.ndarray
+    lead: np.ndarray
+    track: np.ndarray
+
+    def variance_per_year(self, keep: np.ndarray | None = None) -> tuple[float, float, float]:
+        """``variance_per_year`` of these misses (or of those ``keep`` selects)."""
+        k = np.ones(len(self.errors), bool) if keep is None else keep
+        return variance_per_year(self.errors[k], self.band[k], self.lead[k], self.track[k])
+
+
+def _family_misses(fit: pd.DataFrame, fit_until: int) -> dict[str, _Misses]:
+    """Each family's held-out shares in a back-test's ``fit.csv`` (``fit_until`` its last
+    fitted year); families without one are left out."""
     held = fit[(fit["role"] == "held out") & (fit["kind"] == "share")]
     out = {}
     for family, series in FAMILIES.items():
         rows = held[held["series"].isin(series)]
         if rows.empty:
             continue
-        lead = rows["year"].to_numpy(float) - fit_until
         errors = clipped_logit(rows["observed"]) - clipped_logit(rows["median"])
         band = ((clipped_logit(rows["p95"]) - clipped_logit(rows["p05"])) / (2 * Z90)) ** 2
         track = ((rows["code"] if "code" in rows else rows["series"]).astype(str) + "@" + (
             rows["segment"].astype(str) if "segment" in rows else "")).to_numpy()
-        out[family] = (rows, np.asarray(errors, float), np.asarray(band, float), lead, track)
+        out[family] = _Misses(rows, np.asarray(errors, float), np.asarray(band, float),
+                              rows["year"].to_numpy(float) - fit_until, track)
     return out
 
 
@@ -183,10 +199,9 @@ def estimate(fit: pd.DataFrame, fit_until: int) -> dict[str, FamilyError]:
     """Each family's forecast error from a back-test's ``fit.csv`` (its held-out shares,
     ``fit_until`` the back-test's last fitted year). Families without a held-out value
     are left out."""
-    return {family: FamilyError(family, *variance_per_year(errors, band, lead, track),
-                                len(rows), int(lead.max()))
-            for family, (rows, errors, band, lead, track)
-            in _family_misses(fit, fit_until).items()}
+    return {family: FamilyError(family, *m.variance_per_year(), len(m.rows),
+                                int(m.lead.max()))
+            for family, m in _family_misses(fit, fit_until).items()}
 
 
 def leave_one_out(fit: pd.DataFrame, fit_until: int) -> pd.DataFrame:
@@ -198,20 +213,20 @@ def leave_one_out(fit: pd.DataFrame, fit_until: int) -> pd.DataFrame:
     whether the miss lies inside the plain band and inside the widened one (both as
     normal bands in log-odds)."""
     frames = []
-    for family, (rows, errors, band, lead, track) in _family_misses(fit, fit_until).items():
-        tau2 = np.full(len(rows), math.nan)
-        for t in np.unique(track):
-            mine = track == t
+    for family, m in _family_misses(fit, fit_until).items():
+        tau2 = np.full(len(m.rows), math.nan)
+        for t in np.unique(m.track):
+            mine = m.track == t
             if (~mine).any():
-                tau2[mine] = variance_per_year(errors[~mine], band[~mine], lead[~mine],
-                                               track[~mine])[0]
+                tau2[mine] = m.variance_per_year(~mine)[0]
         frames.append(pd.DataFrame({
-            "key": rows["key"].to_numpy() if "key" in rows else np.arange(len(rows)),
-            "family": family, "track": track, "lead": lead, "error": errors,
-            "band_sd": np.sqrt(band), "tau": np.sqrt(tau2),
-            "inside_plain": np.abs(errors) <= Z90 * np.sqrt(band),
-            "inside_with_error": np.where(np.isnan(tau2), np.nan,
-                                          np.abs(errors) <= Z90 * np.sqrt(band + tau2 * lead)),
+            "key": m.rows["key"].to_numpy() if "key" in m.rows else np.arange(len(m.rows)),
+            "family": family, "track": m.track, "lead": m.lead, "error": m.errors,
+            "band_sd": np.sqrt(m.band), "tau": np.sqrt(tau2),
+            "inside_plain": np.abs(m.errors) <= Z90 * np.sqrt(m.band),
+            "inside_with_error": np.where(
+                np.isnan(tau2), np.nan,
+                np.abs(m.errors) <= Z90 * np.sqrt(m.band + tau2 * m.lead)),
         }))
     columns = ["key", "family", "track", "lead", "error", "band_sd", "tau", "inside_plain",
                "inside_with_error"]
