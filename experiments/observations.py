@@ -36,6 +36,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.special import expit, logit
 
 from model import PARAMETERS, datasets
@@ -208,7 +209,7 @@ def _row(series: str, code: str, indicator: str, segment: str, year: int, value:
 
 
 # --------------------------------------------------------------------- survey readings
-def clipped_logit(x):
+def clipped_logit(x: ArrayLike) -> np.ndarray:
     """Log-odds of shares clipped to [1e-6, 1 - 1e-6]: a simulated share of exactly 0 or
     1 (a small segment), or a band reaching 0 or 1, stays finite."""
     return logit(np.clip(np.asarray(x, dtype=float), 1e-6, 1 - 1e-6))

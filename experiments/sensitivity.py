@@ -35,7 +35,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,8 @@ from .analysis import central_draw, posterior_row, weighted_quantiles
 from .config import (
     ConfigError,
     ExperimentConfig,
+    RunSettings,
+    Target,
     content_hash,
     parse_config,
     read_posterior,
@@ -56,6 +58,9 @@ from .config import (
 from .design import RunSpec
 from .store import ResultStore, atomic_write_text
 from .text import markdown_table
+
+if TYPE_CHECKING:  # the runner imports this module's callers; imported lazily below
+    from .runner import RunResult
 
 METHODS = ("morris", "sobol")
 _SENS = ("methods", "samples", "morris_levels", "factors")
@@ -83,11 +88,11 @@ class SensitivityConfig:
         return self.experiment.name
 
     @property
-    def run(self):
+    def run(self) -> RunSettings:
         return self.experiment.run
 
     @property
-    def targets(self):
+    def targets(self) -> dict[str, Target]:
         return self.experiment.targets
 
     @property
@@ -414,7 +419,8 @@ def analyse(config: SensitivityConfig, outcomes: pd.DataFrame, points: pd.DataFr
 def run_sensitivity(config: SensitivityConfig, out: str | Path | None = None,
                     workers: int | None = None, executor: str = "local",
                     scheduler: str | None = None, resume: bool = False,
-                    overwrite: bool = False, progress: bool = True):
+                    overwrite: bool = False, progress: bool = True
+                    ) -> tuple[RunResult, pd.DataFrame | None]:
     """Run the design (missing runs only), then indices, figures and report."""
     from . import plots
     from .runner import execute

@@ -15,7 +15,7 @@ routes = [
 
 
 @solara.component
-def Page():
+def Page() -> None:
     """Fallback when mounted without routes: both pages as tabs."""
     with solara.lab.Tabs():
         with solara.lab.Tab("Single run"):

@@ -19,7 +19,7 @@ __all__ = ["Page", "ResultsPage"]
 
 
 @solara.component
-def ResultsPage():
+def ResultsPage() -> None:
     directory = results_dir()
     summary = solara.use_memo(lambda: load_summary(directory), [str(directory)])
     traj = solara.use_memo(lambda: load_trajectories(directory), [str(directory)])

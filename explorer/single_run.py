@@ -148,7 +148,7 @@ def initial_model() -> ExplorerModel:
 
 
 @solara.component
-def SingleRunPage():
+def SingleRunPage() -> None:
     model = solara.use_memo(initial_model, [])
     SolaraViz(model, components=[(Status, 0), adoption_plot, (FirmView, 0),
                                  (SizeClassView, 0), (SpendView, 0)],
