@@ -3,7 +3,7 @@ committed posterior (epsilon = 1): the sampler's random-walk proposal against
 alternatives tried for the chains' disagreement (docs/ODD.md 9).
 
     python benchmarks/bench_abc_moves.py [--chain C] [--burn-in B] [--steps S]
-        [--workers W] [--firms N] [--moves joint de correlated]
+        [--workers W] [--firms N] [--scale F] [--moves joint de correlated]
 
 Starts from one chain's particles in results/calibration/posterior.parquet, each with a
 fresh simulation, and makes B joint random-walk moves first, so that the particles'
@@ -19,6 +19,7 @@ move for 2 S simulations per particle:
 * ``correlated``: three random-walk moves that keep the particle's seed, then one move
   of the seed alone (tried and not adopted: docs/ODD.md 9).
 
+``--scale`` multiplies the random walk's step (F = 1: the sampler's 2.38 / sqrt(d)).
 ``--firms`` simulates N firms instead of the calibration file's (its simulation noise
 falls as 1/sqrt(N), its cost rises with N). Prints, per kind: the acceptance of its
 moves, the squared jumping distance per simulation (in posterior standard deviations,
@@ -79,6 +80,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--firms", type=int, default=None)
+    ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--moves", nargs="+", default=["joint", "de", "correlated"],
                     choices=["joint", "de", "correlated"])
     args = ap.parse_args()
@@ -91,6 +93,7 @@ def main() -> None:
     n, d = start_theta.shape
     sd = start_theta.std(axis=0)
     chol = np.linalg.cholesky(np.cov(start_theta.T) * 2.38**2 / d)
+    burn_chol, chol = chol, chol * args.scale
     rng = np.random.default_rng(3)
     pool = get_context("spawn").Pool(args.workers, initializer=_init,
                                       initargs=(args.firms,))
@@ -114,8 +117,8 @@ def main() -> None:
         theta[ok], seed[ok], d2[ok] = proposal[ok], new_seed[ok], new[ok]
         return (theta, seed, d2), ok
 
-    def walk(theta):
-        return theta + rng.standard_normal(theta.shape) @ chol.T
+    def walk(theta, factor=None):
+        return theta + rng.standard_normal(theta.shape) @ (chol if factor is None else factor).T
 
     def evolve(theta):
         a, b = rng.integers(n, size=n), rng.integers(n, size=n)
@@ -133,10 +136,11 @@ def main() -> None:
 
     s0 = seeds(n)
     state = (start_theta.copy(), s0, simulate(start_theta, s0))
-    for _ in range(args.burn_in):
-        state, ok = move(state, walk(state[0]), keep_seed=False)
+    for _ in range(args.burn_in):  # at the sampler's scale, whatever --scale
+        state, ok = move(state, walk(state[0], burn_chol), keep_seed=False)
     start_state = state
-    print(f"{n} particles of chain {args.chain}, {config.firms:,} firms per simulation; after "
+    print(f"{n} particles of chain {args.chain}, {config.firms:,} firms per simulation, "
+          f"step x{args.scale:g}; after "
           f"{args.burn_in} joint moves: acceptance {ok.mean():.3f}, median squared distance "
           f"{np.median(state[2]):.1f}")
     plans = {"joint": ["walk"] * 2, "de": ["evolve"] * 2,
