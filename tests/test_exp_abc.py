@@ -160,3 +160,41 @@ def test_degenerate_prior_still_runs():
     res = smc_abc(_gaussian(0.1), {**PRIORS, "a": (1.0, 1.0)}, n=20, seed=1,
                   max_generations=1)
     assert (res.particles["a"] == 1.0).all()
+
+
+def test_a_coarse_simulator_early_leaves_the_target_unchanged():
+    """Early generations on a noisier, cheaper simulator, then the fine one: the
+    particles sample the fine simulator's posterior (sd hypot(0.1, 0.1)), not the coarse
+    one's (hypot(0.1, 0.5)), and the switch costs one simulation per particle."""
+    fine, coarse = _gaussian(0.1), _gaussian(0.5)
+    calls = {"fine": 0, "coarse": 0}
+
+    def counted(sim, name):
+        def run(items):
+            calls[name] += len(items)
+            return sim(items)
+        return run
+
+    res = smc_abc(counted(fine, "fine"), PRIORS, n=400, seed=3, min_epsilon=1.0,
+                  coarse=counted(coarse, "coarse"), coarse_until=20.0)
+    assert res.reached and calls["coarse"] > 0 and calls["fine"] > 0
+    assert calls["coarse"] + calls["fine"] == res.simulations
+    theta, w = res.particles.to_numpy(), res.weights
+    mean = w @ theta
+    sd = np.hypot(SIGMA, 0.1)
+    np.testing.assert_allclose(mean, OBS, atol=0.25 * sd)
+    np.testing.assert_allclose(np.sqrt(w @ (theta - mean) ** 2), sd, rtol=0.2)
+    # coarse only while the tolerance was at least 20 standard deviations
+    coarse_generations = [g for g in res.generations[1:] if g.epsilon >= 20.0]
+    assert coarse_generations and res.generations[-1].epsilon == pytest.approx(1.0)
+
+
+def test_next_temperature_with_carried_weights():
+    """Weights the particles already carry count towards the effective sample size; if
+    they alone fall short, the tolerance stays where it was."""
+    d2 = np.linspace(0.0, 50.0, 200)
+    free = next_temperature(d2, 0.1, 1.0, 100.0)
+    carried = np.where(np.arange(200) < 100, 0.0, -1.0)
+    assert 0.1 < next_temperature(d2, 0.1, 1.0, 100.0, carried) < free
+    assert next_temperature(d2, 0.1, 1.0, 100.0, np.where(np.arange(200) < 20, 0.0, -50.0)) \
+        == 0.1

@@ -609,3 +609,48 @@ def test_simulation_noise_falls_with_the_firms_simulated():
     pd.testing.assert_frame_equal(noise, again)
     summary = cal.noise_summary(noise)
     assert summary["error_model_inflation"] > 1.0
+
+
+def test_coarse_early_generations_are_checked_and_leave_old_calibrations_poolable():
+    """``[abc] coarse_firms`` (early generations on fewer firms) must be fewer than the
+    run's firms, ``coarse_until_epsilon`` needs it, and a file without them keeps the
+    canonical form, and so the config hash, of the calibrations run before it existed."""
+    with pytest.raises(ConfigError) as err:
+        parse_calibration_config(_raw(abc={"coarse_firms": 1000}))
+    assert any(e.startswith("abc.coarse_firms: 1000 is not fewer than run.firms (1000)")
+               for e in err.value.errors)
+    with pytest.raises(ConfigError) as err:
+        parse_calibration_config(_raw(abc={"coarse_until_epsilon": 3.0}))
+    assert any("abc.coarse_until_epsilon: needs abc.coarse_firms" in e
+               for e in err.value.errors)
+    plain = parse_calibration_config(_raw())
+    assert "coarse_firms" not in plain.canonical()
+    coarse = parse_calibration_config(_raw(abc={"coarse_firms": 500}))
+    assert coarse.canonical()["coarse_firms"] == 500
+    assert coarse.canonical()["coarse_until_epsilon"] == 2.5
+    import json
+    committed = json.loads((REPO / "results" / "calibration" / "manifest.json").read_text())
+    assert cal.content_hash(load_calibration_config(DEFAULT).canonical()) == (
+        committed["config_hash"])
+
+
+def test_a_calibration_with_coarse_early_generations_runs_both_simulators(tmp_path):
+    """Wired end to end: the early generations simulate coarse_firms firms, the later ones
+    the run's firms, and the result is reproducible from the seed."""
+    raw = _raw(abc={"population_size": 20, "max_populations": 3, "sampler": "single",
+                    "predictive_draws": 5, "max_walltime_minutes": 5,
+                    "coarse_firms": 500, "coarse_until_epsilon": 1000.0})
+    config = parse_calibration_config(raw)
+    seen = []
+    original = cal.simulated_readings
+
+    def spy(cfg, stats, params, seed):
+        seen.append(cfg.firms)
+        return original(cfg, stats, params, seed)
+
+    import unittest.mock
+    with unittest.mock.patch.object(cal, "simulated_readings", spy):
+        result = calibrate(config, out=tmp_path / "c", progress=False)
+    assert 500 in seen and 1000 in seen
+    assert seen.index(1000) > 0 and 500 not in seen[seen.index(1000):]
+    assert len(result.posterior) == 20
