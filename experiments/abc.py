@@ -114,8 +114,7 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
             seed: int, *, min_epsilon: float = 1.0, max_generations: int = 100,
             min_acceptance: float = 0.0, max_simulations: int = 10**9,
             max_seconds: float = math.inf, log: Callable[[str], None] | None = None,
-            stop_requested: Callable[[], bool] | None = None,
-            coarse: Simulate | None = None, coarse_until: float = math.inf) -> ABCResult:
+            stop_requested: Callable[[], bool] | None = None) -> ABCResult:
     """Run the tempered SMC sampler from the prior down to the kernel bandwidth
     ``min_epsilon`` (the target: 1 is the posterior under the error model the distance
     is scaled by). It stops early, the particles then sampling a wider intermediate
@@ -123,16 +122,7 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
     ``max_generations``, MCMC acceptance below ``min_acceptance``,
     ``max_simulations`` or ``max_seconds``. Ctrl-C, or ``stop_requested()`` turning
     true (checked before each batch of simulations), keeps the last finished
-    generation (``interrupted``).
-
-    ``coarse``, if given, is a cheaper simulator of the same model (fewer firms, so more
-    noise of its own) used while the tolerance stays at or above ``coarse_until``: the
-    wide early kernels hardly feel that noise. At the first generation that would go
-    below, every particle is simulated once more with ``simulate`` (fresh simulation
-    numbers) and reweighted by exp(-beta (D_fine^2 - D_coarse^2) / 2) at the tolerance it
-    had, exact importance weights from the coarse to the fine target on the
-    pseudo-marginal's extended space; from there on only ``simulate`` runs, so the
-    target, epsilon = ``min_epsilon`` under ``simulate``, is unchanged."""
+    generation (``interrupted``)."""
     if not min_epsilon > 0:
         raise ValueError(f"min_epsilon must be positive, got {min_epsilon}")
     names = list(priors)
@@ -143,8 +133,6 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
     start = time.perf_counter()
     log = log or (lambda _msg: None)
 
-    current = simulate if coarse is None else coarse
-
     def run(thetas: np.ndarray) -> np.ndarray:
         nonlocal counter
         if stop_requested is not None and stop_requested():
@@ -152,7 +140,7 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
         items = [(counter + k, dict(zip(names, map(float, th), strict=True)))
                  for k, th in enumerate(thetas)]
         counter += len(items)
-        found = dict(current(items))
+        found = dict(simulate(items))
         return np.array([found[k] for k, _ in items])
 
     theta = low + rng.random((n, len(names))) * (high - low)
@@ -178,23 +166,8 @@ def smc_abc(simulate: Simulate, priors: Mapping[str, tuple[float, float]], n: in
             result.stop_reason = "wall time reached"
             break
         d2 = dist**2
-        base = np.zeros(n)  # log-weights of a change of simulator at this tolerance
-        if current is not simulate and (
-                next_temperature(d2, beta, beta_target, ESS_FRACTION * n)
-                > 1.0 / coarse_until**2):
-            current = simulate
-            try:
-                fine = run(theta)
-            except KeyboardInterrupt:
-                result.interrupted = True
-                result.stop_reason = f"interrupted in generation {t}"
-                break
-            base, dist = -0.5 * beta * (fine**2 - d2), fine
-            d2 = dist**2
-            log(f"generation {t}: the particles simulated again with the fine simulator "
-                f"({n} simulations)")
-        new_beta = next_temperature(d2, beta, beta_target, ESS_FRACTION * n, base)
-        logw = base - 0.5 * (new_beta - beta) * d2
+        new_beta = next_temperature(d2, beta, beta_target, ESS_FRACTION * n)
+        logw = -0.5 * (new_beta - beta) * d2
         w = np.exp(logw - logw.max())
         ess = effective_sample_size(w)
         if new_beta >= beta_target:
@@ -266,23 +239,17 @@ def equally_weighted(weights: np.ndarray) -> bool:
     return bool(np.ptp(np.asarray(weights, float)) == 0) if len(weights) else True
 
 
-def next_temperature(d2: np.ndarray, beta: float, beta_target: float, ess: float,
-                     base: np.ndarray | None = None) -> float:
+def next_temperature(d2: np.ndarray, beta: float, beta_target: float, ess: float) -> float:
     """The largest inverse temperature up to ``beta_target`` at which the weights
-    exp(base - (b - beta) d2 / 2) keep an effective sample size of at least ``ess``
-    (``base``: log-weights the particles already carry; ``beta`` itself when they alone
-    fall short)."""
-    base = np.zeros(len(d2)) if base is None else base
+    exp(-(b - beta) d2 / 2) keep an effective sample size of at least ``ess``."""
 
     def ess_at(b: float) -> float:
-        logw = base - 0.5 * (b - beta) * d2
+        logw = -0.5 * (b - beta) * d2
         return effective_sample_size(np.exp(logw - logw.max()))
 
     if ess_at(beta_target) >= ess:
         return beta_target
-    if ess_at(beta) < ess:
-        return beta
-    lo, hi = beta, beta_target  # ess_at(lo) >= ess > ess_at(hi)
+    lo, hi = beta, beta_target  # ess_at(lo) = n >= ess > ess_at(hi)
     for _ in range(100):  # bisection: the ESS falls monotonically in b
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if ess_at(mid) >= ess else (lo, mid)

@@ -46,7 +46,6 @@ from . import forecast_error
 from . import observations as ob
 from .abc import (
     ABCResult,
-    Simulate,
     chunks,
     effective_sample_size,
     equally_weighted,
@@ -107,8 +106,6 @@ class CalibrationConfig:
     sampler: str = "multicore"
     workers: int | None = None
     predictive_draws: int = 100
-    coarse_firms: int | None = None  # early generations on fewer firms (abc.smc_abc)
-    coarse_until_epsilon: float = 2.5
     tolerance: dict[str, float] = field(default_factory=lambda: dict(ob.MODEL_SD))
     parameters: dict[str, float] = field(default_factory=dict)
     source: str = "<config>"
@@ -116,9 +113,6 @@ class CalibrationConfig:
     def canonical(self) -> dict[str, Any]:
         d = {k: (_portable(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
         d.pop("source")
-        if self.coarse_firms is None:  # unset: the manifests and hashes of before
-            d.pop("coarse_firms")
-            d.pop("coarse_until_epsilon")
         return d
 
 
@@ -148,9 +142,7 @@ _ABC = {"population_size": ("integer", 10, 100_000), "chains": ("integer", 1, 64
         "max_walltime_minutes": ("number", 0.1, 10_000),
         "max_simulations": ("integer", 10, 10**9), "sampler": ("choice", SAMPLERS, "sampler"),
         "workers": ("integer", 1, 4096), "predictive_draws": ("integer", 5, 10_000),
-        "min_acceptance_rate": ("number", 0.0, 1.0),
-        "coarse_firms": ("integer", MIN_FIRMS, MAX_FIRMS),
-        "coarse_until_epsilon": ("number", 1.0, 1000.0)}
+        "min_acceptance_rate": ("number", 0.0, 1.0)}
 """Fields of the [run] and [abc] tables (model.errors.check_field rules)."""
 _TOLERANCE = ob.SERIES
 
@@ -176,12 +168,6 @@ def parse_calibration_config(raw: Mapping[str, Any], source: str = "<config>",
 
     values.update(check_table(raw.get("run", {}), _RUN, "run", errors))
     values.update(check_table(raw.get("abc", {}), _ABC, "abc", errors))
-    coarse, firms = values.get("coarse_firms"), values.get("firms", 4000)
-    if coarse is not None and coarse >= firms:
-        errors.append(f"abc.coarse_firms: {coarse} is not fewer than run.firms ({firms}); "
-                      f"allowed: {MIN_FIRMS} to {firms - 1}, or leave it out")
-    if "coarse_until_epsilon" in values and coarse is None:
-        errors.append("abc.coarse_until_epsilon: needs abc.coarse_firms")
 
     priors: dict[str, tuple[float, float]] = {}
     table = raw.get("priors")
@@ -585,25 +571,20 @@ def run_chain(config: CalibrationConfig, fit: pd.DataFrame, weights: np.ndarray,
                                  keep_alive=True)
     n_workers = getattr(executor, "workers", None) or config.workers or 1
 
-    def simulator(settings: CalibrationConfig) -> Simulate:
-        def simulate(items: Sequence[tuple[int, dict[str, float]]]) -> list[tuple[int, float]]:
-            tasks = [DistanceTask(settings, fit, weights, tuple(part))
-                     for part in chunks(items, 4 * n_workers)]
-            return [pair for res in executor.imap_unordered(distances, tasks) for pair in res]
-        return simulate
+    def simulate(items):
+        tasks = [DistanceTask(config, fit, weights, tuple(part))
+                 for part in chunks(items, 4 * n_workers)]
+        return [pair for res in executor.imap_unordered(distances, tasks) for pair in res]
 
-    coarse = (simulator(replace(config, firms=config.coarse_firms))
-              if config.coarse_firms is not None else None)
     try:
-        return smc_abc(simulator(config), config.priors, config.population_size, config.seed,
+        return smc_abc(simulate, config.priors, config.population_size, config.seed,
                        min_epsilon=config.target_epsilon,
                        max_generations=config.max_populations,
                        min_acceptance=config.min_acceptance_rate,
                        max_simulations=config.max_simulations,
                        max_seconds=60 * config.max_walltime_minutes,
                        log=(lambda m: print(label + m, flush=True)) if progress else None,
-                       stop_requested=_STOP.is_set if _STOP is not None else None,
-                       coarse=coarse, coarse_until=config.coarse_until_epsilon)
+                       stop_requested=_STOP.is_set if _STOP is not None else None)
     finally:
         if own and hasattr(executor, "close"):
             executor.close()
