@@ -1144,7 +1144,7 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
             back += ("\nThe misses beyond those bands measure the model's forecast error, "
                      "a random walk in log-odds per family of series (docs/ODD.md 7.7): "
                      + "; ".join(f.describe() for f in families.values())
-                     + (f". Of that error model: {check}" if check else "")
+                     + (f"; {check}" if check else "")
                      + ". An experiment whose `[forecast_error] backtest` names this "
                      "directory carries it into P(hit).\n")
     return f"""# Calibration: {config.name}

@@ -177,8 +177,8 @@ def compare(a: Experiment, b: Experiment) -> tuple[pd.DataFrame, list[str]]:
             f, chance = (math.nan,) * 3, (math.nan, math.nan)
             if sds is not None:
                 threshold = b.config.targets[name].threshold
-                chance = tuple(float(forecast_error.hit_probability(v, threshold, s).mean())
-                               for v, s in ((va, sds[0][0]), (vb, sds[0][1])))
+                chance = tuple(float(forecast_error.hit_probability(x, threshold, s).mean())
+                               for x, s in ((va, sds[0][0]), (vb, sds[0][1])))
                 if paired:
                     f = _paired_forecast_change(pa, pb, threshold, sds, sets_common,
                                                 chains_common)
