@@ -355,7 +355,8 @@ CODE_LABELS = {
     "E_DI3_at_least_basic": "basic+ v3", "E_DI4_GELO": "basic+ v4", "E_DI3_low": "low",
     "E_DI3_high": "high", "E_DI3_very_high": "very high", "E_AI_TANY": "AI",
     "E_CC1_SI": "cloud (soph./interm.)", "E_CC": "any cloud", "E_DA": "data analytics",
-    "E_AI_CC1SI_DA_ANY": "AI, cloud or data analytics",
+    "E_AI_CC1SI_DA_ANY": "AI, cloud or data analytics", "E_BD": "big data (2016/2018)",
+    "E_BDA": "big data (2020)",
 }
 
 
@@ -401,6 +402,42 @@ def calibration_fit(predictive: pd.DataFrame, forecast: pd.DataFrame, out: Path)
                  "observations (filled: fitted; open: held out; x: 2021 initial state)")
     fig.tight_layout()
     return save_figure(fig, out / "calibration_fit.png")
+
+
+def backcast(frame: pd.DataFrame, fitted: pd.DataFrame, out: Path) -> Path:
+    """The backcast's readings before 2021 (median and 90% band over posterior draws)
+    against the observations of those years, one panel per technology, with the
+    fitted observations from 2021 for context (``experiments.backcast``). Questions
+    read the same way (big data's two, through no offset) share one band."""
+    techs = list(dict.fromkeys(frame["indicator"]))
+    fig, axes = plt.subplots(1, len(techs), figsize=(5.2 * len(techs), 3.8), squeeze=False)
+    for ax, tech in zip(axes.flat, techs, strict=True):
+        part = frame[frame["indicator"] == tech]
+        codes = list(dict.fromkeys(part["code"]))
+        q = (part[part["code"] == codes[0]].groupby("year")["reading"]
+             .quantile([0.05, 0.5, 0.95]).unstack())
+        yrs = q.index.to_numpy()
+        ax.fill_between(yrs, 100 * q[0.05], 100 * q[0.95], color=PALETTE[0], alpha=0.2, lw=0)
+        ax.plot(yrs, 100 * q[0.5], color=PALETTE[0], lw=1.2, label="backcast")
+        for k, code in enumerate(codes):
+            color = PALETTE[(k + 1) % len(PALETTE)]
+            obs = part[(part["code"] == code) & part["observed"].notna()].drop_duplicates("year")
+            ax.plot(obs["year"], 100 * obs["observed"], "o", color=color, ms=5,
+                    label=f"{CODE_LABELS.get(code, code)} (not fitted)")
+            later = fitted[(fitted["code"] == code) & (fitted["segment"] == "10-249")]
+            if len(later):
+                ax.plot(later["year"], 100 * later["observed"], "o", mfc="white",
+                        color=color, ms=5, label=f"{CODE_LABELS.get(code, code)} (fitted)")
+        ax.set_title(tech.replace("_", " "), fontsize=9)
+        ax.set_xlabel("survey year")
+        ax.set_ylabel("% of firms (10-249)")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.legend(frameon=False, fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Before 2021: the fitted mechanism run back from each draw's 2021 state "
+                 "(median and 90% band over draws)", fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, out / "backcast.png")
 
 
 def posterior_marginals(posterior: pd.DataFrame, priors: dict[str, tuple[float, float]],

@@ -70,13 +70,46 @@ class Adoption:
         (media, reported incidents of tied firms, the cyber levers)."""
         f, p = self.firms, self.params
         for k, tech in enumerate(ADVANCED):
-            hazard = p["awareness_base_rate"] + p["awareness_peer_rate"] * peers[:, 1 + k]
-            f.aware[tech] |= u[k] < -np.expm1(-hazard)
+            f.aware[tech] |= u[k] < self.awareness_probability(peers[:, 1 + k])
         # Reported incidents warn tied firms (sector associations, suppliers, the DTC's
         # alerts): reporting is how one firm's incident raises another's awareness.
         hazard = p["security_awareness_rate"] + p["reporting_warning_rate"] * peers[:, -1]
         f.aware["security"] |= u[len(ADVANCED)] < -np.expm1(-hazard)
         self.levers.cyber_awareness(year, u[len(ADVANCED) + 1])
+
+    def awareness_probability(self, peer_share: np.ndarray) -> np.ndarray:
+        """Quarterly probability that a firm not yet aware of an advanced technology
+        learns of it (media, and the share ``peer_share`` of its ties that use it)."""
+        p = self.params
+        return -np.expm1(-(p["awareness_base_rate"] + p["awareness_peer_rate"] * peer_share))
+
+    def advanced_inputs(self, tech: str, t: float, peer_share: np.ndarray,
+                        removed: np.ndarray | float = 0.0
+                        ) -> tuple[DecisionInputs, np.ndarray]:
+        """Drivers of each firm's decision on the advanced technology ``tech`` at time
+        ``t``, before any subsidy, and its cost per firm in EUR. ``removed``: the
+        complexity a test-before-invest service took away. The one home of these
+        drivers: ``adopt`` decides on them, and so does a backcast before 2021
+        (``experiments.backcast``)."""
+        f, p = self.firms, self.params
+        extra: np.ndarray | float = 0.0
+        if tech == "ai":
+            extra = p["ai_cloud_complementarity"] * f.adopted["cloud"]
+        if tech == "cloud":
+            extra = p["gigabit_effect"] * f.gigabit
+        cost_eur = self.cost_scale * (p[f"cost_{tech}_eur"] * environment.cost_index(t, p))
+        inputs = DecisionInputs(
+            base=self.shift + p[f"{tech}_intercept"],
+            benefit=BENEFIT[tech] * environment.benefit_trend(tech, t, p),
+            capability=f.capability,
+            net_cost=cost_eur / COST_REFERENCE_EUR,
+            slack=f.slack,
+            peer_share=peer_share,
+            edih_served=f.edih_served,
+            complexity=-COMPLEXITY[tech] * removed,
+            extra=extra,
+        )
+        return inputs, cost_eur
 
     def adopt(self, t: float, year: int, u: np.ndarray, peers: np.ndarray) -> None:
         """Each decision in DECISIONS order: the next basic item, cloud, data analytics,
@@ -90,41 +123,36 @@ class Adoption:
         removed = (p["test_before_invest_effect"] * f.test_before_invest).astype(np.float32)
 
         for d, tech in enumerate(DECISIONS):
-            benefit = BENEFIT[tech] * environment.benefit_trend(tech, t, p)
-            extra: np.ndarray | float = 0.0
-            if tech == "basic":
-                facing = f.depth < N_BASIC
-                # Basic items carry their own weight (the ladder's steepness), kept apart
-                # from the advanced technologies' so that each is fitted to its own data.
-                complexity = 0.0
-                extra = -self.ladder_weight * self.ladder.next_complexity(f.depth, facing)
-            elif tech == "security":
-                facing = f.aware["security"] & (f.measures < N_SECURITY_MEASURES)
-                benefit = benefit * environment.threat_level(t, p)
-                complexity = 0.0
-                extra = p["incident_response_weight"] * f.incident_memory
-                extra = extra + self.levers.security_pushes(year)
-            else:
+            if tech in ADVANCED:
                 facing = f.aware[tech] & ~f.adopted[tech]
                 if tech == "ai":  # AI needs a basic digital level; data analytics
                     facing &= at_least_basic  # and cloud do not (see population.py)
-                complexity = -COMPLEXITY[tech] * removed
-                if tech == "ai":
-                    extra = p["ai_cloud_complementarity"] * f.adopted["cloud"]
-                if tech == "cloud":
-                    extra = p["gigabit_effect"] * f.gigabit
-            cost_eur = self.cost_scale * (p[f"cost_{tech}_eur"] * cost_index)
-            inputs = DecisionInputs(
-                base=self.shift + p[f"{tech}_intercept"],
-                benefit=benefit,
-                capability=f.capability,
-                net_cost=cost_eur / COST_REFERENCE_EUR,
-                slack=f.slack,
-                peer_share=peers[:, d],
-                edih_served=f.edih_served,
-                complexity=complexity,
-                extra=extra,
-            )
+                inputs, cost_eur = self.advanced_inputs(tech, t, peers[:, d], removed)
+            else:
+                benefit = BENEFIT[tech] * environment.benefit_trend(tech, t, p)
+                if tech == "basic":
+                    facing = f.depth < N_BASIC
+                    # Basic items carry their own weight (the ladder's steepness), kept
+                    # apart from the advanced technologies' so that each is fitted to its
+                    # own data.
+                    extra = -self.ladder_weight * self.ladder.next_complexity(f.depth, facing)
+                else:  # security
+                    facing = f.aware["security"] & (f.measures < N_SECURITY_MEASURES)
+                    benefit = benefit * environment.threat_level(t, p)
+                    extra = p["incident_response_weight"] * f.incident_memory
+                    extra = extra + self.levers.security_pushes(year)
+                cost_eur = self.cost_scale * (p[f"cost_{tech}_eur"] * cost_index)
+                inputs = DecisionInputs(
+                    base=self.shift + p[f"{tech}_intercept"],
+                    benefit=benefit,
+                    capability=f.capability,
+                    net_cost=cost_eur / COST_REFERENCE_EUR,
+                    slack=f.slack,
+                    peer_share=peers[:, d],
+                    edih_served=f.edih_served,
+                    complexity=0.0,
+                    extra=extra,
+                )
             p_plain = self.rule.probability(inputs)
             adopt = facing & (u[d] < p_plain)
             adopt |= self.levers.subsidise(year, d, tech, facing, inputs, cost_eur, p_plain,

@@ -32,7 +32,9 @@ def benefit_trend(tech: str, t: float, p: Parameters) -> float:
     logistic curve centred on the technology's mid-year and bounded by 1 + gain.
 
     Bounded on purpose: a linear trend makes a 2030 forecast grow without limit from
-    four observed years.
+    four observed years. Before 2021 (a backcast, ``experiments.backcast``) the curve
+    falls back towards its lower end, and the multiplier stops at 0: a benefit never
+    turns into a cost.
     """
     if tech == "ai":
         mid, width = p["ai_benefit_midyear"], p["ai_benefit_width"]
@@ -40,7 +42,7 @@ def benefit_trend(tech: str, t: float, p: Parameters) -> float:
         mid, width = p["benefit_midyear"], BENEFIT_TREND_WIDTH
     start = expit((BASE_YEAR - mid) / width)
     now = expit((t - mid) / width)
-    return float(1.0 + p[f"{tech}_benefit_gain"] * (now - start) / (1.0 - start))
+    return max(0.0, float(1.0 + p[f"{tech}_benefit_gain"] * (now - start) / (1.0 - start)))
 
 
 def cost_index(t: float, p: Parameters) -> float:

@@ -330,35 +330,22 @@ def build_population(
     # the item count: the size classes' shares follow initial_size_shares.
     surveyed = size >= size_idx["10-49"]
     adopted: dict[str, np.ndarray] = {}
-    by_size = [size == k for k in range(len(SIZE_CLASSES))]
 
     def quota(tech: str, score: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-        shares = initial_size_shares(tech, params[f"initial_{tech}"])
-        out = np.zeros(n, dtype=bool)
-        for k, s_name in enumerate(SIZE_CLASSES):
-            if by_size[k].any():
-                out |= by_size[k] & _top_share(score, weight, by_size[k], shares[s_name],
-                                               eligible)
-        return out
+        return users_by_quota(tech, params[f"initial_{tech}"], score, eligible, size,
+                              weight)
 
-    score = ADVANCED_SCORE_LOADING * count_v3 + rng.standard_normal(n)
-    # Cloud counts twice in the 2021 index (any cloud, and sophisticated or intermediate
-    # cloud): a user has at least 2 items, and 11+ items are out of reach without it.
-    cloud = quota("cloud", score, count_v3 >= 2)
-    cloud |= count_v3 >= 11
+    lead, eligible = placement("cloud", count_v3, params)
+    cloud = quota("cloud", lead + rng.standard_normal(n), eligible)
+    cloud |= count_v3 >= 11  # out of reach without cloud, which counts twice
     adopted["cloud"] = cloud
     score = ADVANCED_SCORE_LOADING * count_v3 + 1.0 * cloud + rng.standard_normal(n)
     ai = quota("ai", score, count_v3 >= 4)
     ai |= count_v3 >= 12
     adopted["ai"] = ai
-    # Data analytics is open to firms below the basic level too: half of Dutch 10+
-    # firms analyse data (E_DA 2023: 49%), many with spreadsheets or their suppliers'
-    # dashboards, and the 2023 index's swap of IoT for data analytics is felt most by
-    # firms near 4 items. Gating it behind the basic level made that swap reach only
-    # firms already counted as basic; how closely its users follow the item count is
-    # calibrated (that swap's lift of the basic share measures it).
-    score = params["initial_data_analytics_loading"] * count_v3 + rng.standard_normal(n)
-    adopted["data_analytics"] = quota("data_analytics", score, np.ones(n, dtype=bool))
+    lead, eligible = placement("data_analytics", count_v3, params)
+    adopted["data_analytics"] = quota("data_analytics", lead + rng.standard_normal(n),
+                                      eligible)
 
     # Basic ladder: a firm-specific order (Plackett-Luce on the odds of each item's
     # prevalence), held up to the position that gives the firm its 2021 count. A firm
@@ -375,9 +362,8 @@ def build_population(
     depth = np.where(basic_v3 > 0, (v3_cum < basic_v3[:, None]).sum(axis=1) + 1, 0)
 
     aware = {}
-    for tech, base in INITIAL_AWARENESS.items():
-        p_aware = np.clip(base * (0.5 + count_v3 / 12.0), 0, 1)
-        aware[tech] = adopted[tech] | (rng.random(n) < p_aware)
+    for tech in INITIAL_AWARENESS:
+        aware[tech] = adopted[tech] | (rng.random(n) < initial_awareness(tech, count_v3))
 
     # Security measures: a latent score mapped to 0..11; its offset is solved so the
     # share of surveyed firms with 5+ measures matches initial_security_5plus.
@@ -409,6 +395,47 @@ def build_population(
         meetings_2022=np.zeros(n, dtype=bool),
         meetings_lapsed=np.zeros(n, dtype=bool),
     )
+
+
+def users_by_quota(tech: str, share: float, score: np.ndarray, eligible: np.ndarray,
+                   size_class: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Users of an advanced technology: within each size class, the eligible firms of
+    highest ``score``, as many (by weight) as ``share`` of the 10-249 frame split by
+    ``initial_size_shares``."""
+    shares = initial_size_shares(tech, share)
+    out = np.zeros(len(size_class), dtype=bool)
+    for k, s_name in enumerate(SIZE_CLASSES):
+        in_class = size_class == k
+        if in_class.any():
+            out |= in_class & _top_share(score, weight, in_class, shares[s_name], eligible)
+    return out
+
+
+def placement(tech: str, count_v3: np.ndarray, params: Parameters
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """How the users of cloud or data analytics are placed among the firms in 2021: the
+    part of their score that rises with the firm's item count (a standard normal draw is
+    the rest), and which firms are eligible (``users_by_quota`` then takes the top)."""
+    if tech == "cloud":
+        # Cloud counts twice in the 2021 index (any cloud, and sophisticated or
+        # intermediate cloud): a user has at least 2 items.
+        return ADVANCED_SCORE_LOADING * count_v3, count_v3 >= 2
+    if tech == "data_analytics":
+        # Open to firms below the basic level too: half of Dutch 10+ firms analyse data
+        # (E_DA 2023: 49%), many with spreadsheets or their suppliers' dashboards, and
+        # the 2023 index's swap of IoT for data analytics is felt most by firms near 4
+        # items. Gating it behind the basic level made that swap reach only firms
+        # already counted as basic; how closely its users follow the item count is
+        # calibrated (that swap's lift of the basic share measures it).
+        return (params["initial_data_analytics_loading"] * count_v3,
+                np.ones(len(count_v3), dtype=bool))
+    raise ValueError(f"placement: {tech!r} is not cloud or data_analytics")
+
+
+def initial_awareness(tech: str, count_v3: np.ndarray) -> np.ndarray:
+    """Probability that a firm with ``count_v3`` items of the 2021 index knows of an
+    advanced technology it does not use: more digital firms hear of more."""
+    return np.clip(INITIAL_AWARENESS[tech] * (0.5 + count_v3 / 12.0), 0, 1)
 
 
 def initial_size_shares(tech: str, share_10_249: float) -> dict[str, float]:

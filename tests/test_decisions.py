@@ -165,3 +165,28 @@ def test_complexity_weight_acts_only_through_test_before_invest():
     assert low.firms.test_before_invest.any()
     for name in ("data_analytics", "ai"):
         assert high.latest(name, "10-249") > low.latest(name, "10-249"), name
+
+
+def test_the_advanced_drivers_are_the_ones_adopt_decides_with():
+    """``Adoption.advanced_inputs`` is the one home of an advanced technology's drivers
+    (the backcast before 2021 reads them too): with no lever in force, a firm facing
+    cloud, data analytics or AI adopts in a quarter exactly when its uniform falls below
+    the rule's probability on those drivers."""
+    from model.technologies import ADVANCED, DECISIONS
+
+    model = SMEEconomy(800, seed=6, end_year=2023)
+    model.step()
+    f, adoption = model.firms, model.adoption
+    rng = np.random.default_rng(1)
+    u = rng.random((len(DECISIONS), f.n), dtype=np.float32)
+    peers = adoption.peer_shares(model.quarter_index)
+    t = model.time + 0.25
+    before = {tech: f.adopted[tech].copy() for tech in ADVANCED}
+    cloud_p = adoption.rule.probability(adoption.advanced_inputs("cloud", t, peers[:, 1])[0])
+    da_p = adoption.rule.probability(
+        adoption.advanced_inputs("data_analytics", t, peers[:, 2])[0])
+    adoption.adopt(t, model.year, u, peers)
+    for tech, d, p in (("cloud", 1, cloud_p), ("data_analytics", 2, da_p)):
+        facing = f.aware[tech] & ~before[tech]
+        np.testing.assert_array_equal(f.adopted[tech], before[tech] | (facing & (u[d] < p)))
+        assert (facing & (u[d] < p)).any()

@@ -29,6 +29,29 @@ def test_benefit_trends_are_bounded(tech):
             assert trend[-1] == pytest.approx(1.0 + gain, abs=1e-3)
 
 
+@pytest.mark.parametrize("tech", ["cloud", "data_analytics"])
+def test_benefit_trends_before_2021_fall_back_and_never_turn_negative(tech):
+    """Run back before 2021 (a backcast), a benefit curve falls towards its lower end and
+    stops at 0, a benefit never becoming a cost; where the curve stays positive it is the
+    same curve as after 2021."""
+    from model.environment import benefit_trend
+
+    for gain in (0.2, 2.0):
+        for mid in (2018.0, 2025.0):
+            p = resolve_parameters({f"{tech}_benefit_gain": gain, "benefit_midyear": mid})
+            t = np.linspace(2010, 2021, 45)
+            trend = np.array([benefit_trend(tech, x, p) for x in t])
+            assert np.all(trend >= 0.0) and np.all(trend <= 1.0 + 1e-12)
+            assert np.all(np.diff(trend) >= -1e-12)
+            start = 1 / (1 + np.exp(-(START_YEAR - mid) / env.BENEFIT_TREND_WIDTH))
+            now = 1 / (1 + np.exp(-(t - mid) / env.BENEFIT_TREND_WIDTH))
+            curve = 1 + gain * (now - start) / (1 - start)
+            np.testing.assert_allclose(trend, np.maximum(curve, 0.0), atol=1e-12)
+    # an early, steep rise runs out before 2014: the floor is reached
+    p = resolve_parameters({f"{tech}_benefit_gain": 2.0, "benefit_midyear": 2018.0})
+    assert benefit_trend(tech, 2014.0, p) == 0.0
+
+
 def test_gigabit_coverage_follows_the_observed_series():
     """Through every observed NL value (connectivity.csv), rising, and short of 100%
     by 2030: the 1 Gbit/s ambition is approached, not declared met."""

@@ -264,6 +264,11 @@ def test_back_test_reports_held_out_years(tmp_path):
     report = (tmp_path / "bt" / "report.md").read_text()
     assert "Back-test" in report and "## Simulation noise" in report
     assert (tmp_path / "bt" / "simulation_noise.csv").exists()
+    # the record before 2021 tests the fitted mechanism (experiments/backcast.py)
+    assert "## Before 2021: a backcast" in report
+    assert (tmp_path / "bt" / "figures" / "backcast.png").exists()
+    past = pd.read_csv(tmp_path / "bt" / "backcast.csv")
+    assert set(past["code"]) == {"E_CC", "E_BD", "E_BDA"}
     # the forecast error the experiments take from it, per family, is in its report
     from experiments import forecast_error
     for family in forecast_error.estimate(result.forecast, 2023).values():
