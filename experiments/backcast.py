@@ -230,12 +230,14 @@ def section(frame: pd.DataFrame | None) -> str:
            f" In {missed} of the draws' paths no starting share met the 2021 share within "
            "half a point (the nearest is used).")
     outside = moves.loc[~moves["inside_90"], "code"].tolist()
+    named = " and ".join([", ".join(outside[:-1]), outside[-1]] if len(outside) > 1
+                         else outside)
     verdict = (
         "Every observed change lies inside the backcast's 90% band."
         if not outside else
-        f"The observed change of {', '.join(outside)} lies outside the backcast's 90% band: "
-        "the fitted mechanism does not reproduce how use moved before 2021, and what it "
-        "projects rests on dynamics the longer record does not bear out (docs/ODD.md 10).")
+        f"The observed change of {named} lies outside the backcast's 90% band: the "
+        "fitted mechanism does not reproduce how use moved before 2021 (docs/ODD.md 7.8, "
+        "10).")
     return f"""
 ## Before 2021: a backcast (not fitted)
 
