@@ -30,7 +30,9 @@ reads.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -261,3 +263,26 @@ error added):
 
 ![backcast](figures/backcast.png)
 """
+
+
+def experiment_note(calibration: Path) -> str:
+    """What an experiment report says of the backcast of the calibration it draws from
+    (its directory; empty if that calibration has none)."""
+    try:
+        changes = json.loads((calibration / "manifest.json").read_text()).get(
+            "backcast_changes") or []
+    except (OSError, ValueError):
+        return ""
+    if not changes:
+        return ""
+    parts = [f"{c['code']} {c['from']}-{c['to']} observed {c['observed']:+.2f} log-odds, "
+             f"backcast {c['median']:+.2f} ({c['p05']:+.2f} to {c['p95']:+.2f}"
+             f"{')' if c['inside_90'] else '; outside)'}" for c in changes]
+    missed = " and ".join(dict.fromkeys(c["indicator"].replace("_", " ")
+                                        for c in changes if not c["inside_90"]))
+    verdict = (f"The mechanism behind these runs does not reproduce how use of {missed} "
+               "moved before 2021: a target that rests on their rise after 2025 rests on a "
+               "route the longer record does not show." if missed else
+               "The observed changes lie inside the backcast's bands.")
+    return (f"Before 2021 (not fitted), the calibration's mechanism run back from 2021 (its "
+            f"report, \"Before 2021\"; docs/ODD.md 7.8): {'; '.join(parts)}. {verdict}")

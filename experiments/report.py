@@ -13,7 +13,7 @@ import pandas as pd
 
 from model.parameters import LEVER_RESPONSE, PARAMETERS
 
-from . import forecast_error, plots
+from . import backcast, forecast_error, plots
 from .analysis import summarise
 from .config import ExperimentConfig
 from .observations import HISTORY_Z
@@ -594,6 +594,8 @@ coherent uncertainty model keeps this high in every scenario (the scenarios shar
 past).
 
 {markdown_table(history) if len(history) else "-"}
+
+{backcast.experiment_note(config.posterior.parent) if config.posterior else ""}
 
 ## What each scenario buys
 

@@ -111,3 +111,21 @@ def test_changes_flag_an_observed_change_outside_the_band():
                          "reading": reading, "observed": observed})
     moves = bc.changes(pd.DataFrame(rows)).iloc[0]
     assert moves["observed"] > moves["p95"] and not moves["inside_90"]
+
+
+def test_experiment_note_reads_the_calibrations_backcast(tmp_path):
+    import json
+
+    assert bc.experiment_note(tmp_path) == ""  # no calibration manifest
+    changes = [{"code": "E_CC", "indicator": "cloud", "from": 2014, "to": 2020,
+                "observed": 1.06, "median": 0.07, "p05": -0.25, "p95": 0.43,
+                "inside_90": False},
+               {"code": "E_BD", "indicator": "data_analytics", "from": 2016, "to": 2018,
+                "observed": 0.1, "median": 0.05, "p05": -0.1, "p95": 0.2, "inside_90": True}]
+    (tmp_path / "manifest.json").write_text(json.dumps({"backcast_changes": changes}))
+    note = bc.experiment_note(tmp_path)
+    assert "E_CC 2014-2020 observed +1.06" in note and "; outside)" in note
+    assert "use of cloud moved" in note and "data analytics moved" not in note
+    changes[0]["inside_90"] = True
+    (tmp_path / "manifest.json").write_text(json.dumps({"backcast_changes": changes}))
+    assert "inside the backcast's bands" in bc.experiment_note(tmp_path)

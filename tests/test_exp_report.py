@@ -213,8 +213,16 @@ def test_report_command_works_for_a_config_with_a_relative_posterior(tmp_path):
     out = tmp_path / "results"
     run_experiment(load_config(cfg), out=out, workers=1, progress=False)
     (out / "summary.csv").unlink()
+    # the calibration's backcast before 2021 reaches the experiment's history check
+    import json
+
+    (posterior.parent / "manifest.json").write_text(json.dumps({"backcast_changes": [
+        {"code": "E_CC", "indicator": "cloud", "from": 2014, "to": 2020, "observed": 1.06,
+         "median": 0.07, "p05": -0.25, "p95": 0.43, "inside_90": False}]}))
     code, _, err = run_cli("report", str(out))
     assert code == 0, err
+    text = (out / "report.md").read_text()
+    assert "Before 2021 (not fitted)" in text and "E_CC 2014-2020 observed +1.06" in text
 
 
 def test_report_on_a_half_written_directory_says_incomplete(ref, tmp_path):
