@@ -31,12 +31,13 @@ reads.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from model import SMEEconomy
 from model.adoption import Adoption
 from model.population import SIZE_CLASSES, initial_awareness, placement, users_by_quota
 from model.timeline import START_YEAR
@@ -44,12 +45,14 @@ from model.timeline import START_YEAR
 from . import observations as ob
 from .abc import systematic_rows
 from .analysis import posterior_row
-from .calibration import CalibrationConfig, calibration_model
 from .text import markdown_table
 
+Build = Callable[[Mapping[str, float], int], SMEEconomy]
+"""The calibration's model for a parameter set and seed, set up and not stepped
+(``calibration.calibration_model`` with the calibration's settings)."""
 BACKCAST_DRAWS = 40
-"""Posterior draws the backcast runs (one calibration simulation's firms each), or the
-calibration's ``predictive_draws`` if fewer."""
+"""Posterior draws the backcast runs (one calibration simulation's firms each); a
+calibration with fewer ``predictive_draws`` runs that many."""
 BISECTION_STEPS = 12
 """Halvings of the starting share: within 2.5e-4 of the share that meets 2021."""
 TECHNOLOGIES = ("cloud", "data_analytics")
@@ -89,12 +92,12 @@ def share_path(adoption: Adoption, tech: str, count_v3: np.ndarray, frame: np.nd
     return shares
 
 
-def backcast_draw(params: Mapping[str, float], config: CalibrationConfig, seed: int,
-                  start_year: int) -> dict[str, tuple[float, float, dict[int, float]]]:
+def backcast_draw(params: Mapping[str, float], build: Build, seed: int, start_year: int
+                  ) -> dict[str, tuple[float, float, dict[int, float]]]:
     """Per technology: the draw's own 2021 share, the starting share that meets it,
     and the yearly shares of the frame (10-249 firms) from ``start_year`` to 2021 (whose
     last is that share unless no starting share meets it: then the nearest end)."""
-    model = calibration_model(params, config, seed, START_YEAR)
+    model = build(params, seed)
     f = model.firms
     frame = f.size_class >= SIZE_CLASSES.index("10-49")
     count = model.dii_count()
@@ -129,26 +132,27 @@ def _yearly(stats: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def backcast(posterior: pd.DataFrame, config: CalibrationConfig, obs: pd.DataFrame,
-             draws: int | None = None) -> pd.DataFrame:
-    """The survey readings the backcast gives, per posterior draw (drawn by weight), for
-    each question observed before 2021 in every year from its first observation to 2021:
-    one row per draw, question and year (``observed`` missing in years the question was
-    not asked, and in 2021), with the starting share, the 2021 share it reaches and the
-    draw's own 2021 share."""
+def backcast(posterior: pd.DataFrame, obs: pd.DataFrame, build: Build, seed: int,
+             draws: int = BACKCAST_DRAWS, fixed: Mapping[str, float] | None = None
+             ) -> pd.DataFrame:
+    """The survey readings the backcast gives, per posterior draw (``draws`` drawn by
+    weight; ``fixed``: the calibration's fixed parameters), for each question observed
+    before 2021 in every year from its first observation to 2021: one row per draw,
+    question and year (``observed`` missing in years the question was not asked, and in
+    2021), with the starting share, the 2021 share it reaches and the draw's own 2021
+    share. ``seed``: the calibration's."""
     stats = before_start(obs)
     if stats.empty:
         return pd.DataFrame()
     start = int(stats["year"].min())
     yearly = _yearly(stats)
-    draws = draws or min(BACKCAST_DRAWS, config.predictive_draws)
-    rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(11,)))
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(11,)))
     rows = systematic_rows(posterior["weight"].to_numpy(), draws, rng)
     seeds = rng.integers(0, 2**31 - 1, size=draws)
     out = []
-    for d, (row, seed) in enumerate(zip(rows, seeds, strict=True)):
-        params = {**config.parameters, **posterior_row(posterior, int(row))}
-        paths = backcast_draw(params, config, int(seed), start)
+    for d, (row, draw_seed) in enumerate(zip(rows, seeds, strict=True)):
+        params = {**(fixed or {}), **posterior_row(posterior, int(row))}
+        paths = backcast_draw(params, build, int(draw_seed), start)
         values = {(tech, "10-249", year): share
                   for tech, (_, _, shares) in paths.items() for year, share in shares.items()}
         reading = ob.readings(yearly, values, params)

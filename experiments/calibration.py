@@ -659,7 +659,9 @@ def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
 
     from . import backcast, plots
 
-    past = backcast.backcast(posterior, config, obs)
+    past = backcast.backcast(
+        posterior, obs, lambda params, seed: calibration_model(params, config, seed, START_YEAR),
+        config.seed, min(backcast.BACKCAST_DRAWS, config.predictive_draws), config.parameters)
     atomic_write_text(out / "backcast.csv", past.to_csv(index=False))
     if not past.empty:
         plots.backcast(past, forecast, out / "figures")

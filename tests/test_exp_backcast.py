@@ -24,6 +24,10 @@ def _params(config, **over):
     return {**config.parameters, **over}
 
 
+def _build(config):
+    return lambda params, seed: calibration_model(params, config, seed, START_YEAR)
+
+
 def _path(config, params, share, seed=9, tech="cloud"):
     model = calibration_model(params, config, 4, START_YEAR)
     frame = model.firms.size_class >= SIZE_CLASSES.index("10-49")
@@ -55,7 +59,7 @@ def test_share_path_is_reproducible_and_rises_with_the_starting_share():
 def test_backcast_meets_each_draws_2021_share():
     config = _config()
     params = _params(config)
-    out = bc.backcast_draw(params, config, 11, 2014)
+    out = bc.backcast_draw(params, _build(config), 11, 2014)
     for tech in bc.TECHNOLOGIES:
         target, start, shares = out[tech]
         assert shares[START_YEAR] == pytest.approx(target, abs=0.01)
@@ -68,8 +72,10 @@ def test_faster_adoption_leaves_fewer_users_at_the_start():
     the rise to 2021 is steeper."""
     config = _config()
     base = PARAMETERS["cloud_intercept"].default
-    slow = bc.backcast_draw(_params(config, cloud_intercept=base - 1.0), config, 11, 2014)
-    fast = bc.backcast_draw(_params(config, cloud_intercept=base + 2.0), config, 11, 2014)
+    slow = bc.backcast_draw(_params(config, cloud_intercept=base - 1.0), _build(config), 11,
+                            2014)
+    fast = bc.backcast_draw(_params(config, cloud_intercept=base + 2.0), _build(config), 11,
+                            2014)
     assert fast["cloud"][1] < slow["cloud"][1] - 0.05
     rise = {k: v["cloud"][2][START_YEAR] - v["cloud"][2][2014] for k, v in
             (("slow", slow), ("fast", fast))}
@@ -79,7 +85,8 @@ def test_faster_adoption_leaves_fewer_users_at_the_start():
 def test_backcast_frame_summary_changes_and_report_section():
     config = _config()
     posterior = pd.DataFrame({"basic_intercept": [-3.0, -2.8], "weight": [0.5, 0.5]})
-    frame = bc.backcast(posterior, config, observations(config), draws=3)
+    frame = bc.backcast(posterior, observations(config), _build(config), config.seed, draws=3,
+                        fixed=config.parameters)
     stats = bc.before_start(observations(config))
     assert frame["observed"].notna().sum() == 3 * len(stats)
     for code, part in frame.groupby("code"):  # every year from the first asked to 2021
@@ -87,8 +94,9 @@ def test_backcast_frame_summary_changes_and_report_section():
         assert sorted(part["year"].unique()) == list(range(first, START_YEAR + 1))
     assert frame.loc[frame["year"] == START_YEAR, "observed"].isna().all()
     assert frame["reading"].between(0, 1).all()
-    pd.testing.assert_frame_equal(frame, bc.backcast(posterior, config, observations(config),
-                                                     draws=3))
+    again = bc.backcast(posterior, observations(config), _build(config), config.seed, draws=3,
+                        fixed=config.parameters)
+    pd.testing.assert_frame_equal(frame, again)
     levels = bc.summary(frame)
     assert list(levels["key"]) == list(stats["key"])
     moves = bc.changes(frame).set_index("code")
