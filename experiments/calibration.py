@@ -42,7 +42,7 @@ from model.population import POPULATIONS
 from model.streams import MAX_SEED
 from model.timeline import START_YEAR
 
-from . import forecast_error
+from . import backcast, forecast_error
 from . import observations as ob
 from .abc import (
     ABCResult,
@@ -657,7 +657,7 @@ def summarise_calibration(config: CalibrationConfig, posterior: pd.DataFrame,
     noise = simulation_noise(posterior, config, obs)
     atomic_write_text(out / "simulation_noise.csv", noise.to_csv(index=False))
 
-    from . import backcast, plots
+    from . import plots
 
     past = backcast.backcast(
         posterior, obs, lambda params, seed: calibration_model(params, config, seed, START_YEAR),
@@ -1112,8 +1112,6 @@ def render(config: CalibrationConfig, summary: pd.DataFrame, forecast: pd.DataFr
            pops: pd.DataFrame, manifest: dict[str, Any], split: pd.DataFrame | None = None,
            joint: JointIdentification | None = None, noise: pd.DataFrame | None = None,
            past: pd.DataFrame | None = None) -> str:
-    from . import backcast
-
     table = markdown_table(
         [(f"`{r.parameter}`", _value(r.median), f"{_value(r.q05)} to {_value(r.q95)}",
           f"U({r.prior_low:g}, {r.prior_high:g})", f"{r.width_ratio:.2f}",
