@@ -128,7 +128,8 @@ def _yearly(stats: pd.DataFrame) -> pd.DataFrame:
         asked = dict(zip(part["year"], part["value"], strict=True))
         for year in range(int(part["year"].min()), START_YEAR + 1):
             rows.append({**first.to_dict(), "year": year, "value": asked.get(year, np.nan),
-                         "key": f"{code}:{first['indicator']}@{first['segment']}:{year}"})
+                         "key": ob.statistic_key(code, first["indicator"], first["segment"],
+                                                 year)})
     return pd.DataFrame(rows)
 
 

@@ -182,9 +182,15 @@ def load_record(dii: pd.DataFrame | None = None, advanced: pd.DataFrame | None =
     table = pd.DataFrame(rows)
     if table.empty:
         raise ValueError("no observations found in the data")
-    table["key"] = (table["code"] + ":" + table["indicator"] + "@" + table["segment"] + ":"
-                    + table["year"].astype(str))
+    table["key"] = [statistic_key(*r) for r in zip(table["code"], table["indicator"],
+                                                   table["segment"], table["year"],
+                                                   strict=True)]
     return Record(table.reset_index(drop=True))
+
+
+def statistic_key(code: str, indicator: str, segment: str, year: int) -> str:
+    """The key of one statistic (``Record``'s ``key`` column)."""
+    return f"{code}:{indicator}@{segment}:{int(year)}"
 
 
 def _one(df: pd.DataFrame, **where) -> float | None:

@@ -88,25 +88,34 @@ class Adoption:
                         ) -> tuple[DecisionInputs, np.ndarray]:
         """Drivers of each firm's decision on the advanced technology ``tech`` at time
         ``t``, before any subsidy, and its cost per firm in EUR. ``removed``: the
-        complexity a test-before-invest service took away. The one home of these
-        drivers: ``adopt`` decides on them, and so does a backcast before 2021
-        (``experiments.backcast``)."""
+        complexity a test-before-invest service took away. ``adopt`` decides on them, and
+        so does a backcast before 2021 (``experiments.backcast``)."""
         f, p = self.firms, self.params
         extra: np.ndarray | float = 0.0
         if tech == "ai":
             extra = p["ai_cloud_complementarity"] * f.adopted["cloud"]
         if tech == "cloud":
             extra = p["gigabit_effect"] * f.gigabit
-        cost_eur = self.cost_scale * (p[f"cost_{tech}_eur"] * environment.cost_index(t, p))
+        return self._inputs(tech, BENEFIT[tech] * environment.benefit_trend(tech, t, p),
+                            environment.cost_index(t, p), peer_share,
+                            -COMPLEXITY[tech] * removed, extra)
+
+    def _inputs(self, tech: str, benefit: float, cost_index: float,
+                peer_share: np.ndarray, complexity: np.ndarray | float,
+                extra: np.ndarray | float) -> tuple[DecisionInputs, np.ndarray]:
+        """Every decision's drivers from its own benefit, complexity and extra terms, and
+        its cost per firm in EUR."""
+        f, p = self.firms, self.params
+        cost_eur = self.cost_scale * (p[f"cost_{tech}_eur"] * cost_index)
         inputs = DecisionInputs(
             base=self.shift + p[f"{tech}_intercept"],
-            benefit=BENEFIT[tech] * environment.benefit_trend(tech, t, p),
+            benefit=benefit,
             capability=f.capability,
             net_cost=cost_eur / COST_REFERENCE_EUR,
             slack=f.slack,
             peer_share=peer_share,
             edih_served=f.edih_served,
-            complexity=-COMPLEXITY[tech] * removed,
+            complexity=complexity,
             extra=extra,
         )
         return inputs, cost_eur
@@ -141,18 +150,8 @@ class Adoption:
                     benefit = benefit * environment.threat_level(t, p)
                     extra = p["incident_response_weight"] * f.incident_memory
                     extra = extra + self.levers.security_pushes(year)
-                cost_eur = self.cost_scale * (p[f"cost_{tech}_eur"] * cost_index)
-                inputs = DecisionInputs(
-                    base=self.shift + p[f"{tech}_intercept"],
-                    benefit=benefit,
-                    capability=f.capability,
-                    net_cost=cost_eur / COST_REFERENCE_EUR,
-                    slack=f.slack,
-                    peer_share=peers[:, d],
-                    edih_served=f.edih_served,
-                    complexity=0.0,
-                    extra=extra,
-                )
+                inputs, cost_eur = self._inputs(tech, benefit, cost_index, peers[:, d], 0.0,
+                                                extra)
             p_plain = self.rule.probability(inputs)
             adopt = facing & (u[d] < p_plain)
             adopt |= self.levers.subsidise(year, d, tech, facing, inputs, cost_eur, p_plain,
